@@ -1,0 +1,60 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Ujumbe.Api.Data;
+using Ujumbe.Api.Identity;
+using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Identity;
+
+namespace Ujumbe.Api.Accounts;
+
+public sealed record RateLimitsResponse(int MessagesPerMinute, int ContactsPerHour, int RequestsPerHour);
+
+public sealed record AccountResponse(
+    string Id, string Name, string DefaultCountry, string Status, int MaxSegments, RateLimitsResponse RateLimits);
+
+public sealed record BalanceResponse(long Balance, long Reserved, long Available);
+
+/// <summary>Per-key request limits (API.md "Conventions"); the gateway enforces them.</summary>
+public sealed class RateLimitDefaults
+{
+    public const string Section = "RateLimits";
+    public int MessagesPerMinute { get; set; } = 100;
+    public int ContactsPerHour { get; set; } = 500;
+    public int RequestsPerHour { get; set; } = 1000;
+}
+
+/// <summary>The caller's own account and credits.</summary>
+public static class AccountApi
+{
+    public static RouteGroupBuilder MapAccountApi(this RouteGroupBuilder v1)
+    {
+        v1.MapGet("/account", GetAccountAsync).WithTags("Account");
+        v1.MapGet("/balance", GetBalanceAsync).WithTags("Account");
+        return v1;
+    }
+
+    public static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> GetAccountAsync(
+        UjumbeDb db, IOptions<RateLimitDefaults> limits, CancellationToken cancellationToken)
+    {
+        var account = await db.Accounts.AsNoTracking().SingleOrDefaultAsync(cancellationToken);
+        if (account is null)
+        {
+            return Problems.NotFound("The account no longer exists.");
+        }
+        var rate = limits.Value;
+        return TypedResults.Ok(new AccountResponse(
+            PublicId.Format(PublicId.Account, account.Id), account.Name, account.DefaultCountry,
+            UjumbeDb.SnakeCase(account.Status.ToString()), account.MaxSegments,
+            new RateLimitsResponse(rate.MessagesPerMinute, rate.ContactsPerHour, rate.RequestsPerHour)));
+    }
+
+    public static async Task<Results<Ok<BalanceResponse>, ProblemHttpResult>> GetBalanceAsync(
+        UjumbeDb db, CancellationToken cancellationToken)
+    {
+        var balance = await db.Balances.AsNoTracking().SingleOrDefaultAsync(cancellationToken);
+        return balance is null
+            ? Problems.NotFound("The account has no balance.")
+            : TypedResults.Ok(new BalanceResponse(balance.Credits, balance.Reserved, balance.Credits - balance.Reserved));
+    }
+}

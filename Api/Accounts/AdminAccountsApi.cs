@@ -1,0 +1,142 @@
+using System.Net.Mail;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Ujumbe.Api.ApiKeys;
+using Ujumbe.Api.Data;
+using Ujumbe.Api.Identity;
+using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Identity;
+
+namespace Ujumbe.Api.Accounts;
+
+public sealed record CreateAccountRequest(string? Name, string? OwnerEmail, string? DefaultCountry);
+
+public sealed record AdminAccountResponse(
+    string Id, string Name, string DefaultCountry, string Status, bool IsOperator, bool IsPartner,
+    int MaxSegments, long Balance, long Reserved, DateTime CreatedAt);
+
+public sealed record CreatedAccountResponse(
+    string Id, string Name, string DefaultCountry, string Status, string OwnerEmail, IssuedApiKeyResponse ApiKey);
+
+/// <summary>Platform operators (keys with the <c>admin</c> scope): every account, across tenants.</summary>
+public static class AdminAccountsApi
+{
+    public static RouteGroupBuilder MapAdminAccountsApi(this RouteGroupBuilder v1)
+    {
+        var admin = v1.MapGroup("/admin/accounts").RequireScope(Scopes.Admin).WithTags("Operators");
+        admin.MapGet("/", ListAsync);
+        admin.MapPost("/", CreateAsync);
+        admin.MapPost("/{id}/suspend", (string id, AccountService accounts, UjumbeDb db, CancellationToken ct) =>
+            SetStatusAsync(id, AccountStatus.Suspended, accounts, db, ct));
+        admin.MapPost("/{id}/activate", (string id, AccountService accounts, UjumbeDb db, CancellationToken ct) =>
+            SetStatusAsync(id, AccountStatus.Active, accounts, db, ct));
+        return v1;
+    }
+
+    public static async Task<Results<Ok<PageOf<AdminAccountResponse>>, ProblemHttpResult>> ListAsync(
+        string? q, string? page, [FromQuery(Name = "page_size")] string? pageSize, UjumbeDb db, CancellationToken cancellationToken)
+    {
+        if (!Paging.TryParse(page, pageSize, out var paging, out var errors))
+        {
+            return Problems.Validation(errors);
+        }
+        var accounts = db.Accounts.IgnoreQueryFilters().AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(q))
+        {
+            var term = q.Trim();
+            if (PublicId.TryParse(PublicId.Account, term, out var id))
+            {
+                accounts = accounts.Where(a => a.Id == id);
+            }
+            else
+            {
+                var pattern = "%" + EscapeLike(term) + "%";
+                var owners = db.Users.IgnoreQueryFilters().Where(u => EF.Functions.ILike(u.Email, pattern)).Select(u => u.AccountId);
+                accounts = accounts.Where(a => EF.Functions.ILike(a.Name, pattern) || owners.Contains(a.Id));
+            }
+        }
+        var total = await accounts.CountAsync(cancellationToken);
+        var rows = await accounts
+            .OrderByDescending(a => a.CreatedAt).ThenByDescending(a => a.Id)
+            .Skip(paging.Skip).Take(paging.Size)
+            .Select(a => new
+            {
+                Account = a,
+                Balance = db.Balances.IgnoreQueryFilters().Where(b => b.AccountId == a.Id).Select(b => new { b.Credits, b.Reserved }).FirstOrDefault(),
+            })
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(paging.Of(
+            rows.Select(r => ToResponse(r.Account, r.Balance?.Credits ?? 0, r.Balance?.Reserved ?? 0)).ToList(), total));
+    }
+
+    public static async Task<Results<Created<CreatedAccountResponse>, ProblemHttpResult>> CreateAsync(
+        CreateAccountRequest request, AccountService accounts, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var name = request.Name?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Length > 200)
+        {
+            errors["name"] = ["is required, 1 to 200 characters"];
+        }
+        var email = request.OwnerEmail?.Trim();
+        if (!IsEmail(email))
+        {
+            errors["owner_email"] = ["must be an email address"];
+        }
+        var country = request.DefaultCountry?.Trim().ToUpperInvariant() ?? Countries.Default;
+        if (!Countries.IsSupported(country))
+        {
+            errors["default_country"] = [$"must be one of {string.Join(", ", Countries.CallingCodes.Keys)}"];
+        }
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+        try
+        {
+            var created = await accounts.CreateAsync(name!, email!, country, cancellationToken);
+            var account = created.Account;
+            var response = new CreatedAccountResponse(
+                PublicId.Format(PublicId.Account, account.Id), account.Name, account.DefaultCountry,
+                UjumbeDb.SnakeCase(account.Status.ToString()), created.Owner.Email, IssuedApiKeyResponse.From(created.FirstKey));
+            return TypedResults.Created($"/v1/admin/accounts/{response.Id}", response);
+        }
+        catch (EmailTakenException)
+        {
+            return Problems.Conflict("A user with this owner_email already exists.");
+        }
+    }
+
+    private static async Task<Results<Ok<AdminAccountResponse>, ProblemHttpResult>> SetStatusAsync(
+        string id, AccountStatus status, AccountService accounts, UjumbeDb db, CancellationToken cancellationToken)
+    {
+        if (!PublicId.TryParse(PublicId.Account, id, out var accountId))
+        {
+            return Problems.NotFound("No account with this id.");
+        }
+        var target = await db.Accounts.IgnoreQueryFilters().AsNoTracking().FirstOrDefaultAsync(a => a.Id == accountId, cancellationToken);
+        if (target is null)
+        {
+            return Problems.NotFound("No account with this id.");
+        }
+        if (target.IsOperator && status == AccountStatus.Suspended)
+        {
+            return Problems.Conflict("The platform operator's account cannot be suspended.");
+        }
+        var account = (await accounts.SetStatusAsync(accountId, status, cancellationToken))!;
+        var balance = await db.Balances.IgnoreQueryFilters().AsNoTracking().FirstOrDefaultAsync(b => b.AccountId == accountId, cancellationToken);
+        return TypedResults.Ok(ToResponse(account, balance?.Credits ?? 0, balance?.Reserved ?? 0));
+    }
+
+    private static AdminAccountResponse ToResponse(Account account, long balance, long reserved) => new(
+        PublicId.Format(PublicId.Account, account.Id), account.Name, account.DefaultCountry,
+        UjumbeDb.SnakeCase(account.Status.ToString()), account.IsOperator, account.IsPartner, account.MaxSegments,
+        balance, reserved, account.CreatedAt);
+
+    private static bool IsEmail(string? value) =>
+        value is { Length: > 3 and <= 254 } && MailAddress.TryCreate(value, out var address) && address.Address == value;
+
+    private static string EscapeLike(string text) =>
+        text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+}

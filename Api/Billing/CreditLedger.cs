@@ -1,0 +1,71 @@
+using Npgsql;
+using Ujumbe.Api.Data;
+
+namespace Ujumbe.Api.Billing;
+
+/// <summary>The balance would go below what it must keep (available or reserved below zero).</summary>
+public sealed class InsufficientCreditsException(Guid accountId)
+    : Exception($"Account {accountId} does not have the credits for this change.")
+{
+    public Guid AccountId { get; } = accountId;
+}
+
+/// <summary>
+/// The only way credits move: one statement updates the account's balance row and appends the
+/// ledger entry with the resulting figures, inside the caller's transaction. The balance row's
+/// check constraints (available ≥ 0, reserved ≥ 0) make an overdraft impossible under any
+/// concurrency: the row lock serialises writers and a violating update fails as a whole.
+/// </summary>
+public static class CreditLedger
+{
+    private const string PostSql = """
+        with updated as (
+            update balances
+               set balance = balance + $3, reserved = reserved + $4
+             where account_id = $2
+         returning balance, reserved
+        )
+        insert into ledger_entries (id, account_id, kind, amount, reserved_change, balance_after, reserved_after, reference, created_at)
+        select $1, $2, $5, $3, $4, balance, reserved, $6, $7 from updated
+        returning balance_after, reserved_after
+        """;
+
+    public static async Task<LedgerEntry> PostAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid accountId, LedgerKind kind,
+        long amount, long reservedChange, string? reference, DateTime now, CancellationToken cancellationToken)
+    {
+        var entry = new LedgerEntry
+        {
+            Id = Guid.CreateVersion7(now),
+            AccountId = accountId,
+            Kind = kind,
+            Amount = amount,
+            ReservedChange = reservedChange,
+            Reference = reference,
+            CreatedAt = now,
+        };
+        await using var command = new NpgsqlCommand(PostSql, connection, transaction);
+        command.Parameters.Add(new() { Value = entry.Id });
+        command.Parameters.Add(new() { Value = accountId });
+        command.Parameters.Add(new() { Value = amount });
+        command.Parameters.Add(new() { Value = reservedChange });
+        command.Parameters.Add(new() { Value = UjumbeDb.SnakeCase(kind.ToString()) });
+        command.Parameters.Add(new() { Value = (object?)reference ?? DBNull.Value });
+        command.Parameters.Add(new() { Value = now });
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                throw new InvalidOperationException($"Account {accountId} has no balance row.");
+            }
+            entry.BalanceAfter = reader.GetInt64(0);
+            entry.ReservedAfter = reader.GetInt64(1);
+            return entry;
+        }
+        catch (PostgresException error) when (error.SqlState == PostgresErrorCodes.CheckViolation)
+        {
+            throw new InsufficientCreditsException(accountId);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+namespace Ujumbe.Api.Data;
+
+public enum AccountStatus
+{
+    Active,
+    Suspended,
+}
+
+public sealed class Account
+{
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+    public string DefaultCountry { get; set; } = "TZ";
+    public AccountStatus Status { get; set; } = AccountStatus.Active;
+    public bool IsOperator { get; set; }
+    public bool IsPartner { get; set; }
+    public Guid? ParentAccountId { get; set; }
+    public int MaxSegments { get; set; } = 10;
+    public DateTime CreatedAt { get; set; }
+}
+
+public sealed class User
+{
+    public Guid Id { get; set; }
+    public Guid AccountId { get; set; }
+    public required string Email { get; set; }
+    public string? PasswordHash { get; set; }
+    public required string Role { get; set; }
+    public DateTime CreatedAt { get; set; }
+}
+
+public sealed class ApiKey
+{
+    public Guid Id { get; set; }
+    public Guid AccountId { get; set; }
+    public required string Name { get; set; }
+    public required string PublicKey { get; set; }
+    public required byte[] SecretHash { get; set; }
+    public required string[] Scopes { get; set; }
+    public DateTime? ExpiresAt { get; set; }
+    public DateTime? RevokedAt { get; set; }
+    public DateTime? LastUsedAt { get; set; }
+    public DateTime CreatedAt { get; set; }
+}
+
+public enum SenderIdStatus
+{
+    Pending,
+    Approved,
+    Rejected,
+}
+
+public sealed class SenderId
+{
+    public Guid Id { get; set; }
+    public Guid AccountId { get; set; }
+    public required string Name { get; set; }
+    public required string Purpose { get; set; }
+    public SenderIdStatus Status { get; set; } = SenderIdStatus.Pending;
+    public string? RejectionReason { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? DecidedAt { get; set; }
+}
+
+public sealed class Balance
+{
+    public Guid AccountId { get; set; }
+    public long Credits { get; set; }
+    public long Reserved { get; set; }
+}
+
+public enum LedgerKind
+{
+    Topup,
+    Reserve,
+    Capture,
+    Release,
+    Transfer,
+    Adjustment,
+}
+
+public sealed class LedgerEntry
+{
+    public Guid Id { get; set; }
+    public Guid AccountId { get; set; }
+    public LedgerKind Kind { get; set; }
+    public long Amount { get; set; }
+    public long ReservedChange { get; set; }
+    public long BalanceAfter { get; set; }
+    public long ReservedAfter { get; set; }
+    public string? Reference { get; set; }
+    public DateTime CreatedAt { get; set; }
+}

@@ -1,0 +1,107 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Ujumbe.Api.Identity;
+
+namespace Ujumbe.Api.Data;
+
+/// <summary>
+/// The Api's database. Every account-owned entity has a global query filter on the caller's
+/// account, so tenant isolation holds by construction: a query that forgets a <c>where</c>
+/// still sees only the caller's rows, and code without a caller (no account) sees none.
+/// Crossing tenants (operator endpoints, the gateway's key lookup) takes an explicit
+/// <c>IgnoreQueryFilters()</c>.
+/// </summary>
+public sealed class UjumbeDb(DbContextOptions<UjumbeDb> options, Caller caller) : DbContext(options)
+{
+    public DbSet<Account> Accounts => Set<Account>();
+    public DbSet<User> Users => Set<User>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<SenderId> SenderIds => Set<SenderId>();
+    public DbSet<Balance> Balances => Set<Balance>();
+    public DbSet<LedgerEntry> LedgerEntries => Set<LedgerEntry>();
+
+    /// <summary>The account every filtered query is confined to; <see cref="Guid.Empty"/> matches nothing.</summary>
+    private Guid TenantId => caller.AccountIdOrEmpty;
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        var model = modelBuilder;
+        model.Entity<Account>(account =>
+        {
+            account.Property(a => a.Status).HasConversion(SnakeCaseEnum<AccountStatus>());
+            account.HasQueryFilter(a => a.Id == TenantId);
+        });
+        model.Entity<User>().HasQueryFilter(u => u.AccountId == TenantId);
+        model.Entity<ApiKey>().HasQueryFilter(k => k.AccountId == TenantId);
+        model.Entity<SenderId>(sender =>
+        {
+            sender.ToTable("sender_ids");
+            sender.Property(s => s.Status).HasConversion(SnakeCaseEnum<SenderIdStatus>());
+            sender.HasQueryFilter(s => s.AccountId == TenantId);
+        });
+        model.Entity<Balance>(balance =>
+        {
+            balance.HasKey(b => b.AccountId);
+            balance.Property(b => b.Credits).HasColumnName("balance");
+            balance.HasQueryFilter(b => b.AccountId == TenantId);
+        });
+        model.Entity<LedgerEntry>(entry =>
+        {
+            entry.ToTable("ledger_entries");
+            entry.Property(e => e.Kind).HasConversion(SnakeCaseEnum<LedgerKind>());
+            entry.HasQueryFilter(e => e.AccountId == TenantId);
+        });
+
+        ApplySnakeCaseNames(model);
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        var conventions = configurationBuilder;
+        // The schema uses timestamptz throughout; values are always UTC.
+        conventions.Properties<DateTime>().HaveColumnType("timestamp with time zone");
+    }
+
+    /// <summary>The SQL migrations name tables and columns in snake_case; map the model onto them.</summary>
+    private static void ApplySnakeCaseNames(ModelBuilder model)
+    {
+        // Idempotent on names already in snake_case, so explicit ToTable/HasColumnName calls keep their meaning.
+        foreach (var entity in model.Model.GetEntityTypes())
+        {
+            if (entity.GetTableName() is { } table)
+            {
+                entity.SetTableName(SnakeCase(table));
+            }
+            foreach (var property in entity.GetProperties())
+            {
+                property.SetColumnName(SnakeCase(property.GetColumnName()));
+            }
+        }
+    }
+
+    internal static string SnakeCase(string name)
+    {
+        var text = new StringBuilder(name.Length + 8);
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (char.IsUpper(c))
+            {
+                if (i > 0 && (char.IsLower(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1]) && char.IsUpper(name[i - 1]))))
+                {
+                    text.Append('_');
+                }
+                text.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                text.Append(c);
+            }
+        }
+        return text.ToString();
+    }
+
+    private static ValueConverter<TEnum, string> SnakeCaseEnum<TEnum>() where TEnum : struct, Enum =>
+        new(value => SnakeCase(value.ToString()), text => Enum.Parse<TEnum>(text.Replace("_", ""), true));
+}

@@ -1,0 +1,73 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Ujumbe.Api.Data;
+using Ujumbe.Api.Identity;
+using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Identity;
+
+namespace Ujumbe.Api.Internal;
+
+/// <summary>What the gateway needs to authenticate a key: it compares the secret's hash itself.</summary>
+public sealed record KeyLookupResponse(
+    Guid KeyId, Guid AccountId, string PublicKey, byte[] SecretHash, string[] Scopes,
+    DateTime? ExpiresAt, DateTime? RevokedAt, string AccountStatus);
+
+public sealed record KeyUsage(Guid KeyId, DateTime LastUsedAt);
+
+public sealed record KeyUsageReport(IReadOnlyList<KeyUsage> Uses);
+
+/// <summary>
+/// Service-to-service endpoints, reachable only with a gateway signature of kind "service"; the
+/// gateway never routes /internal from outside.
+/// </summary>
+public static class InternalApi
+{
+    public static IEndpointRouteBuilder MapInternalApi(this IEndpointRouteBuilder app)
+    {
+        var internalApi = app.MapGroup("/internal").RequireAuthorization(CallerPolicies.Service).ExcludeFromDescription();
+        internalApi.MapGet("/keys/{publicKey}", LookupKeyAsync);
+        internalApi.MapPost("/keys/usage", RecordUsageAsync);
+        return app;
+    }
+
+    public static async Task<Results<Ok<KeyLookupResponse>, ProblemHttpResult>> LookupKeyAsync(
+        string publicKey, UjumbeDb db, CancellationToken cancellationToken)
+    {
+        // Crosses tenants by nature: the key is what tells us the tenant.
+        var found = await db.ApiKeys.IgnoreQueryFilters().AsNoTracking()
+            .Where(k => k.PublicKey == publicKey)
+            .Join(db.Accounts.IgnoreQueryFilters(), k => k.AccountId, a => a.Id, (k, a) => new { Key = k, a.Status })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (found is null)
+        {
+            return Problems.NotFound();
+        }
+        var key = found.Key;
+        return TypedResults.Ok(new KeyLookupResponse(
+            key.Id, key.AccountId, key.PublicKey, key.SecretHash, key.Scopes, key.ExpiresAt, key.RevokedAt,
+            UjumbeDb.SnakeCase(found.Status.ToString())));
+    }
+
+    /// <summary>
+    /// The gateway reports key use in batches, so <c>last_used_at</c> costs one statement per flush
+    /// rather than a write per request. Times only move forward.
+    /// </summary>
+    public static async Task<NoContent> RecordUsageAsync(
+        KeyUsageReport report, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        if (report.Uses.Count > 0)
+        {
+            await using var command = dataSource.CreateCommand("""
+                update api_keys k
+                   set last_used_at = u.used_at
+                  from unnest($1::uuid[], $2::timestamptz[]) as u(id, used_at)
+                 where k.id = u.id and (k.last_used_at is null or k.last_used_at < u.used_at)
+                """);
+            command.Parameters.Add(new() { Value = report.Uses.Select(u => u.KeyId).ToArray() });
+            command.Parameters.Add(new() { Value = report.Uses.Select(u => DateTime.SpecifyKind(u.LastUsedAt, DateTimeKind.Utc)).ToArray() });
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        return TypedResults.NoContent();
+    }
+}

@@ -1,0 +1,120 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Identity;
+using Yarp.ReverseProxy.Model;
+
+namespace Ujumbe.Gateway.Authentication;
+
+/// <summary>The identity the gateway resolved for this request; the signing transform forwards it.</summary>
+public sealed record GatewayCaller(CallerIdentity Identity);
+
+/// <summary>
+/// Resolves the caller before anything is forwarded. Client-sent identity headers are dropped
+/// first, so nothing a client says about itself reaches the Api; requests without a valid key
+/// get 401 here and never reach it.
+/// </summary>
+public sealed partial class GatewayAuthenticationMiddleware(
+    RequestDelegate next, KeyDirectory keys, KeyUsageRecorder usage, TimeProvider time, ILogger<GatewayAuthenticationMiddleware> logger)
+{
+    /// <summary>Route metadata: the route is public (no credentials needed).</summary>
+    public const string AnonymousMetadata = "Anonymous";
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        RemoveClientIdentityHeaders(context.Request.Headers);
+
+        var credential = CredentialReader.Read(context.Request.Headers);
+        if (credential.Kind == CredentialKind.None)
+        {
+            if (IsAnonymousRoute(context))
+            {
+                context.Features.Set(new GatewayCaller(CallerIdentity.Anonymous));
+                await next(context);
+                return;
+            }
+            await RejectAsync(context, ErrorCodes.InvalidCredentials,
+                "Send an API key as Authorization: Bearer <secret> or X-API-Key: <secret>.");
+            return;
+        }
+        if (credential.Kind == CredentialKind.Invalid)
+        {
+            await RejectAsync(context, ErrorCodes.InvalidCredentials, credential.Value);
+            return;
+        }
+        if (!ApiKeySecret.TryGetPublicKey(credential.Value, out var publicKey))
+        {
+            await RejectAsync(context, ErrorCodes.InvalidCredentials, "The credential is not a valid API key.");
+            return;
+        }
+
+        KeyRecord? key;
+        try
+        {
+            key = await keys.FindAsync(publicKey, context.RequestAborted);
+        }
+        catch (Exception error) when (error is HttpRequestException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
+        {
+            LogLookupFailed(logger, error, publicKey);
+            await Problems.Create(503, ErrorCodes.ServiceUnavailable, "Service unavailable.",
+                "Credentials cannot be checked right now; retry shortly.").ExecuteAsync(context);
+            return;
+        }
+
+        // Unknown key and wrong secret look the same from outside: no hint about which keys exist.
+        if (key is null || !ApiKeySecret.Matches(credential.Value, key.SecretHash))
+        {
+            await RejectAsync(context, ErrorCodes.InvalidCredentials, "The API key is not valid.");
+            return;
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        if (key.RevokedAt is not null)
+        {
+            await RejectAsync(context, ErrorCodes.KeyRevoked, "This API key has been revoked.");
+            return;
+        }
+        if (key.ExpiresAt <= now)
+        {
+            await RejectAsync(context, ErrorCodes.KeyExpired, "This API key has expired.");
+            return;
+        }
+        if (key.AccountStatus != "active")
+        {
+            await Problems.Forbidden("The account is suspended. Contact support.", ErrorCodes.AccountSuspended).ExecuteAsync(context);
+            return;
+        }
+
+        usage.Record(key.KeyId, now);
+        context.Features.Set(new GatewayCaller(CallerIdentity.ForKey(key.AccountId, key.KeyId, ScopeNames.Parse(key.Scopes))));
+        await next(context);
+    }
+
+    private static void RemoveClientIdentityHeaders(IHeaderDictionary headers)
+    {
+        List<string>? spoofed = null;
+        foreach (var header in headers.Keys)
+        {
+            if (header.StartsWith(GatewaySignature.HeaderPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                (spoofed ??= []).Add(header);
+            }
+        }
+        foreach (var header in spoofed ?? [])
+        {
+            headers.Remove(header);
+        }
+    }
+
+    private static bool IsAnonymousRoute(HttpContext context) =>
+        context.Features.Get<IReverseProxyFeature>()?.Route.Config.Metadata is { } metadata
+        && metadata.TryGetValue(AnonymousMetadata, out var value)
+        && value == "true";
+
+    private static Task RejectAsync(HttpContext context, string code, string detail)
+    {
+        context.Response.Headers.WWWAuthenticate = "Bearer realm=\"ujumbe\"";
+        return Problems.Unauthorized(code, detail).ExecuteAsync(context);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Key lookup for {PublicKey} failed")]
+    private static partial void LogLookupFailed(ILogger logger, Exception error, string publicKey);
+}

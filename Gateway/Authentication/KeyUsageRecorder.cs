@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using Microsoft.Extensions.Options;
+using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Identity;
+
+namespace Ujumbe.Gateway.Authentication;
+
+/// <summary>
+/// Coalesces <c>last_used_at</c>: a request only notes its key in memory; a background flush
+/// sends the latest use of each key to the Api in one call per interval (and once more at
+/// shutdown). A busy key costs one database write per interval, not one per request.
+/// </summary>
+public sealed partial class KeyUsageRecorder(
+    IHttpClientFactory clients, GatewaySignature signature, IOptions<GatewayOptions> options, ILogger<KeyUsageRecorder> logger)
+    : BackgroundService
+{
+    public const string ClientName = "api-internal";
+    private readonly ConcurrentDictionary<Guid, DateTime> _pending = new();
+
+    public void Record(Guid keyId, DateTime usedAt) =>
+        _pending.AddOrUpdate(keyId, usedAt, (_, previous) => usedAt > previous ? usedAt : previous);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.KeyUsageFlushInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await FlushAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // stopping: the final flush happens in StopAsync
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await FlushAsync(cancellationToken);
+    }
+
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_pending.IsEmpty)
+        {
+            return;
+        }
+        // Take each entry only if unchanged since read: a use recorded meanwhile stays for the next flush.
+        var batch = new List<KeyValuePair<Guid, DateTime>>();
+        foreach (var pair in _pending)
+        {
+            if (_pending.TryRemove(pair))
+            {
+                batch.Add(pair);
+            }
+        }
+        var uses = batch.Select(pair => new { key_id = pair.Key, last_used_at = pair.Value }).ToArray();
+        try
+        {
+            const string path = "/internal/keys/usage";
+            using var request = new HttpRequestMessage(HttpMethod.Post, path)
+            {
+                Content = JsonContent.Create(new { uses }, options: JsonDefaults.Options),
+            };
+            var (identity, signed) = signature.Sign("POST", path, CallerIdentity.ForService("gateway"));
+            request.Headers.Add(GatewaySignature.IdentityHeader, identity);
+            request.Headers.Add(GatewaySignature.SignatureHeader, signed);
+            using var response = await clients.CreateClient(ClientName).SendAsync(request, cancellationToken);
+            response.EnsureSuccessStatusCode();
+        }
+        catch (Exception error) when (error is HttpRequestException or OperationCanceledException)
+        {
+            // Put them back (keeping the newest time) so the next flush tries again.
+            foreach (var (key, usedAt) in batch)
+            {
+                Record(key, usedAt);
+            }
+            LogFlushFailed(logger, error, batch.Count);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not report the use of {Count} API keys; will retry")]
+    private static partial void LogFlushFailed(ILogger logger, Exception error, int count);
+}

@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Ujumbe.Gateway.Authentication;
+using Ujumbe.Gateway.Proxy;
+using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Identity;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Ujumbe.Gateway.Extensions;
+
+public static class GatewayServiceExtensions
+{
+    public static IHostApplicationBuilder AddGatewayServices(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        var apiUri = configuration.GetRequiredServiceUri("api");
+
+        services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.Section));
+        services.AddOptions<GatewaySigningOptions>().Bind(configuration.GetSection(GatewaySigningOptions.Section));
+        services.AddSingleton<GatewaySignature>();
+
+        services.AddHttpClient<KeyDirectory>(http =>
+        {
+            http.BaseAddress = apiUri;
+            http.Timeout = TimeSpan.FromSeconds(5);
+        });
+        services.AddHttpClient(KeyUsageRecorder.ClientName, http =>
+        {
+            http.BaseAddress = apiUri;
+            http.Timeout = TimeSpan.FromSeconds(10);
+        });
+        services.AddSingleton<KeyUsageRecorder>();
+        services.AddHostedService(provider => provider.GetRequiredService<KeyUsageRecorder>());
+
+        var upstreamTimeout = configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>()?.UpstreamTimeout
+            ?? new GatewayOptions().UpstreamTimeout;
+        services.AddReverseProxy()
+            .LoadFromMemory(Routes(), [Cluster(apiUri, upstreamTimeout)])
+            .AddTransforms(IdentityForwarding.Apply);
+
+        services.AddHealthChecks().AddCheck<ApiHealthCheck>("api");
+        return builder;
+    }
+
+    public static WebApplication MapGateway(this WebApplication app)
+    {
+        app.MapDefaultEndpoints();
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseMiddleware<ProxyProblems>();
+            proxy.UseMiddleware<GatewayAuthenticationMiddleware>();
+        });
+        app.MapFallback(() => Problems.NotFound("No such endpoint. The API lives under /v1."));
+        return app;
+    }
+
+    /// <summary>Only the public surface is routed; /internal and everything else never reach the Api.</summary>
+    private static RouteConfig[] Routes() =>
+    [
+        new() { RouteId = "v1", ClusterId = "api", Match = new() { Path = "/v1/{**rest}" } },
+        new()
+        {
+            RouteId = "openapi",
+            ClusterId = "api",
+            Match = new() { Path = "/openapi/v1.json", Methods = ["GET"] },
+            Metadata = new Dictionary<string, string> { [GatewayAuthenticationMiddleware.AnonymousMetadata] = "true" },
+        },
+    ];
+
+    private static ClusterConfig Cluster(Uri apiUri, TimeSpan timeout) => new()
+    {
+        ClusterId = "api",
+        Destinations = new Dictionary<string, DestinationConfig> { ["api"] = new() { Address = apiUri.ToString() } },
+        HttpRequest = new ForwarderRequestConfig { ActivityTimeout = timeout },
+    };
+}
+
+/// <summary>The gateway is useless without the Api: it is healthy only while the Api is alive.</summary>
+public sealed class ApiHealthCheck(IHttpClientFactory clients) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(3));
+        try
+        {
+            using var response = await clients.CreateClient(KeyUsageRecorder.ClientName).GetAsync("/alive", timeout.Token);
+            return response.IsSuccessStatusCode
+                ? HealthCheckResult.Healthy()
+                : new HealthCheckResult(context.Registration.FailureStatus, $"The Api answers /alive with {(int)response.StatusCode}.");
+        }
+        catch (Exception error) when (error is HttpRequestException or OperationCanceledException)
+        {
+            return new HealthCheckResult(context.Registration.FailureStatus, "The Api is unreachable: " + error.Message);
+        }
+    }
+}

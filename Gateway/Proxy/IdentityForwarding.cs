@@ -1,0 +1,37 @@
+using Ujumbe.Gateway.Authentication;
+using Ujumbe.Shared.Identity;
+using Yarp.ReverseProxy.Transforms;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace Ujumbe.Gateway.Proxy;
+
+/// <summary>
+/// What the Api receives: never the client's secret or its identity claims, always the gateway's
+/// signed identity for this exact method and path.
+/// </summary>
+public static class IdentityForwarding
+{
+    public static void Apply(TransformBuilderContext context)
+    {
+        var signature = context.Services.GetRequiredService<GatewaySignature>();
+        context.AddRequestHeaderRemove("Authorization");
+        context.AddRequestHeaderRemove(CredentialReader.ApiKeyHeader);
+        context.AddRequestTransform(transform =>
+        {
+            var headers = transform.ProxyRequest.Headers;
+            foreach (var name in headers.Select(h => h.Key).Where(IsIdentityHeader).ToList())
+            {
+                headers.Remove(name);
+            }
+            var request = transform.HttpContext.Request;
+            var caller = transform.HttpContext.Features.Get<GatewayCaller>()?.Identity ?? CallerIdentity.Anonymous;
+            var (identity, signed) = signature.Sign(request.Method, request.Path.Value + request.QueryString.Value, caller);
+            headers.TryAddWithoutValidation(GatewaySignature.IdentityHeader, identity);
+            headers.TryAddWithoutValidation(GatewaySignature.SignatureHeader, signed);
+            return ValueTask.CompletedTask;
+        });
+    }
+
+    private static bool IsIdentityHeader(string name) =>
+        name.StartsWith(GatewaySignature.HeaderPrefix, StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Hosting;
+using Ujumbe.ServiceDefaults;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Ujumbe.Gateway.Proxy;
+
+/// <summary>
+/// Gives proxy failures the same problem+json shape as every other error: an oversized body is
+/// refused before anything is forwarded; an unreachable or slow Api becomes 503 or 504.
+/// </summary>
+public sealed class ProxyProblems(RequestDelegate next)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var limit = context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? ServiceDefaultsLimits.MaxRequestBodyBytes;
+        if (context.Request.ContentLength > limit)
+        {
+            await TooLarge().ExecuteAsync(context);
+            return;
+        }
+
+        await next(context);
+
+        if (context.GetForwarderErrorFeature() is not { } failure || context.Response.HasStarted)
+        {
+            return;
+        }
+        var problem = failure.Error switch
+        {
+            ForwarderError.RequestBodyClient when Is413(failure.Exception) => TooLarge(),
+            ForwarderError.RequestTimedOut => Problems.Create(504, ErrorCodes.UpstreamTimeout, "Upstream timeout.",
+                "The service did not answer in time; the request may or may not have been applied. Retry with the same Idempotency-Key."),
+            ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => null,
+            ForwarderError.RequestBodyClient => Problems.Create(400, ErrorCodes.ValidationFailed, "The request is not valid.",
+                "The request body could not be read."),
+            _ => Problems.Create(503, ErrorCodes.ServiceUnavailable, "Service unavailable.", "The service is unavailable; retry shortly."),
+        };
+        if (problem is not null)
+        {
+            await problem.ExecuteAsync(context);
+        }
+    }
+
+    private static bool Is413(Exception? error) =>
+        error is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
+        || error?.InnerException is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge };
+
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult TooLarge() =>
+        Problems.Create(413, ErrorCodes.PayloadTooLarge, "The request body is too large.",
+            $"The body must not exceed {ServiceDefaultsLimits.MaxRequestBodyBytes / 1024} KiB.");
+}

@@ -1,0 +1,69 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Ujumbe.ServiceDefaults;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>What every Ujumbe service has: telemetry, health endpoints, problem+json errors, one JSON convention.</summary>
+public static class ServiceDefaultsExtensions
+{
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.ConfigureOpenTelemetry();
+
+        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = Problems.Customize);
+        builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        // Binding failures (malformed JSON, wrong types) surface as exceptions so they get a
+        // field-level problem+json answer instead of a bare 400.
+        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        builder.Services.ConfigureHttpJsonOptions(options => JsonDefaults.Apply(options.SerializerOptions));
+
+        builder.Services.Configure<KestrelServerOptions>(options =>
+        {
+            options.AddServerHeader = false;
+            options.Limits.MaxRequestBodySize = ServiceDefaultsLimits.MaxRequestBodyBytes;
+        });
+        builder.Services.AddSingleton<IStartupFilter, ServiceDefaultsStartupFilter>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        return builder;
+    }
+
+    /// <summary>
+    /// <c>/alive</c>: the process is up. <c>/health</c>: it and every dependency answer.
+    /// Both are mapped in every environment: orchestrators probe production too.
+    /// </summary>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync })
+            .AllowAnonymous()
+            .DisableHttpMetrics();
+        app.MapHealthChecks("/alive", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains("live"),
+            ResponseWriter = HealthResponse.WriteAsync,
+        })
+            .AllowAnonymous()
+            .DisableHttpMetrics();
+        return app;
+    }
+
+    /// <summary>Every service's pipeline starts with problem+json for errors and tagged server spans.</summary>
+    private sealed class ServiceDefaultsStartupFilter : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.UseMiddleware<ServerSpanTagsMiddleware>();
+            app.UseExceptionHandler();
+            app.UseStatusCodePages();
+            next(app);
+        };
+    }
+}

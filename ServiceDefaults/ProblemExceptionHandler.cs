@@ -1,0 +1,84 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging;
+
+namespace Ujumbe.ServiceDefaults;
+
+/// <summary>
+/// Turns every exception that escapes an endpoint into problem+json: bad request bodies get a
+/// field-level 400 or a 413, anything unexpected a 500 without internals.
+/// </summary>
+public sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger)
+    : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var context = httpContext;
+        if (exception is OperationCanceledException && context.RequestAborted.IsCancellationRequested)
+        {
+            return true; // the client went away; there is nobody to answer
+        }
+
+        var problem = exception switch
+        {
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => Problem(
+                413, ErrorCodes.PayloadTooLarge, "The request body is too large.",
+                $"The body must not exceed {ServiceDefaultsLimits.MaxRequestBodyBytes / 1024} KiB."),
+            BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } => Problem(
+                415, ErrorCodes.UnsupportedMediaType, "Unsupported media type.", "Send the body as application/json."),
+            BadHttpRequestException { InnerException: JsonException json } => Problem(
+                400, ErrorCodes.ValidationFailed, "The request is not valid.", "The body is not valid JSON for this request.",
+                JsonErrors(json)),
+            BadHttpRequestException bad when bad.StatusCode == 400 => Problem(
+                400, ErrorCodes.ValidationFailed, "The request is not valid.", "The request body is missing or is not valid JSON.",
+                new Dictionary<string, string[]> { ["body"] = ["is required and must be a JSON object"] }),
+            BadHttpRequestException bad => Problem(
+                bad.StatusCode, ErrorCodes.ForStatus(bad.StatusCode), "The request is not valid.", null),
+            _ => null,
+        };
+
+        if (problem is null)
+        {
+            LogUnhandled(logger, exception, context.Request.Method, context.Request.Path);
+            problem = Problem(500, ErrorCodes.InternalError, "An unexpected error occurred.",
+                "The error was logged; quote the trace_id when you report it.");
+        }
+
+        context.Response.StatusCode = problem.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
+    }
+
+    private static ProblemDetails Problem(int status, string code, string title, string? detail,
+        IDictionary<string, string[]>? errors = null)
+    {
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
+        problem.Extensions["code"] = code;
+        if (errors is not null)
+        {
+            problem.Extensions["errors"] = errors;
+        }
+        return problem;
+    }
+
+    private static Dictionary<string, string[]> JsonErrors(JsonException json)
+    {
+        // Path is like "$.expires_in_days" or "$.scopes[2]"; the field name is what a client can act on.
+        var path = json.Path;
+        if (string.IsNullOrEmpty(path) || path == "$")
+        {
+            return new() { ["body"] = ["is not valid JSON"] };
+        }
+        var field = path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+        return new() { [field] = ["has the wrong type or format"] };
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception on {Method} {Path}")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
+}
+
+public static class ServiceDefaultsLimits
+{
+    public const long MaxRequestBodyBytes = 1024 * 1024;
+}

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace Ujumbe.Tests.Infrastructure;
+
+/// <summary>Connection settings of the local stack's real servers (scripts/stack.sh).</summary>
+public sealed record StackSettings(string Postgres, string Redis, string RabbitMq);
+
+/// <summary>
+/// The one stack of real servers every test uses. scripts/test.sh starts it and exports its
+/// settings; a test run started some other way (an IDE) starts it here and leaves it running.
+/// </summary>
+public static class TestStack
+{
+    private static readonly Lazy<StackSettings> Loaded = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    public static StackSettings Settings => Loaded.Value;
+
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    private static StackSettings Load()
+    {
+        var values = new Dictionary<string, string>();
+        foreach (var name in new[] { "ConnectionStrings__postgres", "ConnectionStrings__redis", "ConnectionStrings__rabbitmq" })
+        {
+            if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } value)
+            {
+                values[name] = value;
+            }
+        }
+        if (values.Count < 3)
+        {
+            values = StartStackAndReadEnv();
+        }
+        // Services under test get their settings only from each test's host; a stack-wide value left
+        // in the environment would silently point them all at the shared database.
+        foreach (var name in new[] { "ConnectionStrings__postgres", "ConnectionStrings__redis", "ConnectionStrings__rabbitmq", "GatewaySigning__Key" })
+        {
+            Environment.SetEnvironmentVariable(name, null);
+        }
+        return new StackSettings(values["ConnectionStrings__postgres"], values["ConnectionStrings__redis"], values["ConnectionStrings__rabbitmq"]);
+    }
+
+    private static Dictionary<string, string> StartStackAndReadEnv()
+    {
+        var script = Path.Combine(RepositoryRoot, "scripts", "stack.sh");
+        using var start = Process.Start(new ProcessStartInfo("bash", [script, "start"]) { RedirectStandardError = true })!;
+        var errors = start.StandardError.ReadToEnd();
+        start.WaitForExit();
+        if (start.ExitCode != 0)
+        {
+            throw new InvalidOperationException("scripts/stack.sh start failed:\n" + errors);
+        }
+        var stackDir = Environment.GetEnvironmentVariable("UJUMBE_STACK_DIR") ?? Path.Combine(RepositoryRoot, ".stack");
+        var values = new Dictionary<string, string>();
+        foreach (var line in File.ReadAllLines(Path.Combine(stackDir, "env")))
+        {
+            // export Name='value'
+            var text = line.StartsWith("export ", StringComparison.Ordinal) ? line[7..] : line;
+            var equals = text.IndexOf('=', StringComparison.Ordinal);
+            if (equals > 0)
+            {
+                values[text[..equals]] = text[(equals + 1)..].Trim('\'');
+            }
+        }
+        return values;
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Aspire.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException("Cannot find the repository root (Aspire.sln) above " + AppContext.BaseDirectory);
+    }
+
+    /// <summary>A fresh, empty database on the stack's PostgreSQL; dropped on dispose.</summary>
+    public static async Task<TestDatabase> CreateDatabaseAsync()
+    {
+        var name = "test_" + Guid.NewGuid().ToString("N")[..12];
+        await using (var admin = new NpgsqlConnection(AdminConnectionString()))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"create database {name}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+        var connectionString = new NpgsqlConnectionStringBuilder(Settings.Postgres) { Database = name }.ConnectionString;
+        return new TestDatabase(name, connectionString);
+    }
+
+    internal static string AdminConnectionString() =>
+        new NpgsqlConnectionStringBuilder(Settings.Postgres) { Database = "postgres", Pooling = false }.ConnectionString;
+}
+
+public sealed class TestDatabase(string name, string connectionString) : IAsyncDisposable
+{
+    public string Name { get; } = name;
+    public string ConnectionString { get; } = connectionString;
+
+    public async Task<NpgsqlConnection> OpenAsync()
+    {
+        var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    public async Task<T?> ScalarAsync<T>(string sql, params object[] parameters)
+    {
+        await using var connection = await OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        }
+        var value = await command.ExecuteScalarAsync();
+        return value is null or DBNull ? default : (T)value;
+    }
+
+    public async Task<int> ExecuteAsync(string sql, params object[] parameters)
+    {
+        await using var connection = await OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        }
+        return await command.ExecuteNonQueryAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var admin = new NpgsqlConnection(TestStack.AdminConnectionString());
+        await admin.OpenAsync();
+        await using var drop = new NpgsqlCommand($"drop database if exists {Name} with (force)", admin);
+        await drop.ExecuteNonQueryAsync();
+    }
+}

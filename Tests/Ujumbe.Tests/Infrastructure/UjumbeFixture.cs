@@ -1,0 +1,71 @@
+extern alias ApiApp;
+extern alias GatewayApp;
+
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection;
+using Ujumbe.Api.Seeding;
+
+namespace Ujumbe.Tests.Infrastructure;
+
+/// <summary>
+/// A running Ujumbe for one test class: its own database on the stack's PostgreSQL, the Api and
+/// the Gateway on real sockets, and the seeded operator and demo accounts with working keys.
+/// </summary>
+public class UjumbeFixture : IAsyncLifetime
+{
+    public TestDatabase Database { get; private set; } = null!;
+    public ServiceHost<ApiApp::Program> Api { get; private set; } = null!;
+    public ServiceHost<GatewayApp::Program> Gateway { get; private set; } = null!;
+
+    /// <summary>The gateway signing key this deployment shares between Gateway and Api.</summary>
+    public string SigningKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    public string DemoKey { get; private set; } = "";
+    public string OperatorKey { get; private set; } = "";
+
+    public virtual async Task InitializeAsync()
+    {
+        Database = await TestStack.CreateDatabaseAsync();
+        Api = new ServiceHost<ApiApp::Program>(ApiSettings());
+        Api.Start();
+        Gateway = new ServiceHost<GatewayApp::Program>(GatewaySettings(Api.Address));
+        Gateway.Start();
+
+        await using var scope = Api.Services.CreateAsyncScope();
+        var keys = await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(null, CancellationToken.None);
+        DemoKey = keys.DemoKey;
+        OperatorKey = keys.OperatorKey;
+    }
+
+    protected virtual Dictionary<string, string?> ApiSettings() => new()
+    {
+        ["ConnectionStrings:postgres"] = Database.ConnectionString,
+        ["GatewaySigning:Key"] = SigningKey,
+    };
+
+    public Dictionary<string, string?> GatewaySettings(Uri api) => new()
+    {
+        ["services:api:http:0"] = api.ToString(),
+        ["GatewaySigning:Key"] = SigningKey,
+        ["Gateway:KeyUsageFlushInterval"] = "00:00:00.200",
+    };
+
+    /// <summary>A client of the gateway, authenticated with <paramref name="secret"/> as a Bearer token (if given).</summary>
+    public HttpClient Client(string? secret = null)
+    {
+        var client = Gateway.CreateSocketClient();
+        if (secret is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);
+        }
+        return client;
+    }
+
+    public virtual async Task DisposeAsync()
+    {
+        await Gateway.DisposeAsync();
+        await Api.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+}

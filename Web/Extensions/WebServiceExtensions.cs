@@ -1,0 +1,39 @@
+using Ujumbe.ServiceDefaults;
+
+namespace Ujumbe.Web.Extensions;
+
+public static class WebServiceExtensions
+{
+    /// <summary>The dashboard talks only to the gateway, like any other client.</summary>
+    public static IHostApplicationBuilder AddWebServices(this IHostApplicationBuilder builder)
+    {
+        var gateway = builder.Configuration.GetServiceUri("gateway");
+        builder.Services.AddHttpClient("gateway", http =>
+        {
+            if (gateway is not null)
+            {
+                http.BaseAddress = gateway;
+            }
+        });
+        return builder;
+    }
+
+    public static WebApplication MapDashboard(this WebApplication app)
+    {
+        app.MapDefaultEndpoints();
+        app.MapGet("/", () => TypedResults.Content(HomePage, "text/html; charset=utf-8"));
+        return app;
+    }
+
+    // The dashboard's pages arrive with their own issue; until then this says where things are.
+    private const string HomePage = """
+        <!doctype html>
+        <html lang="en">
+        <head><meta charset="utf-8"><title>Ujumbe</title></head>
+        <body>
+        <h1>Ujumbe</h1>
+        <p>SMS for East and Southern Africa. The dashboard is on its way; the API is served by the gateway under <code>/v1</code>.</p>
+        </body>
+        </html>
+        """;
+}

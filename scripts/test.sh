@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs every test against real servers: starts the local stack if it is not running (and stops
+# it again afterwards), runs the whole suite once, and ends with one line:
+#   tests: N passed, N failed[, N skipped]
+# Exits non-zero if anything failed or nothing ran. Extra arguments go to `dotnet test`
+# (e.g. --filter FullyQualifiedName~ApiKeys).
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+STACK=${UJUMBE_STACK_DIR:-$ROOT/.stack}
+export UJUMBE_STACK_DIR=$STACK
+
+STARTED_STACK=0
+stop_stack() { if [ $STARTED_STACK = 1 ]; then scripts/stack.sh stop || true; STARTED_STACK=0; fi; }
+trap stop_stack EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if ! scripts/stack.sh status >/dev/null 2>&1; then
+  STARTED_STACK=1
+  scripts/stack.sh start || { echo "tests: 0 passed, 0 failed"; exit 1; }
+fi
+set -a
+# shellcheck disable=SC1091
+. "$STACK/env"
+set +a
+
+RESULTS=$STACK/test-results
+rm -rf "$RESULTS"
+dotnet test Aspire.sln --nologo --logger "trx" --results-directory "$RESULTS" --blame-hang-timeout 10m "$@"
+status=$?
+
+stop_stack
+
+passed=0 failed=0 total=0 executed=0
+for trx in "$RESULTS"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  field() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  total=$((total + $(field total)))
+  executed=$((executed + $(field executed)))
+  passed=$((passed + $(field passed)))
+  failed=$((failed + $(field failed) + $(field error) + $(field timeout) + $(field aborted)))
+done
+skipped=$((total - executed))
+
+summary="tests: $passed passed, $failed failed"
+[ $skipped -gt 0 ] && summary="$summary, $skipped skipped"
+echo "$summary"
+if [ $status -ne 0 ] || [ $failed -gt 0 ] || [ $passed -eq 0 ]; then
+  exit 1
+fi
