@@ -25,6 +25,9 @@ stopping=0
 cleanup() {
   [ $stopping = 1 ] && return
   stopping=1
+  # Ctrl+C also reaches whatever reads our output (a pipe to tee, say); stop everything even if it is gone.
+  set +e
+  trap '' PIPE
   local pid i
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do
@@ -32,7 +35,10 @@ cleanup() {
     kill -KILL "$pid" 2>/dev/null || true
   done
   [ ${#PIDS[@]} -gt 0 ] && log "services stopped"
-  if [ $STARTED_STACK = 1 ]; then scripts/stack.sh stop; fi
+  if [ $STARTED_STACK = 1 ]; then
+    scripts/stack.sh stop >"$STACK/stop.log" 2>&1
+    cat "$STACK/stop.log" >&2
+  fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT

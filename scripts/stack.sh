@@ -20,7 +20,7 @@ RABBIT_MGMT_PORT=${UJUMBE_RABBITMQ_MGMT_PORT:-15729}  # management UI
 EPMD_PORT=${UJUMBE_EPMD_PORT:-43729}                  # a private epmd, so a system RabbitMQ is never touched
 RABBIT_NODE="ujumbe-$RABBIT_PORT@localhost"
 
-log() { printf 'stack: %s\n' "$*" >&2; }
+log() { printf 'stack: %s\n' "$*" >&2 || true; }  # a closed stderr must not stop a stop
 die() { log "$*"; exit 1; }
 
 # ------------------------------------------------------------------ packages

@@ -52,8 +52,8 @@ public static class AdminAccountsApi
             else
             {
                 var pattern = "%" + EscapeLike(term) + "%";
-                var owners = db.Users.IgnoreQueryFilters().Where(u => EF.Functions.ILike(u.Email, pattern)).Select(u => u.AccountId);
-                accounts = accounts.Where(a => EF.Functions.ILike(a.Name, pattern) || owners.Contains(a.Id));
+                var owners = db.Users.IgnoreQueryFilters().Where(u => EF.Functions.ILike(u.Email, pattern, "\\")).Select(u => u.AccountId);
+                accounts = accounts.Where(a => EF.Functions.ILike(a.Name, pattern, "\\") || owners.Contains(a.Id));
             }
         }
         var total = await accounts.CountAsync(cancellationToken);

@@ -7,7 +7,7 @@ namespace Ujumbe.Api.Data;
 /// <summary>One SQL migration: <c>Data/Migrations/NNNN_name.sql</c>, embedded in the Api.</summary>
 public sealed record Migration(int Version, string Name, string Sql)
 {
-    public string Checksum { get; } = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Sql)));
+    public string Checksum => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Sql)));
 }
 
 /// <summary>
@@ -101,9 +101,11 @@ public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger
         }
         catch (PostgresException error) when (error.SqlState == PostgresErrorCodes.InvalidCatalogName)
         {
-            var settings = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString) { Database = "postgres", Pooling = false };
-            var database = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).Database!;
-            await using var admin = new NpgsqlConnection(settings.ConnectionString);
+            // CloneWith keeps the credentials, which the data source's connection string no longer shows.
+            await using var template = dataSource.CreateConnection();
+            var database = new NpgsqlConnectionStringBuilder(template.ConnectionString).Database!;
+            var settings = new NpgsqlConnectionStringBuilder(template.ConnectionString) { Database = "postgres", Pooling = false };
+            await using var admin = template.CloneWith(settings.ConnectionString);
             await admin.OpenAsync(cancellationToken);
             try
             {

@@ -1,0 +1,103 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Ujumbe.Api.Data;
+using Ujumbe.Api.Identity;
+using Ujumbe.Tests.Infrastructure;
+
+namespace Ujumbe.Tests;
+
+public sealed class MigrationTests : IAsyncLifetime
+{
+    private TestDatabase _database = null!;
+    private NpgsqlDataSource _dataSource = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestStack.CreateDatabaseAsync();
+        _dataSource = NpgsqlDataSource.Create(_database.ConnectionString);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _dataSource.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    private MigrationRunner Runner() => new(_dataSource, NullLogger<MigrationRunner>.Instance);
+
+    [Fact]
+    public async Task Applying_twice_applies_everything_once_then_nothing()
+    {
+        var first = await Runner().ApplyAsync(MigrationRunner.Embedded, CancellationToken.None);
+        Assert.Equal(MigrationRunner.Embedded.Select(m => m.Version), first);
+
+        var second = await Runner().ApplyAsync(MigrationRunner.Embedded, CancellationToken.None);
+        Assert.Empty(second);
+        Assert.Equal(MigrationRunner.Embedded.Count, await _database.ScalarAsync<long>("select count(*) from schema_migrations"));
+    }
+
+    [Fact]
+    public async Task Instances_starting_at_once_apply_each_migration_exactly_once()
+    {
+        var runs = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => Runner().ApplyAsync(MigrationRunner.Embedded, CancellationToken.None))));
+        Assert.Equal(MigrationRunner.Embedded.Count, runs.Sum(applied => applied.Count));
+        Assert.Single(runs, applied => applied.Count > 0);
+    }
+
+    [Fact]
+    public async Task An_applied_migration_that_was_edited_stops_the_start()
+    {
+        await Runner().ApplyAsync(MigrationRunner.Embedded, CancellationToken.None);
+        var edited = MigrationRunner.Embedded.Select((m, i) => i == 0 ? m with { Sql = m.Sql + "\n-- edited" } : m).ToList();
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Runner().ApplyAsync(edited, CancellationToken.None));
+        Assert.Contains("changed after it was applied", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_failing_migration_leaves_nothing_half_applied()
+    {
+        await Runner().ApplyAsync(MigrationRunner.Embedded, CancellationToken.None);
+        var broken = new Migration(9999, "broken", "create table half_done (id int); select 1/0;");
+        await Assert.ThrowsAsync<PostgresException>(() => Runner().ApplyAsync([.. MigrationRunner.Embedded, broken], CancellationToken.None));
+        Assert.Equal(0L, await _database.ScalarAsync<long>("select count(*) from pg_tables where tablename = 'half_done'"));
+        Assert.Equal(0L, await _database.ScalarAsync<long>("select count(*) from schema_migrations where version = 9999"));
+    }
+
+    [Fact]
+    public async Task A_missing_database_is_created()
+    {
+        var name = "test_" + Guid.NewGuid().ToString("N")[..12];
+        var connectionString = new NpgsqlConnectionStringBuilder(_database.ConnectionString) { Database = name }.ConnectionString;
+        await using (var dataSource = NpgsqlDataSource.Create(connectionString))
+        {
+            var applied = await new MigrationRunner(dataSource, NullLogger<MigrationRunner>.Instance).ApplyAsync(MigrationRunner.Embedded, CancellationToken.None);
+            Assert.NotEmpty(applied);
+        }
+        await new TestDatabase(name, connectionString).DisposeAsync();
+    }
+
+    [Fact]
+    public async Task The_entity_model_matches_the_migrated_schema()
+    {
+        await Runner().ApplyAsync(MigrationRunner.Embedded, CancellationToken.None);
+        var options = new DbContextOptionsBuilder<UjumbeDb>().UseNpgsql(_dataSource).Options;
+        await using var db = new UjumbeDb(options, new Caller());
+        // Selecting every mapped column of every entity fails on any table or column the SQL lacks.
+        foreach (var entity in db.Model.GetEntityTypes())
+        {
+            var columns = string.Join(", ", entity.GetProperties().Select(p => p.GetColumnName()));
+            await _database.ExecuteAsync($"select {columns} from {entity.GetTableName()} limit 0");
+        }
+        Assert.Equal(6, db.Model.GetEntityTypes().Count());
+    }
+
+    [Fact]
+    public async Task The_ledger_is_append_only()
+    {
+        await Runner().ApplyAsync(MigrationRunner.Embedded, CancellationToken.None);
+        var error = await Assert.ThrowsAsync<PostgresException>(() => _database.ExecuteAsync("delete from ledger_entries"));
+        Assert.Contains("append-only", error.MessageText, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<PostgresException>(() => _database.ExecuteAsync("update ledger_entries set amount = 0"));
+    }
+}
