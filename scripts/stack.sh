@@ -249,6 +249,7 @@ rabbit_stop() {
 }
 
 # ------------------------------------------------------------------ commands
+cd /  # every path here is absolute; the servers' users may not be able to enter the caller's folder
 cmd=${1:-}
 case "$cmd" in
   start)
