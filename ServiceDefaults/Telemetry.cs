@@ -60,17 +60,20 @@ public static class Telemetry
             serviceVersion: typeof(Telemetry).Assembly.GetName().Version?.ToString(),
             serviceInstanceId: $"{Environment.MachineName}-{Environment.ProcessId}");
 
-        void ConfigureExporter(OtlpExporterOptions options)
+        // Read from IConfiguration (not only the environment) so tests and appsettings can set them too.
+        Action<OtlpExporterOptions> ConfigureExporter(string signal) => options =>
         {
-            options.Endpoint = new Uri(otlpEndpoint!);
-            options.Protocol = configuration["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
-                ? OtlpExportProtocol.HttpProtobuf
-                : OtlpExportProtocol.Grpc;
+            var httpProtobuf = configuration["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf";
+            options.Protocol = httpProtobuf ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
+            // An endpoint set in code is used as given; over HTTP the spec's per-signal path is ours to add.
+            options.Endpoint = httpProtobuf
+                ? new Uri(otlpEndpoint!.TrimEnd('/') + "/v1/" + signal)
+                : new Uri(otlpEndpoint!);
             if (configuration["OTEL_EXPORTER_OTLP_HEADERS"] is { Length: > 0 } headers)
             {
                 options.Headers = headers;
             }
-        }
+        };
 
         if (exportOtlp)
         {
@@ -81,7 +84,7 @@ public static class Telemetry
                 logging.SetResourceBuilder(resource);
                 logging.IncludeFormattedMessage = true;
                 logging.IncludeScopes = true;
-                logging.AddOtlpExporter(ConfigureExporter);
+                logging.AddOtlpExporter(ConfigureExporter("logs"));
             });
         }
 
@@ -95,7 +98,7 @@ public static class Telemetry
                 .AddSource(ProjectPrefix);
             if (exportOtlp)
             {
-                tracing.AddOtlpExporter(ConfigureExporter);
+                tracing.AddOtlpExporter(ConfigureExporter("traces"));
             }
             return tracing.Build();
         });
@@ -107,7 +110,7 @@ public static class Telemetry
                 .AddMeter(ProjectPrefix);
             if (exportOtlp)
             {
-                metrics.AddOtlpExporter(ConfigureExporter);
+                metrics.AddOtlpExporter(ConfigureExporter("metrics"));
             }
             return metrics.Build();
         });

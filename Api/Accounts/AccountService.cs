@@ -53,6 +53,7 @@ public sealed class AccountService(UjumbeDb db, ApiKeyService keys, TimeProvider
             db.ChangeTracker.Clear();
             throw new EmailTakenException(ownerEmail);
         }
+        ApiTelemetry.AccountsOpened.Add(1);
         return new NewAccount(account, owner, firstKey);
     }
 

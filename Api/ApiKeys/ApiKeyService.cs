@@ -36,6 +36,7 @@ public sealed class ApiKeyService(UjumbeDb db, TimeProvider time)
             CreatedAt = now,
         };
         db.ApiKeys.Add(key);
+        ApiTelemetry.KeysIssued.Add(1);
         return new IssuedKey(key, secret);
     }
 
@@ -57,6 +58,7 @@ public sealed class ApiKeyService(UjumbeDb db, TimeProvider time)
         {
             key.RevokedAt = time.UtcNow();
             await db.SaveChangesAsync(cancellationToken);
+            ApiTelemetry.KeysRevoked.Add(1);
         }
         return (KeyChange.Done, key);
     }
@@ -89,6 +91,7 @@ public sealed class ApiKeyService(UjumbeDb db, TimeProvider time)
         var secret = ApiKeySecret.NewSecret(key.PublicKey);
         key.SecretHash = ApiKeySecret.Hash(secret);
         await db.SaveChangesAsync(cancellationToken);
+        ApiTelemetry.KeysIssued.Add(1);
         return (KeyChange.Done, new IssuedKey(key, secret));
     }
 

@@ -47,7 +47,8 @@ public static class ApplicationServiceExtensions
     public static async Task PrepareDatabaseAsync(this WebApplication app)
     {
         var runner = app.Services.GetRequiredService<MigrationRunner>();
-        await runner.ApplyAsync(MigrationRunner.Embedded, app.Lifetime.ApplicationStopping);
+        var applied = await runner.ApplyAsync(MigrationRunner.Embedded, app.Lifetime.ApplicationStopping);
+        ApiTelemetry.MigrationsApplied.Add(applied.Count);
         await DemoSeeder.RunIfConfiguredAsync(app.Services, app.Lifetime.ApplicationStopping);
         // Fail at start, not on the first request, if the signing key is missing or too short.
         app.Services.GetRequiredService<GatewaySignature>();

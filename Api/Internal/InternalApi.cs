@@ -8,11 +8,6 @@ using Ujumbe.Shared.Identity;
 
 namespace Ujumbe.Api.Internal;
 
-/// <summary>What the gateway needs to authenticate a key: it compares the secret's hash itself.</summary>
-public sealed record KeyLookupResponse(
-    Guid KeyId, Guid AccountId, string PublicKey, byte[] SecretHash, string[] Scopes,
-    DateTime? ExpiresAt, DateTime? RevokedAt, string AccountStatus);
-
 public sealed record KeyUsage(Guid KeyId, DateTime LastUsedAt);
 
 public sealed record KeyUsageReport(IReadOnlyList<KeyUsage> Uses);
@@ -31,7 +26,7 @@ public static class InternalApi
         return app;
     }
 
-    public static async Task<Results<Ok<KeyLookupResponse>, ProblemHttpResult>> LookupKeyAsync(
+    public static async Task<Results<Ok<KeyLookup>, ProblemHttpResult>> LookupKeyAsync(
         string publicKey, UjumbeDb db, CancellationToken cancellationToken)
     {
         // Crosses tenants by nature: the key is what tells us the tenant.
@@ -44,7 +39,7 @@ public static class InternalApi
             return Problems.NotFound();
         }
         var key = found.Key;
-        return TypedResults.Ok(new KeyLookupResponse(
+        return TypedResults.Ok(new KeyLookup(
             key.Id, key.AccountId, key.PublicKey, key.SecretHash, key.Scopes, key.ExpiresAt, key.RevokedAt,
             UjumbeDb.SnakeCase(found.Status.ToString())));
     }

@@ -1,4 +1,4 @@
-using Microsoft.AspNetCore.Http.HttpResults;
+using System.Diagnostics;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
 using Yarp.ReverseProxy.Model;
@@ -47,14 +47,10 @@ public sealed partial class GatewayAuthenticationMiddleware(
             return;
         }
 
-        KeyRecord? key;
-        try
+        var (answered, key) = await FindKeyAsync(publicKey, context.RequestAborted);
+        if (!answered)
         {
-            key = await keys.FindAsync(publicKey, context.RequestAborted);
-        }
-        catch (Exception error) when (error is HttpRequestException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
-        {
-            LogLookupFailed(logger, error, publicKey);
+            GatewayTelemetry.Authenticated("lookup_failed");
             await Problems.Create(503, ErrorCodes.ServiceUnavailable, "Service unavailable.",
                 "Credentials cannot be checked right now; retry shortly.").ExecuteAsync(context);
             return;
@@ -79,13 +75,34 @@ public sealed partial class GatewayAuthenticationMiddleware(
         }
         if (key.AccountStatus != "active")
         {
+            GatewayTelemetry.Authenticated(ErrorCodes.AccountSuspended);
             await Problems.Forbidden("The account is suspended. Contact support.", ErrorCodes.AccountSuspended).ExecuteAsync(context);
             return;
         }
 
+        GatewayTelemetry.Authenticated("ok");
         usage.Record(key.KeyId, now);
         context.Features.Set(new GatewayCaller(CallerIdentity.ForKey(key.AccountId, key.KeyId, ScopeNames.Parse(key.Scopes))));
         await next(context);
+    }
+
+    private async Task<(bool Answered, KeyLookup? Key)> FindKeyAsync(string publicKey, CancellationToken cancellationToken)
+    {
+        using var activity = GatewayTelemetry.Source.StartActivity("key lookup");
+        activity?.SetTag("ujumbe.public_key", publicKey);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var key = await keys.FindAsync(publicKey, cancellationToken);
+            GatewayTelemetry.KeyLookupDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return (true, key);
+        }
+        catch (Exception error) when (error is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            LogLookupFailed(logger, error, publicKey);
+            activity?.SetStatus(ActivityStatusCode.Error, error.Message);
+            return (false, null);
+        }
     }
 
     private static void RemoveClientIdentityHeaders(IHeaderDictionary headers)
@@ -111,6 +128,7 @@ public sealed partial class GatewayAuthenticationMiddleware(
 
     private static Task RejectAsync(HttpContext context, string code, string detail)
     {
+        GatewayTelemetry.Authenticated(code);
         context.Response.Headers.WWWAuthenticate = "Bearer realm=\"ujumbe\"";
         return Problems.Unauthorized(code, detail).ExecuteAsync(context);
     }

@@ -5,30 +5,34 @@ using Ujumbe.Shared.Identity;
 
 namespace Ujumbe.Gateway.Authentication;
 
-/// <summary>An API key as the Api knows it (never the secret: only its hash).</summary>
-public sealed record KeyRecord(
-    Guid KeyId, Guid AccountId, string PublicKey, byte[] SecretHash, string[] Scopes,
-    DateTime? ExpiresAt, DateTime? RevokedAt, string AccountStatus);
-
 /// <summary>
 /// Finds keys by public id through the Api's internal endpoint (the Api owns the key table).
 /// Every lookup asks the Api, so a revoked or regenerated key fails on the very next request.
 /// </summary>
 public sealed class KeyDirectory(HttpClient http, GatewaySignature signature)
 {
-    public async Task<KeyRecord?> FindAsync(string publicKey, CancellationToken cancellationToken)
+    public async Task<KeyLookup?> FindAsync(string publicKey, CancellationToken cancellationToken)
     {
-        var path = "/internal/keys/" + Uri.EscapeDataString(publicKey);
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        var (identity, signed) = signature.Sign("GET", path, CallerIdentity.ForService("gateway"));
-        request.Headers.Add(GatewaySignature.IdentityHeader, identity);
-        request.Headers.Add(GatewaySignature.SignatureHeader, signed);
+        using var request = ServiceRequest.Create(signature, HttpMethod.Get, "/internal/keys/" + Uri.EscapeDataString(publicKey));
         using var response = await http.SendAsync(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
         }
         response.EnsureSuccessStatusCode();
-        return await response.Content.ReadFromJsonAsync<KeyRecord>(JsonDefaults.Options, cancellationToken);
+        return await response.Content.ReadFromJsonAsync<KeyLookup>(JsonDefaults.Options, cancellationToken);
+    }
+}
+
+/// <summary>The gateway's own calls to the Api's /internal endpoints, signed with its service identity.</summary>
+public static class ServiceRequest
+{
+    public static HttpRequestMessage Create(GatewaySignature signature, HttpMethod method, string path, HttpContent? content = null)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = content };
+        var (identity, signed) = signature.Sign(method.Method, path, CallerIdentity.ForService("gateway"));
+        request.Headers.Add(GatewaySignature.IdentityHeader, identity);
+        request.Headers.Add(GatewaySignature.SignatureHeader, signed);
+        return request;
     }
 }

@@ -61,14 +61,8 @@ public sealed partial class KeyUsageRecorder(
         var uses = batch.Select(pair => new { key_id = pair.Key, last_used_at = pair.Value }).ToArray();
         try
         {
-            const string path = "/internal/keys/usage";
-            using var request = new HttpRequestMessage(HttpMethod.Post, path)
-            {
-                Content = JsonContent.Create(new { uses }, options: JsonDefaults.Options),
-            };
-            var (identity, signed) = signature.Sign("POST", path, CallerIdentity.ForService("gateway"));
-            request.Headers.Add(GatewaySignature.IdentityHeader, identity);
-            request.Headers.Add(GatewaySignature.SignatureHeader, signed);
+            using var request = ServiceRequest.Create(signature, HttpMethod.Post, "/internal/keys/usage",
+                JsonContent.Create(new { uses }, options: JsonDefaults.Options));
             using var response = await clients.CreateClient(ClientName).SendAsync(request, cancellationToken);
             response.EnsureSuccessStatusCode();
         }

@@ -44,7 +44,7 @@ public class UjumbeFixture : IAsyncLifetime
         ["GatewaySigning:Key"] = SigningKey,
     };
 
-    public Dictionary<string, string?> GatewaySettings(Uri api) => new()
+    protected virtual Dictionary<string, string?> GatewaySettings(Uri api) => new()
     {
         ["services:api:http:0"] = api.ToString(),
         ["GatewaySigning:Key"] = SigningKey,

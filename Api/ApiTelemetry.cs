@@ -1,0 +1,25 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Ujumbe.Api;
+
+/// <summary>The Api's own spans and metrics (exported with the platform's by ServiceDefaults).</summary>
+public static class ApiTelemetry
+{
+    public const string Name = "Ujumbe.Api";
+
+    public static readonly ActivitySource Source = new(Name);
+    public static readonly Meter Meter = new(Name);
+
+    public static readonly Counter<long> KeysIssued =
+        Meter.CreateCounter<long>("ujumbe.api_keys.issued", unit: "{key}", description: "API key secrets issued (created or regenerated)");
+
+    public static readonly Counter<long> KeysRevoked =
+        Meter.CreateCounter<long>("ujumbe.api_keys.revoked", unit: "{key}", description: "API keys revoked");
+
+    public static readonly Counter<long> AccountsOpened =
+        Meter.CreateCounter<long>("ujumbe.accounts.opened", unit: "{account}", description: "Accounts opened by operators or seeding");
+
+    public static readonly Counter<long> MigrationsApplied =
+        Meter.CreateCounter<long>("ujumbe.migrations.applied", unit: "{migration}", description: "Schema migrations applied at start");
+}

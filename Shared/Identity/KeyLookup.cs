@@ -1,0 +1,9 @@
+namespace Ujumbe.Shared.Identity;
+
+/// <summary>
+/// An API key as the Api tells the gateway about it (<c>GET /internal/keys/{public_key}</c>):
+/// enough to authenticate a request, never the secret itself, only its hash.
+/// </summary>
+public sealed record KeyLookup(
+    Guid KeyId, Guid AccountId, string PublicKey, byte[] SecretHash, string[] Scopes,
+    DateTime? ExpiresAt, DateTime? RevokedAt, string AccountStatus);
