@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
@@ -36,13 +37,16 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
                 new Dictionary<string, string[]> { ["body"] = ["is required and must be a JSON object"] }),
             BadHttpRequestException bad => Problem(
                 bad.StatusCode, ErrorCodes.ForStatus(bad.StatusCode), "The request is not valid.", null),
+            DbException { IsTransient: true } or TimeoutException => Problem(
+                503, ErrorCodes.ServiceUnavailable, "Service unavailable.",
+                "A dependency did not answer; nothing was applied. Retry shortly (with the same Idempotency-Key, if any)."),
             _ => null,
         };
 
-        if (problem is null)
+        if (problem is null || problem.Status == 503)
         {
             LogUnhandled(logger, exception, context.Request.Method, context.Request.Path);
-            problem = Problem(500, ErrorCodes.InternalError, "An unexpected error occurred.",
+            problem ??= Problem(500, ErrorCodes.InternalError, "An unexpected error occurred.",
                 "The error was logged; quote the trace_id when you report it.");
         }
 

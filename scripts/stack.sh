@@ -93,6 +93,7 @@ export ConnectionStrings__postgres='Host=127.0.0.1;Port=$PG_PORT;Username=postgr
 export ConnectionStrings__redis='127.0.0.1:$REDIS_PORT,password=$REDIS_PASSWORD'
 export ConnectionStrings__rabbitmq='amqp://ujumbe:$RABBIT_PASSWORD@127.0.0.1:$RABBIT_PORT/'
 export GatewaySigning__Key='$GATEWAY_SIGNING_KEY'
+export UJUMBE_RABBITMQ_MANAGEMENT='http://127.0.0.1:$RABBIT_MGMT_PORT'
 ENV
   chmod 600 "$STACK/env"
 }

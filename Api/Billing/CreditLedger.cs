@@ -1,4 +1,5 @@
 using Npgsql;
+using NpgsqlTypes;
 using Ujumbe.Api.Data;
 
 namespace Ujumbe.Api.Billing;
@@ -11,24 +12,15 @@ public sealed class InsufficientCreditsException(Guid accountId)
 }
 
 /// <summary>
-/// The only way credits move: one statement updates the account's balance row and appends the
-/// ledger entry with the resulting figures, inside the caller's transaction. The balance row's
+/// The only way credits move: one call updates the account's balance row and appends the ledger
+/// entry with the resulting figures, inside the caller's transaction. The balance row's
 /// check constraints (available ≥ 0, reserved ≥ 0) make an overdraft impossible under any
 /// concurrency: the row lock serialises writers and a violating update fails as a whole.
 /// </summary>
 public static class CreditLedger
 {
-    private const string PostSql = """
-        with updated as (
-            update balances
-               set balance = balance + $3, reserved = reserved + $4
-             where account_id = $2
-         returning balance, reserved
-        )
-        insert into ledger_entries (id, account_id, kind, amount, reserved_change, balance_after, reserved_after, reference, created_at)
-        select $1, $2, $5, $3, $4, balance, reserved, $6, $7 from updated
-        returning balance_after, reserved_after
-        """;
+    // post_credits (migration 0002) is shared with the Worker's SQL: one definition of a credit move.
+    private const string PostSql = "select balance_after, reserved_after, seq from post_credits($2, $5, $3, $4, $6, $7, $1)";
 
     public static async Task<LedgerEntry> PostAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid accountId, LedgerKind kind,
@@ -49,8 +41,8 @@ public static class CreditLedger
         command.Parameters.Add(new() { Value = accountId });
         command.Parameters.Add(new() { Value = amount });
         command.Parameters.Add(new() { Value = reservedChange });
-        command.Parameters.Add(new() { Value = UjumbeDb.SnakeCase(kind.ToString()) });
-        command.Parameters.Add(new() { Value = (object?)reference ?? DBNull.Value });
+        command.Parameters.Add(new() { Value = UjumbeDb.SnakeCase(kind.ToString()), NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = (object?)reference ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new() { Value = now });
         try
         {
@@ -61,6 +53,7 @@ public static class CreditLedger
             }
             entry.BalanceAfter = reader.GetInt64(0);
             entry.ReservedAfter = reader.GetInt64(1);
+            entry.Seq = reader.GetInt64(2);
             return entry;
         }
         catch (PostgresException error) when (error.SqlState == PostgresErrorCodes.CheckViolation)

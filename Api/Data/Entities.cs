@@ -90,4 +90,51 @@ public sealed class LedgerEntry
     public long ReservedAfter { get; set; }
     public string? Reference { get; set; }
     public DateTime CreatedAt { get; set; }
+    public long Seq { get; set; }
+}
+
+public sealed class Batch
+{
+    public Guid Id { get; set; }
+    public Guid AccountId { get; set; }
+    public required string SenderId { get; set; }
+    public required string Text { get; set; }
+    public required string Encoding { get; set; }
+    public int Segments { get; set; }
+    public int Recipients { get; set; }
+    public long Credits { get; set; }
+    public required string Status { get; set; }
+    public DateTime? ScheduledAt { get; set; }
+    public string? CallbackUrl { get; set; }
+    public string? Reference { get; set; }
+    public string? TraceParent { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? FinalizedAt { get; set; }
+    public int ScheduledCount { get; set; }
+    public int QueuedCount { get; set; }
+    public int SentCount { get; set; }
+    public int DeliveredCount { get; set; }
+    public int FailedCount { get; set; }
+    public int RejectedCount { get; set; }
+    public int CanceledCount { get; set; }
+}
+
+public sealed class Message
+{
+    public Guid Id { get; set; }
+    public Guid BatchId { get; set; }
+    public Guid AccountId { get; set; }
+    public required string Recipient { get; set; }
+    public required string Status { get; set; }
+    public int Segments { get; set; }
+    public int Credits { get; set; }
+    public string? Text { get; set; }
+    public string? Provider { get; set; }
+    public string? ProviderMessageId { get; set; }
+    public string? ErrorCode { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? SentAt { get; set; }
+    public DateTime? DeliveredAt { get; set; }
+    public DateTime? FailedAt { get; set; }
+    public DateTime? CanceledAt { get; set; }
 }

@@ -20,6 +20,8 @@ public sealed class UjumbeDb(DbContextOptions<UjumbeDb> options, Caller caller) 
     public DbSet<SenderId> SenderIds => Set<SenderId>();
     public DbSet<Balance> Balances => Set<Balance>();
     public DbSet<LedgerEntry> LedgerEntries => Set<LedgerEntry>();
+    public DbSet<Batch> Batches => Set<Batch>();
+    public DbSet<Message> Messages => Set<Message>();
 
     /// <summary>The account every filtered query is confined to; <see cref="Guid.Empty"/> matches nothing.</summary>
     private Guid TenantId => caller.AccountIdOrEmpty;
@@ -50,8 +52,12 @@ public sealed class UjumbeDb(DbContextOptions<UjumbeDb> options, Caller caller) 
         {
             entry.ToTable("ledger_entries");
             entry.Property(e => e.Kind).HasConversion(SnakeCaseEnum<LedgerKind>());
+            entry.Property(e => e.Seq).ValueGeneratedOnAdd();
             entry.HasQueryFilter(e => e.AccountId == TenantId);
         });
+        // Batches and messages are written with SQL (group commit, COPY); the model is for reads.
+        model.Entity<Batch>().HasQueryFilter(b => b.AccountId == TenantId);
+        model.Entity<Message>().HasQueryFilter(m => m.AccountId == TenantId);
 
         ApplySnakeCaseNames(model);
     }

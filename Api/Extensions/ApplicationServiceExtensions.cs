@@ -4,10 +4,12 @@ using Ujumbe.Api.Accounts;
 using Ujumbe.Api.ApiKeys;
 using Ujumbe.Api.Data;
 using Ujumbe.Api.Identity;
+using Ujumbe.Api.Messages;
 using Ujumbe.Api.Seeding;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Health;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Messaging;
 
 namespace Ujumbe.Api.Extensions;
 
@@ -18,10 +20,13 @@ public static class ApplicationServiceExtensions
         var services = builder.Services;
         var configuration = builder.Configuration;
 
-        var dataSource = new NpgsqlDataSourceBuilder(configuration.GetRequiredConnectionString("postgres"))
+        var dataSourceBuilder = new NpgsqlDataSourceBuilder(configuration.GetRequiredConnectionString("postgres")) { Name = "ujumbe-api" };
+        // The send path runs the same few statements all day: let Npgsql prepare them once per connection.
+        if (dataSourceBuilder.ConnectionStringBuilder.MaxAutoPrepare == 0)
         {
-            Name = "ujumbe-api",
-        }.Build();
+            dataSourceBuilder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+        }
+        var dataSource = dataSourceBuilder.Build();
         services.AddSingleton(dataSource);
         services.AddDbContext<UjumbeDb>(options => options.UseNpgsql(dataSource));
         services.AddScoped<Caller>();
@@ -29,6 +34,21 @@ public static class ApplicationServiceExtensions
         services.AddScoped<ApiKeyService>();
         services.AddScoped<AccountService>();
         services.AddScoped<DemoSeeder>();
+        services.AddSingleton<AccountSettingsCache>();
+
+        var rabbitConnectionString = configuration.GetRequiredConnectionString("rabbitmq");
+        services.AddSingleton(provider => new RabbitMqConnection(
+            rabbitConnectionString, "ujumbe-api", provider.GetRequiredService<ILogger<RabbitMqConnection>>()));
+        services.AddSingleton<ConfirmingPublisher>();
+        services.AddSingleton<TopologyInitializer>();
+        services.AddHostedService(provider => provider.GetRequiredService<TopologyInitializer>());
+        services.AddSingleton<OutboxRelay>();
+        services.AddHostedService(provider => provider.GetRequiredService<OutboxRelay>());
+
+        services.AddOptions<SendPipelineOptions>().Bind(configuration.GetSection(SendPipelineOptions.Section));
+        services.AddSingleton<SendWriter>();
+        services.AddSingleton<SendPipeline>();
+        services.AddHostedService(provider => provider.GetRequiredService<SendPipeline>());
 
         services.AddOptions<GatewaySigningOptions>().Bind(configuration.GetSection(GatewaySigningOptions.Section));
         services.AddOptions<RateLimitDefaults>().Bind(configuration.GetSection(RateLimitDefaults.Section));
@@ -38,7 +58,9 @@ public static class ApplicationServiceExtensions
                 GatewayAuthenticationHandler.SchemeName, null);
         CallerPolicies.Add(services.AddAuthorizationBuilder());
 
-        services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres");
+        services.AddHealthChecks()
+            .AddCheck<PostgresHealthCheck>("postgres")
+            .AddCheck<RabbitMqHealthCheck>("rabbitmq");
         services.AddOpenApi();
         return builder;
     }

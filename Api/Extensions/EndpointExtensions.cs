@@ -1,7 +1,10 @@
 using Ujumbe.Api.Accounts;
 using Ujumbe.Api.ApiKeys;
 using Ujumbe.Api.Identity;
+using Ujumbe.Api.Billing;
 using Ujumbe.Api.Internal;
+using Ujumbe.Api.Messages;
+using Ujumbe.Api.SenderIds;
 
 namespace Ujumbe.Api.Extensions;
 
@@ -20,6 +23,10 @@ public static class EndpointExtensions
         v1.MapAccountApi();
         v1.MapApiKeysApi();
         v1.MapAdminAccountsApi();
+        v1.MapMessagesApi();
+        v1.MapBatchesApi();
+        v1.MapLedgerApi();
+        v1.MapSenderIdsApi();
 
         app.MapInternalApi();
         return app;

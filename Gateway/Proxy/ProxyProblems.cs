@@ -20,6 +20,14 @@ public sealed class ProxyProblems(RequestDelegate next)
             return;
         }
 
+        if (FindNonAsciiHeader(context.Request.Headers) is { } header)
+        {
+            await Problems.Create(400, ErrorCodes.ValidationFailed, "The request is not valid.",
+                $"The {header} header contains characters that are not ASCII.",
+                new Dictionary<string, string[]> { [header] = ["must be ASCII"] }).ExecuteAsync(context);
+            return;
+        }
+
         await next(context);
 
         if (context.GetForwarderErrorFeature() is not { } failure || context.Response.HasStarted)
@@ -40,6 +48,22 @@ public sealed class ProxyProblems(RequestDelegate next)
         {
             await problem.ExecuteAsync(context);
         }
+    }
+
+    /// <summary>HTTP header values are ASCII; anything else cannot be forwarded faithfully, so it is refused here.</summary>
+    private static string? FindNonAsciiHeader(IHeaderDictionary headers)
+    {
+        foreach (var (name, values) in headers)
+        {
+            foreach (var value in values)
+            {
+                if (value is not null && !System.Text.Ascii.IsValid(value))
+                {
+                    return name;
+                }
+            }
+        }
+        return null;
     }
 
     private static bool Is413(Exception? error) =>

@@ -28,9 +28,11 @@ public sealed class HealthTests
     public async Task The_api_reports_a_stopped_postgres_as_unhealthy_and_recovers_when_it_returns()
     {
         await using var postgres = await TemporaryPostgres.StartAsync();
+        await using var broker = await TestStack.CreateVirtualHostAsync();
         await using var api = new ServiceHost<ApiApp::Program>(new Dictionary<string, string?>
         {
             ["ConnectionStrings:postgres"] = postgres.ConnectionString,
+            ["ConnectionStrings:rabbitmq"] = broker.ConnectionString,
             ["GatewaySigning:Key"] = SigningKey,
         });
         api.Start();
@@ -56,9 +58,11 @@ public sealed class HealthTests
     public async Task The_gateway_reports_a_stopped_api_as_unhealthy()
     {
         await using var database = await TestStack.CreateDatabaseAsync();
+        await using var broker = await TestStack.CreateVirtualHostAsync();
         var api = new ServiceHost<ApiApp::Program>(new Dictionary<string, string?>
         {
             ["ConnectionStrings:postgres"] = database.ConnectionString,
+            ["ConnectionStrings:rabbitmq"] = broker.ConnectionString,
             ["GatewaySigning:Key"] = SigningKey,
         });
         api.Start();
@@ -81,10 +85,12 @@ public sealed class HealthTests
     [Fact]
     public async Task The_worker_is_healthy_with_the_stack_and_unhealthy_without_rabbitmq()
     {
+        await using var database = await TestStack.CreateDatabaseAsync();
+        await using var broker = await TestStack.CreateVirtualHostAsync();
         await using (var worker = new ServiceHost<WorkerApp::Program>(new Dictionary<string, string?>
         {
-            ["ConnectionStrings:postgres"] = TestStack.Settings.Postgres,
-            ["ConnectionStrings:rabbitmq"] = TestStack.Settings.RabbitMq,
+            ["ConnectionStrings:postgres"] = database.ConnectionString,
+            ["ConnectionStrings:rabbitmq"] = broker.ConnectionString,
         }))
         {
             worker.Start();
@@ -98,7 +104,7 @@ public sealed class HealthTests
         var unreachable = new UriBuilder(TestStack.Settings.RabbitMq) { Port = 9 }.Uri.ToString(); // discard port: nothing listens
         await using (var worker = new ServiceHost<WorkerApp::Program>(new Dictionary<string, string?>
         {
-            ["ConnectionStrings:postgres"] = TestStack.Settings.Postgres,
+            ["ConnectionStrings:postgres"] = database.ConnectionString,
             ["ConnectionStrings:rabbitmq"] = unreachable,
         }))
         {

@@ -89,7 +89,7 @@ public sealed class MigrationTests : IAsyncLifetime
             var columns = string.Join(", ", entity.GetProperties().Select(p => p.GetColumnName()));
             await _database.ExecuteAsync($"select {columns} from {entity.GetTableName()} limit 0");
         }
-        Assert.Equal(6, db.Model.GetEntityTypes().Count());
+        Assert.Contains(db.Model.GetEntityTypes(), e => e.ClrType == typeof(Message));
     }
 
     [Fact]

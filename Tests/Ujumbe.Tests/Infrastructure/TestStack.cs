@@ -1,10 +1,11 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using Npgsql;
 
 namespace Ujumbe.Tests.Infrastructure;
 
 /// <summary>Connection settings of the local stack's real servers (scripts/stack.sh).</summary>
-public sealed record StackSettings(string Postgres, string Redis, string RabbitMq);
+public sealed record StackSettings(string Postgres, string Redis, string RabbitMq, Uri RabbitMqManagement);
 
 /// <summary>
 /// The one stack of real servers every test uses. scripts/test.sh starts it and exports its
@@ -21,14 +22,14 @@ public static class TestStack
     private static StackSettings Load()
     {
         var values = new Dictionary<string, string>();
-        foreach (var name in new[] { "ConnectionStrings__postgres", "ConnectionStrings__redis", "ConnectionStrings__rabbitmq" })
+        foreach (var name in new[] { "ConnectionStrings__postgres", "ConnectionStrings__redis", "ConnectionStrings__rabbitmq", "UJUMBE_RABBITMQ_MANAGEMENT" })
         {
             if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } value)
             {
                 values[name] = value;
             }
         }
-        if (values.Count < 3)
+        if (values.Count < 4)
         {
             values = StartStackAndReadEnv();
         }
@@ -38,7 +39,8 @@ public static class TestStack
         {
             Environment.SetEnvironmentVariable(name, null);
         }
-        return new StackSettings(values["ConnectionStrings__postgres"], values["ConnectionStrings__redis"], values["ConnectionStrings__rabbitmq"]);
+        return new StackSettings(values["ConnectionStrings__postgres"], values["ConnectionStrings__redis"], values["ConnectionStrings__rabbitmq"],
+            new Uri(values["UJUMBE_RABBITMQ_MANAGEMENT"]));
     }
 
     private static Dictionary<string, string> StartStackAndReadEnv()
@@ -92,6 +94,26 @@ public static class TestStack
         return new TestDatabase(name, connectionString);
     }
 
+    /// <summary>
+    /// A fresh RabbitMQ virtual host on the stack's broker (through its management API), so each
+    /// test's Api and Worker have queues of their own; deleted on dispose.
+    /// </summary>
+    public static async Task<TestVirtualHost> CreateVirtualHostAsync()
+    {
+        var name = "test-" + Guid.NewGuid().ToString("N")[..12];
+        var amqp = new Uri(Settings.RabbitMq);
+        var user = Uri.UnescapeDataString(amqp.UserInfo.Split(':')[0]);
+        var password = Uri.UnescapeDataString(amqp.UserInfo.Split(':')[1]);
+        var management = new HttpClient { BaseAddress = Settings.RabbitMqManagement };
+        management.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{user}:{password}")));
+        (await management.PutAsync($"/api/vhosts/{name}", null)).EnsureSuccessStatusCode();
+        (await management.PutAsync($"/api/permissions/{name}/{Uri.EscapeDataString(user)}",
+            System.Net.Http.Json.JsonContent.Create(new { configure = ".*", write = ".*", read = ".*" }))).EnsureSuccessStatusCode();
+        var connectionString = new UriBuilder(amqp) { Path = "/" + name }.Uri.ToString();
+        return new TestVirtualHost(name, connectionString, management);
+    }
+
     internal static string AdminConnectionString() =>
         new NpgsqlConnectionStringBuilder(Settings.Postgres) { Database = "postgres", Pooling = false }.ConnectionString;
 }
@@ -138,5 +160,24 @@ public sealed class TestDatabase(string name, string connectionString) : IAsyncD
         await admin.OpenAsync();
         await using var drop = new NpgsqlCommand($"drop database if exists {Name} with (force)", admin);
         await drop.ExecuteNonQueryAsync();
+    }
+}
+
+public sealed class TestVirtualHost(string name, string connectionString, HttpClient management) : IAsyncDisposable
+{
+    public string Name { get; } = name;
+    public string ConnectionString { get; } = connectionString;
+
+    /// <summary>How many messages wait in a queue of this vhost (from the management API; it lags by a few seconds).</summary>
+    public async Task<long> QueueLengthAsync(string queue)
+    {
+        var info = await management.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/queues/{Name}/{Uri.EscapeDataString(queue)}");
+        return info.TryGetProperty("messages", out var messages) ? messages.GetInt64() : 0;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await management.DeleteAsync($"/api/vhosts/{Name}");
+        management.Dispose();
     }
 }

@@ -15,6 +15,7 @@ namespace Ujumbe.Tests.Infrastructure;
 public class UjumbeFixture : IAsyncLifetime
 {
     public TestDatabase Database { get; private set; } = null!;
+    public TestVirtualHost Broker { get; private set; } = null!;
     public ServiceHost<ApiApp::Program> Api { get; private set; } = null!;
     public ServiceHost<GatewayApp::Program> Gateway { get; private set; } = null!;
 
@@ -27,6 +28,7 @@ public class UjumbeFixture : IAsyncLifetime
     public virtual async Task InitializeAsync()
     {
         Database = await TestStack.CreateDatabaseAsync();
+        Broker = await TestStack.CreateVirtualHostAsync();
         Api = new ServiceHost<ApiApp::Program>(ApiSettings());
         Api.Start();
         Gateway = new ServiceHost<GatewayApp::Program>(GatewaySettings(Api.Address));
@@ -41,6 +43,7 @@ public class UjumbeFixture : IAsyncLifetime
     protected virtual Dictionary<string, string?> ApiSettings() => new()
     {
         ["ConnectionStrings:postgres"] = Database.ConnectionString,
+        ["ConnectionStrings:rabbitmq"] = Broker.ConnectionString,
         ["GatewaySigning:Key"] = SigningKey,
     };
 
@@ -66,6 +69,7 @@ public class UjumbeFixture : IAsyncLifetime
     {
         await Gateway.DisposeAsync();
         await Api.DisposeAsync();
+        await Broker.DisposeAsync();
         await Database.DisposeAsync();
     }
 }

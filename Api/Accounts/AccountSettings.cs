@@ -1,0 +1,40 @@
+using System.Collections.Concurrent;
+using Npgsql;
+
+namespace Ujumbe.Api.Accounts;
+
+/// <summary>What a send needs to know about its account before it is queued.</summary>
+public sealed record AccountSettings(string DefaultCountry, int MaxSegments);
+
+/// <summary>
+/// Account settings for the send path, cached briefly in process: every send needs them, they
+/// change rarely, and a database read per request would cost more than the send's own write.
+/// Changes made through this Api instance apply at once (<see cref="Forget"/>); other instances
+/// pick them up within <see cref="Lifetime"/>.
+/// </summary>
+public sealed class AccountSettingsCache(NpgsqlDataSource database, TimeProvider time)
+{
+    public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
+    private readonly ConcurrentDictionary<Guid, (AccountSettings Settings, DateTimeOffset Expires)> _cache = new();
+
+    public async ValueTask<AccountSettings?> GetAsync(Guid accountId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (_cache.TryGetValue(accountId, out var cached) && cached.Expires > now)
+        {
+            return cached.Settings;
+        }
+        await using var command = database.CreateCommand("select default_country, max_segments from accounts where id = $1");
+        command.Parameters.Add(new() { Value = accountId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+        var settings = new AccountSettings(reader.GetString(0), reader.GetInt32(1));
+        _cache[accountId] = (settings, now + Lifetime);
+        return settings;
+    }
+
+    public void Forget(Guid accountId) => _cache.TryRemove(accountId, out _);
+}

@@ -1,0 +1,238 @@
+-- Sending: batches and messages, the outbox, idempotency keys, and the one function through which
+-- message statuses (and the credits that follow them) change.
+
+-- A time-ordered UUID (version 7: 48-bit Unix milliseconds, then random), for rows created in SQL.
+create function uuid_v7(at timestamptz default clock_timestamp()) returns uuid language sql volatile as $$
+    select encode(
+        set_bit(set_bit(
+            overlay(uuid_send(gen_random_uuid())
+                    placing substring(int8send(floor(extract(epoch from at) * 1000)::bigint) from 3)
+                    from 1 for 6),
+            52, 1), 53, 1),   -- version nibble 0100 (v4) becomes 0111 (v7); the variant bits stay
+        'hex')::uuid
+$$;
+
+-- Ledger order within one account must follow the balance row's lock order, finer than ids give.
+alter table ledger_entries add column seq bigint generated always as identity;
+drop index ledger_entries_account_idx;
+create index ledger_entries_account_seq_idx on ledger_entries (account_id, seq desc);
+
+-- The one way credits move (also used by the Api through CreditLedger): update the balance row and
+-- append the entry with the figures after the change. Check constraints refuse an overdraft.
+create function post_credits(
+    p_account uuid, p_kind text, p_amount bigint, p_reserved_change bigint, p_reference text, p_at timestamptz,
+    p_id uuid default null)
+returns ledger_entries language plpgsql as $$
+declare
+    entry ledger_entries;
+begin
+    update balances
+       set balance = balance + p_amount, reserved = reserved + p_reserved_change
+     where account_id = p_account
+    returning balance, reserved into entry.balance_after, entry.reserved_after;
+    if not found then
+        raise exception 'account % has no balance row', p_account;
+    end if;
+    insert into ledger_entries (id, account_id, kind, amount, reserved_change, balance_after, reserved_after, reference, created_at)
+    values (coalesce(p_id, uuid_v7(p_at)), p_account, p_kind, p_amount, p_reserved_change,
+            entry.balance_after, entry.reserved_after, p_reference, p_at)
+    returning * into entry;
+    return entry;
+end
+$$;
+
+create table batches (
+    id              uuid primary key,
+    account_id      uuid not null references accounts (id),
+    sender_id       text not null,
+    text            text not null,
+    encoding        text not null check (encoding in ('GSM-7', 'UCS-2')),
+    segments        integer not null check (segments > 0),      -- per message
+    recipients      integer not null check (recipients > 0),
+    credits         bigint not null check (credits > 0),        -- reserved at accept: segments × recipients
+    status          text not null check (status in ('scheduled', 'processing', 'finalized')),
+    scheduled_at    timestamptz,
+    callback_url    text,
+    reference       text,
+    trace_parent    text,                                        -- W3C traceparent of the request that made it
+    created_at      timestamptz not null,
+    finalized_at    timestamptz,
+    -- Live counts by message status, kept by transition_messages, so a report is one row.
+    -- queued_count includes messages being submitted to a provider.
+    scheduled_count integer not null default 0,
+    queued_count    integer not null default 0,
+    sent_count      integer not null default 0,
+    delivered_count integer not null default 0,
+    failed_count    integer not null default 0,
+    rejected_count  integer not null default 0,
+    canceled_count  integer not null default 0
+);
+create index batches_account_idx on batches (account_id, id desc);
+create index batches_due_idx on batches (scheduled_at) where status = 'scheduled';
+
+-- The hottest table: no foreign keys (each would be a lookup per inserted row on 10,000-row COPYs);
+-- rows are only ever written together with their batch, in one transaction.
+create table messages (
+    id                  uuid primary key,
+    batch_id            uuid not null,
+    account_id          uuid not null,
+    recipient           text not null,
+    status              text not null check (status in
+                            ('scheduled', 'queued', 'submitting', 'sent', 'delivered', 'failed', 'rejected', 'canceled')),
+    segments            integer not null,
+    credits             integer not null,
+    text                text,            -- null: the batch's text (campaigns personalise per message)
+    provider            text,
+    provider_message_id text,
+    error_code          text,
+    created_at          timestamptz not null,
+    sent_at             timestamptz,
+    delivered_at        timestamptz,
+    failed_at           timestamptz,
+    canceled_at         timestamptz
+);
+create index messages_batch_idx on messages (batch_id, id);
+create index messages_account_created_idx on messages (account_id, created_at desc, id desc);
+create index messages_account_recipient_idx on messages (account_id, recipient, created_at desc);
+
+-- Written in the same transaction as the state change; a relay publishes rows to RabbitMQ
+-- (publisher confirms) and deletes them.
+create table outbox (
+    id           bigint generated always as identity primary key,
+    routing_key  text not null,
+    payload      bytea not null,
+    trace_parent text,
+    created_at   timestamptz not null default now()
+);
+
+create table idempotency_keys (
+    account_id      uuid not null,
+    key             text not null,
+    request_hash    bytea not null,
+    response_status integer,
+    response_body   bytea,
+    created_at      timestamptz not null,
+    primary key (account_id, key)
+);
+create index idempotency_keys_created_idx on idempotency_keys (created_at);
+
+create type message_transition as (
+    id uuid, batch_id uuid, account_id uuid, credits integer, from_status text, to_status text, applied boolean);
+
+-- Moves messages to new statuses, if the move is allowed from where each one is, and keeps
+-- everything that follows in step, in the caller's transaction:
+--   * the batch's live counts, and the batch is finalized when every message is final;
+--   * credits: a message the provider accepted is captured; one that will never be sent
+--     (rejected, canceled, failed before the provider took it) has its reservation released;
+--     one ledger entry per account, batch and kind.
+-- Returns one row per input id: where it was, where it was asked to go, and whether it moved.
+-- Safe to call twice with the same input: a move already made is not allowed again.
+-- p_only_from narrows the allowed moves to those starting from these statuses (delivery reports
+-- only ever apply to sent messages, never to one still being submitted).
+create function transition_messages(
+    p_ids uuid[], p_to text[], p_at timestamptz,
+    p_provider text default null, p_provider_ids text[] default null, p_errors text[] default null,
+    p_only_from text[] default null)
+returns setof message_transition language plpgsql as $$
+declare
+    moved message_transition[];
+    credit record;
+begin
+    with input as (
+        select i.id, i.to_status, i.provider_id, i.error_code
+          from unnest(p_ids, p_to,
+                      coalesce(p_provider_ids, array_fill(null::text, array[cardinality(p_ids)])),
+                      coalesce(p_errors, array_fill(null::text, array[cardinality(p_ids)])))
+               as i(id, to_status, provider_id, error_code)
+    ), locked as (
+        select m.id, m.status from messages m where m.id = any(p_ids) order by m.id for update
+    ), allowed as (
+        select i.*, l.status as from_status
+          from input i join locked l on l.id = i.id
+         where (l.status, i.to_status) in (
+               ('scheduled', 'queued'), ('scheduled', 'canceled'),
+               ('queued', 'submitting'), ('queued', 'canceled'), ('queued', 'rejected'), ('queued', 'failed'),
+               ('submitting', 'submitting'),                     -- a redelivered chunk claims again
+               ('submitting', 'sent'), ('submitting', 'rejected'), ('submitting', 'failed'),
+               ('sent', 'delivered'), ('sent', 'failed'))
+           and (p_only_from is null or l.status = any(p_only_from))
+    ), updated as (
+        update messages m
+           set status = a.to_status,
+               provider = case when a.to_status = 'sent' then coalesce(p_provider, m.provider) else m.provider end,
+               provider_message_id = coalesce(a.provider_id, m.provider_message_id),
+               error_code = coalesce(a.error_code, m.error_code),
+               sent_at = case when a.to_status = 'sent' then p_at else m.sent_at end,
+               delivered_at = case when a.to_status = 'delivered' then p_at else m.delivered_at end,
+               failed_at = case when a.to_status in ('failed', 'rejected') then p_at else m.failed_at end,
+               canceled_at = case when a.to_status = 'canceled' then p_at else m.canceled_at end
+          from allowed a
+         where m.id = a.id
+        returning m.id, m.batch_id, m.account_id, m.credits, a.from_status, a.to_status
+    )
+    select array_agg(row(u.id, u.batch_id, u.account_id, u.credits, u.from_status, u.to_status, true)::message_transition)
+      into moved
+      from updated u;
+
+    if moved is not null then
+        -- Lock the batches in id order first, so concurrent callers never deadlock on them.
+        perform 1 from batches where id in (select batch_id from unnest(moved)) order by id for update;
+
+        update batches b
+           set scheduled_count = b.scheduled_count + d.scheduled,
+               queued_count    = b.queued_count + d.queued,
+               sent_count      = b.sent_count + d.sent,
+               delivered_count = b.delivered_count + d.delivered,
+               failed_count    = b.failed_count + d.failed,
+               rejected_count  = b.rejected_count + d.rejected,
+               canceled_count  = b.canceled_count + d.canceled,
+               status = case
+                   when b.delivered_count + d.delivered + b.failed_count + d.failed
+                        + b.rejected_count + d.rejected + b.canceled_count + d.canceled >= b.recipients then 'finalized'
+                   when b.status = 'scheduled' and b.scheduled_count + d.scheduled = 0 then 'processing'
+                   else b.status end,
+               finalized_at = case
+                   when b.finalized_at is null and b.delivered_count + d.delivered + b.failed_count + d.failed
+                        + b.rejected_count + d.rejected + b.canceled_count + d.canceled >= b.recipients then p_at
+                   else b.finalized_at end
+          from (select t.batch_id,
+                       sum((t.to_status = 'scheduled')::int - (t.from_status = 'scheduled')::int) as scheduled,
+                       sum((t.to_status in ('queued', 'submitting'))::int - (t.from_status in ('queued', 'submitting'))::int) as queued,
+                       sum((t.to_status = 'sent')::int - (t.from_status = 'sent')::int) as sent,
+                       sum((t.to_status = 'delivered')::int) as delivered,
+                       sum((t.to_status = 'failed')::int) as failed,
+                       sum((t.to_status = 'rejected')::int) as rejected,
+                       sum((t.to_status = 'canceled')::int) as canceled
+                  from unnest(moved) t
+                 group by t.batch_id) d
+         where b.id = d.batch_id;
+
+        for credit in
+            select t.account_id, t.batch_id,
+                   coalesce(sum(t.credits) filter (where t.to_status = 'sent'), 0) as captured,
+                   coalesce(sum(t.credits) filter (where t.to_status in ('rejected', 'canceled')
+                       or (t.to_status = 'failed' and t.from_status in ('queued', 'submitting'))), 0) as released
+              from unnest(moved) t
+             group by t.account_id, t.batch_id
+             order by t.account_id, t.batch_id
+        loop
+            if credit.captured > 0 then
+                perform post_credits(credit.account_id, 'capture', -credit.captured, -credit.captured,
+                                     'bat_' || replace(credit.batch_id::text, '-', ''), p_at);
+            end if;
+            if credit.released > 0 then
+                perform post_credits(credit.account_id, 'release', 0, -credit.released,
+                                     'bat_' || replace(credit.batch_id::text, '-', ''), p_at);
+            end if;
+        end loop;
+    end if;
+
+    -- Every input id, moved or not, so callers can tell "already done" from "not yet possible".
+    return query
+        select i.id, m.batch_id, m.account_id, m.credits,
+               coalesce(t.from_status, m.status), i.to_status, t.id is not null
+          from unnest(p_ids, p_to) as i(id, to_status)
+          left join messages m on m.id = i.id
+          left join unnest(moved) t on t.id = i.id;
+end
+$$;

@@ -1,0 +1,292 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Ujumbe.Api.Accounts;
+using Ujumbe.Api.Data;
+using Ujumbe.Api.Identity;
+using Ujumbe.Api.Phones;
+using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Identity;
+
+namespace Ujumbe.Api.Messages;
+
+public sealed record AcceptedMessage(string Id, string To, string Status);
+
+public sealed record SendAcceptedResponse(
+    string BatchId, string Status, int Recipients, string Encoding, int Segments, long Credits,
+    DateTime? ScheduledAt, string? Reference, IReadOnlyList<AcceptedMessage> Messages);
+
+public sealed record QuoteResponse(int Recipients, string Encoding, int Segments, long Credits, long Balance, long BalanceAfter, bool Sufficient);
+
+public sealed record MessageResponse(
+    string Id, string BatchId, string To, string SenderId, string Text, string Status, string Encoding, int Segments,
+    int Credits, string? ErrorCode, DateTime CreatedAt, DateTime? SentAt, DateTime? DeliveredAt, DateTime? FailedAt,
+    DateTime? CanceledAt, string? Reference);
+
+/// <summary>Sending, quoting and reading messages (API.md "Messages and batches").</summary>
+public static class MessagesApi
+{
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    public static RouteGroupBuilder MapMessagesApi(this RouteGroupBuilder v1)
+    {
+        var messages = v1.MapGroup("/messages").RequireScope(Scopes.Messages).WithTags("Messages");
+        messages.MapPost("/", SendAsync);
+        messages.MapPost("/quote", QuoteAsync);
+        messages.MapGet("/{id}", GetAsync);
+        messages.MapGet("/", ListAsync);
+        return v1;
+    }
+
+    public static async Task<Results<JsonBody, ProblemHttpResult>> SendAsync(
+        SendRequest request, HttpRequest http, Caller caller, AccountSettingsCache accounts, SendPipeline pipeline,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (key, keyProblem) = ReadIdempotencyKey(http);
+        if (keyProblem is not null)
+        {
+            return keyProblem;
+        }
+        var settings = await accounts.GetAsync(caller.AccountId, cancellationToken);
+        if (settings is null)
+        {
+            return Problems.NotFound("The account no longer exists.");
+        }
+        var now = time.UtcNow();
+        var (send, problem) = SendValidator.Validate(request, settings, now);
+        if (problem is not null)
+        {
+            return ToProblem(problem);
+        }
+
+        var batchId = Guid.CreateVersion7(now);
+        var messageIds = new Guid[send!.Recipients.Count];
+        var accepted = new AcceptedMessage[messageIds.Length];
+        var status = send.ScheduledAt is null ? "queued" : "scheduled";
+        for (var i = 0; i < messageIds.Length; i++)
+        {
+            messageIds[i] = Guid.CreateVersion7(now);
+            accepted[i] = new AcceptedMessage(PublicId.Format(PublicId.Message, messageIds[i]), send.Recipients[i], status);
+        }
+        var response = new SendAcceptedResponse(PublicId.Format(PublicId.Batch, batchId), status, send.Recipients.Count,
+            SmsSegments.EncodingName(send.Encoding), send.Segments, send.Credits, send.ScheduledAt, send.Reference, accepted);
+        var body = JsonSerializer.SerializeToUtf8Bytes(response, JsonDefaults.Options);
+
+        var command = new SendCommand
+        {
+            AccountId = caller.AccountId,
+            BatchId = batchId,
+            SenderId = send.SenderId,
+            Text = send.Text,
+            Encoding = send.Encoding,
+            Segments = send.Segments,
+            Recipients = send.Recipients,
+            MessageIds = messageIds,
+            CreatedAt = now,
+            ScheduledAt = send.ScheduledAt,
+            CallbackUrl = send.CallbackUrl,
+            Reference = send.Reference,
+            TraceParent = Activity.Current?.Id,
+            Idempotency = key is null ? null : new IdempotencyClaim(key, send.Fingerprint()),
+            AcceptedResponse = body,
+        };
+        var outcome = await pipeline.SendAsync(command, cancellationToken);
+        return outcome.Result switch
+        {
+            SendResult.Accepted => new JsonBody(StatusCodes.Status202Accepted, body),
+            SendResult.Replayed => new JsonBody(outcome.ReplayStatus, outcome.ReplayBody!, Replayed: true),
+            SendResult.InsufficientBalance => Problems.Create(402, ErrorCodes.InsufficientBalance, "Insufficient balance.",
+                $"This send needs {send.Credits} credits and {outcome.Available} are available. Nothing was queued or charged.",
+                extensions: [new("credits_required", send.Credits), new("credits_available", outcome.Available)]),
+            SendResult.SenderIdNotApproved => Problems.Forbidden(
+                $"Sender ID {send.SenderId} is not approved for this account. Request it with POST /v1/sender-ids.",
+                ErrorCodes.SenderIdNotApproved),
+            SendResult.IdempotencyKeyReused => Problems.Create(422, ErrorCodes.IdempotencyKeyReused, "Idempotency-Key reused.",
+                "This Idempotency-Key was used with a different request in the last 24 hours."),
+            _ => Problems.Conflict("A request with this Idempotency-Key is still being processed; retry shortly."),
+        };
+    }
+
+    public static async Task<Results<Ok<QuoteResponse>, ProblemHttpResult>> QuoteAsync(
+        SendRequest request, Caller caller, AccountSettingsCache accounts, UjumbeDb db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var settings = await accounts.GetAsync(caller.AccountId, cancellationToken);
+        if (settings is null)
+        {
+            return Problems.NotFound("The account no longer exists.");
+        }
+        var (send, problem) = SendValidator.Validate(request, settings, time.UtcNow());
+        if (problem is not null)
+        {
+            return ToProblem(problem);
+        }
+        var approved = await db.SenderIds.AnyAsync(s => s.Name == send!.SenderId && s.Status == SenderIdStatus.Approved, cancellationToken);
+        if (!approved)
+        {
+            return Problems.Forbidden($"Sender ID {send!.SenderId} is not approved for this account.", ErrorCodes.SenderIdNotApproved);
+        }
+        var balance = await db.Balances.AsNoTracking().SingleAsync(cancellationToken);
+        var available = balance.Credits - balance.Reserved;
+        return TypedResults.Ok(new QuoteResponse(send!.Recipients.Count, SmsSegments.EncodingName(send.Encoding), send.Segments,
+            send.Credits, available, available - send.Credits, send.Credits <= available));
+    }
+
+    public static async Task<Results<Ok<MessageResponse>, ProblemHttpResult>> GetAsync(
+        string id, UjumbeDb db, CancellationToken cancellationToken)
+    {
+        if (!PublicId.TryParse(PublicId.Message, id, out var messageId))
+        {
+            return Problems.NotFound("No message with this id.");
+        }
+        var found = await MessageRows(db).Where(r => r.Message.Id == messageId).FirstOrDefaultAsync(cancellationToken);
+        return found is null ? Problems.NotFound("No message with this id.") : TypedResults.Ok(ToResponse(found));
+    }
+
+    public static async Task<Results<Ok<PageOf<MessageResponse>>, ProblemHttpResult>> ListAsync(
+        string? status, [FromQuery(Name = "batch_id")] string? batchId, string? to, string? since, string? until,
+        string? page, [FromQuery(Name = "page_size")] string? pageSize,
+        UjumbeDb db, Caller caller, AccountSettingsCache accounts, CancellationToken cancellationToken)
+    {
+        if (!Paging.TryParse(page, pageSize, out var paging, out var errors))
+        {
+            return Problems.Validation(errors);
+        }
+        var rows = MessageRows(db);
+        if (status is not null)
+        {
+            if (!MessageStatuses.All.Contains(status))
+            {
+                errors["status"] = [$"must be one of {string.Join(", ", MessageStatuses.All)}"];
+            }
+            var stored = MessageStatuses.Stored(status);
+            rows = rows.Where(r => stored.Contains(r.Message.Status));
+        }
+        if (batchId is not null)
+        {
+            if (PublicId.TryParse(PublicId.Batch, batchId, out var batch))
+            {
+                rows = rows.Where(r => r.Message.BatchId == batch);
+            }
+            else
+            {
+                errors["batch_id"] = ["is not a batch id"];
+            }
+        }
+        if (to is not null)
+        {
+            var settings = await accounts.GetAsync(caller.AccountId, cancellationToken);
+            if (PhoneNumbers.TryNormalize(to, settings?.DefaultCountry ?? Countries.Default, out var e164, out var phoneError))
+            {
+                rows = rows.Where(r => r.Message.Recipient == e164);
+            }
+            else
+            {
+                errors["to"] = [phoneError];
+            }
+        }
+        if (ParseTime(since, "since", errors) is { } from)
+        {
+            rows = rows.Where(r => r.Message.CreatedAt >= from);
+        }
+        if (ParseTime(until, "until", errors) is { } before)
+        {
+            rows = rows.Where(r => r.Message.CreatedAt < before);
+        }
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+        var total = await rows.CountAsync(cancellationToken);
+        var data = await rows.OrderByDescending(r => r.Message.CreatedAt).ThenByDescending(r => r.Message.Id)
+            .Skip(paging.Skip).Take(paging.Size).ToListAsync(cancellationToken);
+        return TypedResults.Ok(paging.Of(data.Select(ToResponse).ToList(), total));
+    }
+
+    /// <summary>A message with what it shares with its batch. Init-only members, so EF can filter and sort on them.</summary>
+    internal sealed class MessageRow
+    {
+        public required Message Message { get; init; }
+        public required string SenderId { get; init; }
+        public required string Text { get; init; }
+        public required string Encoding { get; init; }
+        public string? Reference { get; init; }
+    }
+
+    internal static IQueryable<MessageRow> MessageRows(UjumbeDb db) =>
+        from m in db.Messages.AsNoTracking()
+        join b in db.Batches on m.BatchId equals b.Id
+        select new MessageRow { Message = m, SenderId = b.SenderId, Text = b.Text, Encoding = b.Encoding, Reference = b.Reference };
+
+    internal static MessageResponse ToResponse(MessageRow row)
+    {
+        var m = row.Message;
+        return new MessageResponse(
+            PublicId.Format(PublicId.Message, m.Id), PublicId.Format(PublicId.Batch, m.BatchId), m.Recipient, row.SenderId,
+            m.Text ?? row.Text, MessageStatuses.Public(m.Status), row.Encoding, m.Segments, m.Credits, m.ErrorCode,
+            m.CreatedAt, m.SentAt, m.DeliveredAt, m.FailedAt, m.CanceledAt, row.Reference);
+    }
+
+    internal static ProblemHttpResult ToProblem(SendProblem problem) =>
+        Problems.Create(problem.Status, problem.Code, problem.Title, problem.Detail, problem.Errors);
+
+    private static DateTime? ParseTime(string? value, string field, Dictionary<string, string[]> errors)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+        {
+            return parsed.UtcDateTime;
+        }
+        errors[field] = ["must be an ISO 8601 time, e.g. 2026-11-21T09:00:00Z"];
+        return null;
+    }
+
+    private static (string? Key, ProblemHttpResult? Problem) ReadIdempotencyKey(HttpRequest http)
+    {
+        var values = http.Headers[IdempotencyKeyHeader];
+        if (values.Count == 0)
+        {
+            return (null, null);
+        }
+        var key = values.Count == 1 ? values[0] : null;
+        if (key is null || key.Length is < 1 or > 255 || key.Any(c => c is < ' ' or > '~'))
+        {
+            return (null, Problems.Validation(IdempotencyKeyHeader, "must be one value of 1 to 255 printable ASCII characters"));
+        }
+        return (key, null);
+    }
+}
+
+/// <summary>Statuses as stored and as shown: a message being handed to a provider still shows as queued.</summary>
+public static class MessageStatuses
+{
+    public static readonly string[] All = ["scheduled", "queued", "sent", "delivered", "failed", "rejected", "canceled"];
+
+    public static string Public(string stored) => stored == "submitting" ? "queued" : stored;
+
+    public static string[] Stored(string status) => status == "queued" ? ["queued", "submitting"] : [status];
+}
+
+/// <summary>A pre-serialised JSON answer (also what an idempotent replay returns, byte for byte).</summary>
+public sealed record JsonBody(int Status, byte[] Body, bool Replayed = false) : IResult, IStatusCodeHttpResult
+{
+    public int? StatusCode => Status;
+
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        var response = httpContext.Response;
+        response.StatusCode = Status;
+        response.ContentType = "application/json; charset=utf-8";
+        response.ContentLength = Body.Length;
+        if (Replayed)
+        {
+            response.Headers["Idempotent-Replayed"] = "true";
+        }
+        return response.Body.WriteAsync(Body).AsTask();
+    }
+}

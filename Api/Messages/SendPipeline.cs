@@ -1,0 +1,92 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+
+namespace Ujumbe.Api.Messages;
+
+public sealed class SendPipelineOptions
+{
+    public const string Section = "SendPipeline";
+
+    /// <summary>Concurrent committers. Groups for one account serialise on its balance row anyway.</summary>
+    public int Writers { get; set; } = 2;
+
+    /// <summary>Most sends committed together.</summary>
+    public int MaxGroupSends { get; set; } = 256;
+
+    /// <summary>Most messages committed together (a group always takes at least one send, however large).</summary>
+    public int MaxGroupMessages { get; set; } = 20_000;
+
+    /// <summary>Sends waiting to be committed before new requests wait for room.</summary>
+    public int QueueCapacity { get; set; } = 10_000;
+}
+
+/// <summary>
+/// Group commit for sends. A request validates on its own thread, then hands its command here and
+/// awaits the outcome. Each writer takes whatever has queued up meanwhile (no artificial wait: the
+/// group is what arrived while the previous commit ran) and commits it in one transaction, so
+/// under load one fsync and a handful of round trips carry dozens of sends.
+/// </summary>
+public sealed partial class SendPipeline(SendWriter writer, IOptions<SendPipelineOptions> options, ILogger<SendPipeline> logger)
+    : BackgroundService
+{
+    private readonly SendPipelineOptions _options = options.Value;
+    private readonly Channel<SendCommand> _queue = Channel.CreateBounded<SendCommand>(new BoundedChannelOptions(options.Value.QueueCapacity)
+    {
+        FullMode = BoundedChannelFullMode.Wait,
+        SingleReader = options.Value.Writers == 1,
+    });
+
+    public async Task<SendOutcome> SendAsync(SendCommand command, CancellationToken cancellationToken)
+    {
+        await _queue.Writer.WriteAsync(command, cancellationToken);
+        // Once queued the send is committed or refused whatever the client does; don't abandon it halfway.
+        return await command.Completion.Task;
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Enumerable.Range(0, Math.Max(1, _options.Writers)).Select(_ => Task.Run(() => WriteLoopAsync(stoppingToken), CancellationToken.None)));
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Stop taking new sends; the loops commit what is queued, then end.
+        _queue.Writer.TryComplete();
+        await base.StopAsync(cancellationToken);
+    }
+
+    private async Task WriteLoopAsync(CancellationToken stoppingToken)
+    {
+        var reader = _queue.Reader;
+        var group = new List<SendCommand>(_options.MaxGroupSends);
+        while (await reader.WaitToReadAsync(CancellationToken.None))
+        {
+            group.Clear();
+            var messages = 0;
+            while (group.Count < _options.MaxGroupSends && reader.TryPeek(out var next)
+                   && (group.Count == 0 || messages + next.Recipients.Count <= _options.MaxGroupMessages)
+                   && reader.TryRead(out next))
+            {
+                group.Add(next);
+                messages += next.Recipients.Count;
+            }
+            if (group.Count == 0)
+            {
+                continue; // another writer took it
+            }
+            try
+            {
+                await writer.WriteAsync(group, stoppingToken.IsCancellationRequested ? CancellationToken.None : stoppingToken);
+            }
+            catch (Exception error)
+            {
+                LogGroupFailed(logger, error, group.Count);
+                foreach (var command in group)
+                {
+                    command.Completion.TrySetException(error);
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Committing a group of {Count} sends failed; none of them was accepted")]
+    private static partial void LogGroupFailed(ILogger logger, Exception error, int count);
+}

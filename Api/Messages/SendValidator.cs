@@ -1,0 +1,155 @@
+using System.Security.Cryptography;
+using System.Text;
+using Ujumbe.Api.Accounts;
+using Ujumbe.Api.Phones;
+using Ujumbe.ServiceDefaults;
+
+namespace Ujumbe.Api.Messages;
+
+/// <summary>A send that passed validation; not yet a command (no ids, no account state read).</summary>
+public sealed record ValidSend(
+    IReadOnlyList<string> Recipients, string Text, SmsEncoding Encoding, int Segments, string SenderId,
+    string? CallbackUrl, DateTime? ScheduledAt, string? Reference)
+{
+    public long Credits => (long)Segments * Recipients.Count;
+
+    /// <summary>What makes two requests "the same" for an Idempotency-Key: the meaning, not the bytes.</summary>
+    public byte[] Fingerprint()
+    {
+        var text = new StringBuilder();
+        text.Append("POST /v1/messages\n").AppendJoin(',', Recipients).Append('\n').Append(Text).Append('\n').Append(SenderId)
+            .Append('\n').Append(CallbackUrl).Append('\n').Append(ScheduledAt?.ToString("O")).Append('\n').Append(Reference);
+        return SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString()));
+    }
+}
+
+/// <summary>The problem a send was refused with: status, code and field errors.</summary>
+public sealed record SendProblem(int Status, string Code, string Title, string Detail, Dictionary<string, string[]>? Errors = null);
+
+/// <summary>
+/// Validates a send against the contract (API.md "Messages"): every field error at once, then the
+/// phone numbers (all bad ones listed), then the length in segments against the account's limit.
+/// </summary>
+public static class SendValidator
+{
+    public const int MaxRecipients = 10_000;
+    public const int MaxScheduleDays = 35;
+    public const int MaxTextLength = 10_000;
+    public const int MaxReferenceLength = 255;
+    public const int MaxCallbackUrlLength = 2048;
+
+    public static (ValidSend? Send, SendProblem? Problem) Validate(SendRequest request, AccountSettings account, DateTime now)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (request.To is null || request.To.Count == 0)
+        {
+            errors["to"] = ["is required: an array of phone numbers or a comma-separated string"];
+        }
+        else if (request.To.Count > MaxRecipients)
+        {
+            errors["to"] = [$"has {request.To.Count} numbers; at most {MaxRecipients} are allowed per request (use a campaign for more)"];
+        }
+        if (string.IsNullOrEmpty(request.Text))
+        {
+            errors["text"] = ["is required"];
+        }
+        else if (request.Text.Length > MaxTextLength)
+        {
+            errors["text"] = [$"must be at most {MaxTextLength} characters"];
+        }
+        var sender = request.SenderId?.Trim().ToUpperInvariant();
+        if (string.IsNullOrEmpty(sender))
+        {
+            errors["sender_id"] = ["is required"];
+        }
+        else if (!SenderIdNames.IsValidName(sender))
+        {
+            errors["sender_id"] = ["must be 3 to 11 letters and digits"];
+        }
+        if (request.CallbackUrl is not null && !IsHttpUrl(request.CallbackUrl))
+        {
+            errors["callback_url"] = [$"must be an absolute http or https URL of at most {MaxCallbackUrlLength} characters"];
+        }
+        DateTime? scheduledAt = null;
+        if (request.ScheduledAt is { } at)
+        {
+            scheduledAt = at.UtcDateTime;
+            if (scheduledAt < now)
+            {
+                errors["scheduled_at"] = ["is in the past"];
+            }
+            else if (scheduledAt > now.AddDays(MaxScheduleDays))
+            {
+                errors["scheduled_at"] = [$"must be within {MaxScheduleDays} days"];
+            }
+        }
+        if (request.Reference is { Length: > MaxReferenceLength })
+        {
+            errors["reference"] = [$"must be at most {MaxReferenceLength} characters"];
+        }
+        if (errors.Count > 0)
+        {
+            return (null, new SendProblem(400, ErrorCodes.ValidationFailed, "The request is not valid.", "One or more fields are invalid; see errors.", errors));
+        }
+
+        var recipients = new List<string>(request.To!.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var bad = new List<string>();
+        foreach (var input in request.To!)
+        {
+            if (PhoneNumbers.TryNormalize(input, account.DefaultCountry, out var e164, out var error))
+            {
+                if (seen.Add(e164))
+                {
+                    recipients.Add(e164); // a number given twice (in any format) is sent once
+                }
+            }
+            else
+            {
+                bad.Add(error);
+            }
+        }
+        if (bad.Count > 0)
+        {
+            return (null, new SendProblem(400, ErrorCodes.InvalidPhone, "Invalid phone number.",
+                $"{bad.Count} of the numbers are not valid; nothing was sent.", new() { ["to"] = [.. bad] }));
+        }
+
+        var text = SmsSegments.Normalize(request.Text!);
+        var measured = SmsSegments.Measure(text);
+        if (measured.Segments > account.MaxSegments)
+        {
+            return (null, new SendProblem(400, ErrorCodes.MessageTooLong, "The message is too long.",
+                $"The text needs {measured.Segments} segments ({SmsSegments.EncodingName(measured.Encoding)}); this account allows at most {account.MaxSegments}.",
+                new() { ["text"] = [$"is {measured.Segments} segments long; the limit is {account.MaxSegments}"] }));
+        }
+        return (new ValidSend(recipients, text, measured.Encoding, measured.Segments, sender!, request.CallbackUrl,
+            scheduledAt, request.Reference), null);
+    }
+
+    private static bool IsHttpUrl(string value) =>
+        value.Length <= MaxCallbackUrlLength
+        && Uri.TryCreate(value, UriKind.Absolute, out var uri)
+        && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+        && !string.IsNullOrEmpty(uri.Host);
+}
+
+public static class SenderIdNames
+{
+    /// <summary>3–11 letters and digits (API.md "Sender IDs"), already upper-cased.</summary>
+    public static bool IsValidName(string name)
+    {
+        if (name.Length is < 3 or > 11)
+        {
+            return false;
+        }
+        foreach (var c in name)
+        {
+            if (!char.IsAsciiLetterUpper(c) && !char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,152 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Ujumbe.Api.Data;
+using Ujumbe.Api.Identity;
+using Ujumbe.Api.Messages;
+using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Identity;
+
+namespace Ujumbe.Api.SenderIds;
+
+public sealed record SenderIdRequest(string? Name, string? Purpose);
+
+public sealed record RejectSenderIdRequest(string? Reason);
+
+public sealed record SenderIdResponse(
+    string Id, string Name, string Purpose, string Status, string? RejectionReason, DateTime CreatedAt, DateTime? DecidedAt);
+
+public sealed record AdminSenderIdResponse(
+    string Id, string AccountId, string Name, string Purpose, string Status, string? RejectionReason, DateTime CreatedAt, DateTime? DecidedAt);
+
+/// <summary>Sender IDs: requested by accounts, approved or rejected by operators; only approved ones can send.</summary>
+public static class SenderIdsApi
+{
+    public static RouteGroupBuilder MapSenderIdsApi(this RouteGroupBuilder v1)
+    {
+        var senders = v1.MapGroup("/sender-ids").RequireScope(Scopes.Account).WithTags("Sender IDs");
+        senders.MapPost("/", RequestAsync);
+        senders.MapGet("/", ListAsync);
+
+        var admin = v1.MapGroup("/admin/sender-ids").RequireScope(Scopes.Admin).WithTags("Operators");
+        admin.MapGet("/", AdminListAsync);
+        admin.MapPost("/{id}/approve", (string id, UjumbeDb db, TimeProvider time, CancellationToken ct) =>
+            DecideAsync(id, SenderIdStatus.Approved, null, db, time, ct));
+        admin.MapPost("/{id}/reject", (string id, RejectSenderIdRequest request, UjumbeDb db, TimeProvider time, CancellationToken ct) =>
+            string.IsNullOrWhiteSpace(request.Reason) || request.Reason.Length > 500
+                ? Task.FromResult<Results<Ok<AdminSenderIdResponse>, ProblemHttpResult>>(Problems.Validation("reason", "is required, up to 500 characters"))
+                : DecideAsync(id, SenderIdStatus.Rejected, request.Reason.Trim(), db, time, ct));
+        return v1;
+    }
+
+    /// <summary>Asks for a sender ID (pending until an operator decides). A rejected one may be asked for again.</summary>
+    public static async Task<Results<Created<SenderIdResponse>, ProblemHttpResult>> RequestAsync(
+        SenderIdRequest request, Caller caller, UjumbeDb db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var name = request.Name?.Trim().ToUpperInvariant();
+        if (string.IsNullOrEmpty(name) || !SenderIdNames.IsValidName(name))
+        {
+            errors["name"] = ["must be 3 to 11 letters and digits"];
+        }
+        var purpose = request.Purpose?.Trim();
+        if (string.IsNullOrEmpty(purpose) || purpose.Length > 500)
+        {
+            errors["purpose"] = ["is required: what the sender ID will be used for, up to 500 characters"];
+        }
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+        var now = time.UtcNow();
+        var existing = await db.SenderIds.FirstOrDefaultAsync(s => s.Name == name, cancellationToken);
+        if (existing is { Status: not SenderIdStatus.Rejected })
+        {
+            return Problems.Conflict($"Sender ID {name} has already been requested ({UjumbeDb.SnakeCase(existing.Status.ToString())}).");
+        }
+        var sender = existing ?? db.SenderIds.Add(new SenderId
+        {
+            Id = Guid.CreateVersion7(now),
+            AccountId = caller.AccountId,
+            Name = name!,
+            Purpose = purpose!,
+            CreatedAt = now,
+        }).Entity;
+        sender.Purpose = purpose!;
+        sender.Status = SenderIdStatus.Pending;
+        sender.RejectionReason = null;
+        sender.DecidedAt = null;
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException error) when (error.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            return Problems.Conflict($"Sender ID {name} has already been requested.");
+        }
+        var response = ToResponse(sender);
+        return TypedResults.Created($"/v1/sender-ids/{response.Id}", response);
+    }
+
+    public static async Task<Results<Ok<PageOf<SenderIdResponse>>, ProblemHttpResult>> ListAsync(
+        string? page, [FromQuery(Name = "page_size")] string? pageSize, UjumbeDb db, CancellationToken cancellationToken)
+    {
+        if (!Paging.TryParse(page, pageSize, out var paging, out var errors))
+        {
+            return Problems.Validation(errors);
+        }
+        var senders = db.SenderIds.AsNoTracking();
+        var total = await senders.CountAsync(cancellationToken);
+        var rows = await senders.OrderBy(s => s.Name).Skip(paging.Skip).Take(paging.Size).ToListAsync(cancellationToken);
+        return TypedResults.Ok(paging.Of(rows.Select(ToResponse).ToList(), total));
+    }
+
+    public static async Task<Results<Ok<PageOf<AdminSenderIdResponse>>, ProblemHttpResult>> AdminListAsync(
+        string? status, string? page, [FromQuery(Name = "page_size")] string? pageSize, UjumbeDb db, CancellationToken cancellationToken)
+    {
+        if (!Paging.TryParse(page, pageSize, out var paging, out var errors))
+        {
+            return Problems.Validation(errors);
+        }
+        var senders = db.SenderIds.IgnoreQueryFilters().AsNoTracking();
+        if (status is not null)
+        {
+            if (!Enum.TryParse<SenderIdStatus>(status, ignoreCase: true, out var wanted) || status.Any(char.IsUpper))
+            {
+                return Problems.Validation("status", "must be pending, approved or rejected");
+            }
+            senders = senders.Where(s => s.Status == wanted);
+        }
+        var total = await senders.CountAsync(cancellationToken);
+        var rows = await senders.OrderBy(s => s.CreatedAt).Skip(paging.Skip).Take(paging.Size).ToListAsync(cancellationToken);
+        return TypedResults.Ok(paging.Of(rows.Select(ToAdminResponse).ToList(), total));
+    }
+
+    private static async Task<Results<Ok<AdminSenderIdResponse>, ProblemHttpResult>> DecideAsync(
+        string id, SenderIdStatus decision, string? reason, UjumbeDb db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (!PublicId.TryParse(PublicId.SenderId, id, out var senderId))
+        {
+            return Problems.NotFound("No sender ID with this id.");
+        }
+        var sender = await db.SenderIds.IgnoreQueryFilters().FirstOrDefaultAsync(s => s.Id == senderId, cancellationToken);
+        if (sender is null)
+        {
+            return Problems.NotFound("No sender ID with this id.");
+        }
+        sender.Status = decision;
+        sender.RejectionReason = reason;
+        sender.DecidedAt = time.UtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(ToAdminResponse(sender));
+    }
+
+    private static SenderIdResponse ToResponse(SenderId sender) => new(
+        PublicId.Format(PublicId.SenderId, sender.Id), sender.Name, sender.Purpose, UjumbeDb.SnakeCase(sender.Status.ToString()),
+        sender.RejectionReason, sender.CreatedAt, sender.DecidedAt);
+
+    private static AdminSenderIdResponse ToAdminResponse(SenderId sender) => new(
+        PublicId.Format(PublicId.SenderId, sender.Id), PublicId.Format(PublicId.Account, sender.AccountId), sender.Name,
+        sender.Purpose, UjumbeDb.SnakeCase(sender.Status.ToString()), sender.RejectionReason, sender.CreatedAt, sender.DecidedAt);
+}

@@ -1,0 +1,94 @@
+extern alias WorkerApp;
+
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Ujumbe.Worker.Providers;
+
+namespace Ujumbe.Tests.Infrastructure;
+
+/// <summary>A running Ujumbe that sends: Api, Gateway and a Worker with the simulator provider.</summary>
+public class SendingFixture : UjumbeFixture
+{
+    public ServiceHost<WorkerApp::Program> Worker { get; private set; } = null!;
+
+    /// <summary>The simulator's settings; tests read them to know what outcomes to expect.</summary>
+    public virtual Dictionary<string, string?> SimulatorSettings => new()
+    {
+        ["Providers:Simulator:AcceptanceRate"] = "1",
+        ["Providers:Simulator:DeliveryRate"] = "1",
+        ["Providers:Simulator:DeliveryReportDelay"] = "00:00:00.200",
+        ["Providers:Simulator:Seed"] = "7",
+    };
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        Worker = StartWorker();
+    }
+
+    public ServiceHost<WorkerApp::Program> StartWorker()
+    {
+        var settings = new Dictionary<string, string?>(SimulatorSettings)
+        {
+            ["ConnectionStrings:postgres"] = Database.ConnectionString,
+            ["ConnectionStrings:rabbitmq"] = Broker.ConnectionString,
+        };
+        var worker = new ServiceHost<WorkerApp::Program>(settings);
+        worker.Start();
+        return worker;
+    }
+
+    /// <summary>Replaces the Worker, as a restart would (the old one is stopped first).</summary>
+    public async Task RestartWorkerAsync(Func<Task>? whileStopped = null)
+    {
+        await Worker.DisposeAsync();
+        if (whileStopped is not null)
+        {
+            await whileStopped();
+        }
+        Worker = StartWorker();
+    }
+
+    public SimulatorProvider Simulator => Worker.Services.GetRequiredService<SimulatorProvider>();
+
+    /// <summary>Opens an account with the given credits and the approved sender ID UJUMBE; returns its key.</summary>
+    public async Task<string> OpenFundedAccountAsync(long credits, string country = "TZ")
+    {
+        using var admin = Client(OperatorKey);
+        var created = await (await admin.PostAsJsonAsync("/v1/admin/accounts",
+            new { name = "Test " + Guid.NewGuid().ToString("N")[..8], owner_email = $"{Guid.NewGuid():N}@example.com", default_country = country }))
+            .AssertJsonAsync(HttpStatusCode.Created);
+        var accountId = created.GetProperty("id").GetString()!;
+        if (credits > 0)
+        {
+            await (await admin.PostAsJsonAsync($"/v1/admin/accounts/{accountId}/credits", new { amount = credits, reason = "test funds" }))
+                .AssertJsonAsync(HttpStatusCode.Created);
+        }
+        var key = created.GetProperty("api_key").GetProperty("secret").GetString()!;
+        using var owner = Client(key);
+        var sender = await (await owner.PostAsJsonAsync("/v1/sender-ids", new { name = "UJUMBE", purpose = "tests" }))
+            .AssertJsonAsync(HttpStatusCode.Created);
+        await (await admin.PostAsync($"/v1/admin/sender-ids/{sender.GetProperty("id").GetString()}/approve", null)).AssertJsonAsync();
+        return key;
+    }
+
+    /// <summary>Polls the batch until it is finalized (or fails the test at the deadline).</summary>
+    public static async Task<JsonElement> WaitForFinalizedAsync(HttpClient client, string batchId, TimeSpan? within = null)
+    {
+        JsonElement report = default;
+        await HttpAssertions.EventuallyAsync(async () =>
+        {
+            report = await (await client.GetAsync($"/v1/batches/{batchId}?page_size=100")).AssertJsonAsync();
+            return report.GetProperty("status").GetString() == "finalized";
+        }, within ?? TimeSpan.FromSeconds(30), $"batch {batchId} is finalized");
+        return report;
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await Worker.DisposeAsync();
+        await base.DisposeAsync();
+    }
+}

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using Ujumbe.Shared.Messaging;
+
+namespace Ujumbe.Worker.Dispatch;
+
+/// <summary>
+/// Applies delivery reports: sent → delivered or failed (which finalizes batches). A report for a
+/// message we have not yet recorded as sent (the provider can be faster than our own commit) goes
+/// round the retry queues until it is; a report for a message already final is a duplicate and is
+/// dropped.
+/// </summary>
+public sealed class DeliveryReportConsumer(
+    MessageTransitions transitions, RabbitMqConnection rabbit, TopologyInitializer topology, ConfirmingPublisher publisher,
+    ILogger<DeliveryReportConsumer> logger)
+    : QueueConsumer(Topology.DeliveryReports, prefetch: 64, concurrency: 2, rabbit, topology, publisher, logger)
+{
+    protected override async Task<Handled> HandleAsync(ReadOnlyMemory<byte> body, int attempt, CancellationToken cancellationToken)
+    {
+        var batch = JsonSerializer.Deserialize(body.Span, MessagingJson.Default.DeliveryReportBatch)!;
+        var early = await ApplyAsync(batch.Reports, cancellationToken);
+        if (early.Count > 0)
+        {
+            var rest = JsonSerializer.SerializeToUtf8Bytes(new DeliveryReportBatch(early), MessagingJson.Default.DeliveryReportBatch);
+            await RetryAsync(rest, attempt, System.Diagnostics.Activity.Current?.Id, CancellationToken.None);
+        }
+        return Handled.Done;
+    }
+
+    /// <summary>Applies what can be applied; returns the reports that arrived before their message was recorded as sent.</summary>
+    public async Task<IReadOnlyList<DeliveryReport>> ApplyAsync(IReadOnlyList<DeliveryReport> reports, CancellationToken cancellationToken)
+    {
+        var results = await transitions.ApplyAsync(
+            reports.Select(r => r.MessageId).ToArray(),
+            reports.Select(r => r.Delivered ? "delivered" : "failed").ToArray(),
+            providerIds: reports.Select(r => (string?)r.ProviderMessageId).ToArray(),
+            errorCodes: reports.Select(r => r.ErrorCode).ToArray(),
+            onlyFrom: ["sent"],
+            cancellationToken: cancellationToken);
+        var delivered = results.Count(t => t.Applied && t.ToStatus == "delivered");
+        var failed = results.Count(t => t.Applied && t.ToStatus == "failed");
+        if (delivered > 0)
+        {
+            WorkerTelemetry.Reported.Add(delivered, new KeyValuePair<string, object?>("outcome", "delivered"));
+        }
+        if (failed > 0)
+        {
+            WorkerTelemetry.Reported.Add(failed, new KeyValuePair<string, object?>("outcome", "failed"));
+        }
+        var early = results.Where(t => !t.Applied && t.FromStatus is "queued" or "submitting").Select(t => t.Id).ToHashSet();
+        return reports.Where(r => early.Contains(r.MessageId)).ToList();
+    }
+}

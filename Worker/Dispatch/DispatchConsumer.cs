@@ -1,0 +1,103 @@
+using System.Text.Json;
+using Ujumbe.Shared.Messaging;
+using Ujumbe.Worker.Providers;
+
+namespace Ujumbe.Worker.Dispatch;
+
+public sealed class DispatchOptions
+{
+    public const string Section = "Dispatch";
+
+    /// <summary>Chunks in flight per Worker (each up to 500 messages).</summary>
+    public ushort Prefetch { get; set; } = 8;
+
+    /// <summary>Chunks handled at once per Worker.</summary>
+    public ushort Concurrency { get; set; } = 4;
+}
+
+/// <summary>
+/// Hands chunks of queued messages to the provider:
+/// <list type="number">
+/// <item>claim them (queued → submitting); a canceled or already sent message is not claimed, so a
+/// redelivered chunk never sends twice (and a chunk redelivered mid-way re-claims its submitting
+/// messages, which the provider deduplicates by our message id);</item>
+/// <item>submit the claimed ones;</item>
+/// <item>record the answers (sent, with the provider's id and the credits captured; or rejected, with
+/// its code and the credits released) in one transaction;</item>
+/// <item>messages the provider could not take now go back through the retry queues.</item>
+/// </list>
+/// </summary>
+public sealed class DispatchConsumer(
+    ISmsProvider provider, MessageTransitions transitions, TimeProvider time, IOptions<DispatchOptions> options,
+    RabbitMqConnection rabbit, TopologyInitializer topology, ConfirmingPublisher publisher, ILogger<DispatchConsumer> logger)
+    : QueueConsumer(Topology.Dispatch, options.Value.Prefetch, options.Value.Concurrency, rabbit, topology, publisher, logger)
+{
+    protected override async Task<Handled> HandleAsync(ReadOnlyMemory<byte> body, int attempt, CancellationToken cancellationToken)
+    {
+        var chunk = JsonSerializer.Deserialize(body.Span, MessagingJson.Default.DispatchChunk)!;
+        var outcome = await DispatchAsync(chunk, cancellationToken);
+        if (outcome.Unavailable.Count == 0)
+        {
+            return Handled.Done;
+        }
+        // Only what the provider could not take goes round again.
+        var rest = JsonSerializer.SerializeToUtf8Bytes(chunk with { Messages = outcome.Unavailable }, MessagingJson.Default.DispatchChunk);
+        await RetryAsync(rest, attempt, System.Diagnostics.Activity.Current?.Id, CancellationToken.None);
+        return Handled.Done;
+    }
+
+    public sealed record DispatchOutcome(int Sent, int Rejected, IReadOnlyList<OutboundMessage> Unavailable);
+
+    public async Task<DispatchOutcome> DispatchAsync(DispatchChunk chunk, CancellationToken cancellationToken)
+    {
+        var ids = chunk.Messages.Select(m => m.Id).ToArray();
+        var claimed = (await transitions.ApplyAsync(ids, Enumerable.Repeat("submitting", ids.Length).ToArray(), cancellationToken: cancellationToken))
+            .Where(t => t.Applied).Select(t => t.Id).ToHashSet();
+        var toSubmit = chunk.Messages.Where(m => claimed.Contains(m.Id)).ToList();
+        if (toSubmit.Count == 0)
+        {
+            return new DispatchOutcome(0, 0, []);
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        foreach (var message in toSubmit)
+        {
+            // Message ids are UUIDv7: their first 48 bits are the acceptance time.
+            WorkerTelemetry.QueueLag.Record((now - AcceptedAt(message.Id)).TotalMilliseconds);
+        }
+
+        var results = await provider.SubmitAsync(toSubmit, cancellationToken);
+        var answered = results.Where(r => r.Status != SubmitStatus.Unavailable).ToList();
+        await transitions.ApplyAsync(
+            answered.Select(r => r.MessageId).ToArray(),
+            answered.Select(r => r.Status == SubmitStatus.Accepted ? "sent" : "rejected").ToArray(),
+            provider.Name,
+            answered.Select(r => r.ProviderMessageId).ToArray(),
+            answered.Select(r => r.ErrorCode).ToArray(),
+            cancellationToken: CancellationToken.None); // the provider has it now: record that whatever happens to this host
+
+        var sent = answered.Count(r => r.Status == SubmitStatus.Accepted);
+        var rejected = answered.Count - sent;
+        var unavailableIds = results.Where(r => r.Status == SubmitStatus.Unavailable).Select(r => r.MessageId).ToHashSet();
+        Count("sent", sent);
+        Count("rejected", rejected);
+        Count("unavailable", unavailableIds.Count);
+        return new DispatchOutcome(sent, rejected, toSubmit.Where(m => unavailableIds.Contains(m.Id)).ToList());
+    }
+
+    private static void Count(string outcome, int count)
+    {
+        if (count > 0)
+        {
+            WorkerTelemetry.Dispatched.Add(count, new KeyValuePair<string, object?>("outcome", outcome));
+        }
+    }
+
+    private static DateTime AcceptedAt(Guid id)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        id.TryWriteBytes(bytes, bigEndian: true, out _);
+        var milliseconds = ((long)bytes[0] << 40) | ((long)bytes[1] << 32) | ((long)bytes[2] << 24) | ((long)bytes[3] << 16) | ((long)bytes[4] << 8) | bytes[5];
+        return DateTime.UnixEpoch.AddMilliseconds(milliseconds);
+    }
+}

@@ -1,0 +1,111 @@
+using System.Text.Json;
+using Npgsql;
+using Ujumbe.Shared.Messaging;
+
+namespace Ujumbe.Worker.Scheduling;
+
+/// <summary>
+/// Releases scheduled batches when their time comes: in one transaction their messages move from
+/// scheduled to queued and their dispatch chunks go into the outbox (so a release is never half
+/// done); then the relay publishes them. Polls every 250 ms, so a message leaves within about half a
+/// second of its scheduled time. Several Workers share the work (SKIP LOCKED).
+/// </summary>
+public sealed partial class ScheduledReleaser(NpgsqlDataSource database, OutboxRelay relay, TimeProvider time, ILogger<ScheduledReleaser> logger)
+    : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
+    private const int ChunkSize = 500;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                while (await ReleaseDueAsync(stoppingToken) > 0)
+                {
+                    // more may be due
+                }
+            }
+            catch (Exception error) when (error is NpgsqlException or TimeoutException)
+            {
+                LogReleaseFailed(logger, error);
+            }
+        }
+    }
+
+    /// <summary>Releases up to a handful of due batches; returns how many.</summary>
+    public async Task<int> ReleaseDueAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var due = new List<(Guid Id, Guid Account, string Sender, string Text, int Segments, string? Trace)>();
+        await using (var select = new NpgsqlCommand("""
+            select id, account_id, sender_id, text, segments, trace_parent from batches
+             where status = 'scheduled' and scheduled_at <= $1
+             order by scheduled_at limit 10 for update skip locked
+            """, connection, transaction))
+        {
+            select.Parameters.Add(new() { Value = now });
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                due.Add((reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4),
+                    reader.IsDBNull(5) ? null : reader.GetString(5)));
+            }
+        }
+        if (due.Count == 0)
+        {
+            return 0;
+        }
+        var released = 0;
+        foreach (var batch in due)
+        {
+            var messages = new List<OutboundMessage>();
+            await using (var release = new NpgsqlCommand("""
+                with scheduled as (
+                    select coalesce(array_agg(id order by id), '{}') as ids from messages where batch_id = $1 and status = 'scheduled'
+                )
+                select t.id, m.recipient, m.text
+                  from scheduled, transition_messages(scheduled.ids, array_fill('queued'::text, array[cardinality(scheduled.ids)]), $2) t
+                  join messages m on m.id = t.id
+                 where t.applied
+                """, connection, transaction))
+            {
+                release.Parameters.Add(new() { Value = batch.Id });
+                release.Parameters.Add(new() { Value = now });
+                await using var reader = await release.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    messages.Add(new OutboundMessage(reader.GetGuid(0), batch.Id, batch.Account, reader.GetString(1), batch.Sender,
+                        reader.IsDBNull(2) ? batch.Text : reader.GetString(2), batch.Segments));
+                }
+            }
+            if (messages.Count == 0)
+            {
+                continue; // everything was canceled meanwhile
+            }
+            var payloads = messages.Chunk(ChunkSize)
+                .Select(chunk => JsonSerializer.SerializeToUtf8Bytes(new DispatchChunk(chunk, batch.Trace is null ? [] : [batch.Trace]), MessagingJson.Default.DispatchChunk))
+                .ToArray();
+            await using (var outbox = new NpgsqlCommand(
+                "insert into outbox (routing_key, payload, trace_parent) select $1, p, $3 from unnest($2::bytea[]) as p", connection, transaction))
+            {
+                outbox.Parameters.Add(new() { Value = Topology.Dispatch });
+                outbox.Parameters.Add(new() { Value = payloads });
+                outbox.Parameters.Add(new() { Value = (object?)batch.Trace ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+                await outbox.ExecuteNonQueryAsync(cancellationToken);
+            }
+            released += messages.Count;
+        }
+        await transaction.CommitAsync(cancellationToken);
+        WorkerTelemetry.ScheduledReleased.Add(released);
+        relay.Notify();
+        return due.Count;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing scheduled messages failed; will try again")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception error);
+}

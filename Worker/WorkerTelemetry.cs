@@ -1,0 +1,34 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Ujumbe.Worker;
+
+/// <summary>The Worker's own spans and metrics (exported with the platform's by ServiceDefaults).</summary>
+public static class WorkerTelemetry
+{
+    public const string Name = "Ujumbe.Worker";
+
+    public static readonly ActivitySource Source = new(Name);
+    public static readonly Meter Meter = new(Name);
+
+    /// <summary>Messages a provider answered for, tagged <c>outcome</c>: sent, rejected or unavailable.</summary>
+    public static readonly Counter<long> Dispatched =
+        Meter.CreateCounter<long>("ujumbe.messages.dispatched", unit: "{message}", description: "Messages handed to providers, by outcome");
+
+    /// <summary>Final delivery reports applied, tagged <c>outcome</c>: delivered or failed.</summary>
+    public static readonly Counter<long> Reported =
+        Meter.CreateCounter<long>("ujumbe.messages.reported", unit: "{message}", description: "Delivery reports applied, by outcome");
+
+    /// <summary>From a message being accepted to it being handed to a provider.</summary>
+    public static readonly Histogram<double> QueueLag =
+        Meter.CreateHistogram<double>("ujumbe.dispatch.queue_lag", unit: "ms", description: "Time from acceptance to provider submission");
+
+    public static readonly Counter<long> Retried =
+        Meter.CreateCounter<long>("ujumbe.queue.retried", unit: "{message}", description: "Queue messages sent to a retry queue, by queue");
+
+    public static readonly Counter<long> DeadLettered =
+        Meter.CreateCounter<long>("ujumbe.queue.dead_lettered", unit: "{message}", description: "Queue messages moved to a dead-letter queue, by queue");
+
+    public static readonly Counter<long> ScheduledReleased =
+        Meter.CreateCounter<long>("ujumbe.messages.scheduled_released", unit: "{message}", description: "Scheduled messages released for dispatch");
+}
