@@ -9,7 +9,7 @@ namespace Ujumbe.Api.Phones;
 /// <remarks>
 /// Accepted forms: E.164 (<c>+255712345678</c>), international without "+" (<c>255712345678</c>), with the
 /// "00" international prefix (<c>00255712345678</c>), national with the trunk 0 (<c>0712345678</c>), and
-/// national without it (<c>712345678</c>) when that is exactly a mobile number of the default country.
+/// national without it (<c>712345678</c>) when it has exactly the default country's national length.
 /// Spaces, hyphens, dots and parentheses are ignored; a "+" may only come before the first digit.
 /// Numbers in <see cref="MobileNumberingPlans"/> countries must be mobiles of the right length; elsewhere a known
 /// calling code and 8 to 15 digits in all are enough (<see cref="CountryCallingCodes"/>).
@@ -92,7 +92,10 @@ public static class PhoneNumbers
             return National(input, digits[1..], home, defaultCountry, out e164, out error);
         }
         // Bare digits: national only if they are exactly a mobile number at home ("712345678" in TZ).
-        if (home is not null && home.IsMobile(digits))
+        // A number of exactly the home length that is not a mobile is most likely a landline typed
+        // without its 0 ("221234567" in TZ), not a short foreign number ("+221 234567" would be too
+        // short for Senegal anyway): refuse it rather than send it abroad.
+        if (home is not null && home.HasLength(digits.Length))
         {
             return National(input, digits, home, defaultCountry, out e164, out error);
         }

@@ -306,6 +306,15 @@ public sealed class PhoneNumbersTests
     }
 
     [Fact]
+    public void A_home_landline_typed_without_its_zero_is_refused_rather_than_sent_abroad()
+    {
+        // "221234567" has Tanzania's national length; read as international it would be Senegal (+221).
+        var error = Refused("221234567");
+        Assert.Contains("not a mobile number in Tanzania", error, StringComparison.Ordinal);
+        Assert.Equal("+221771234567", Normalized("221771234567"));
+    }
+
+    [Fact]
     public void Normalising_a_valid_number_allocates_only_the_result()
     {
         string[] inputs = ["+255 712 345 678", "0712345678", "712345678", "00254712345678", "+447700900123", "+2348031234567"];
