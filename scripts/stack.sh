@@ -137,7 +137,7 @@ pg_start() {
   fi
   # TCP on loopback only; no Unix socket, so the folder's path length never matters.
   "${PG_RUN[@]}" "$bin/pg_ctl" -D "$d/data" -l "$d/postgres.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories='' -c max_connections=400 -c shared_buffers=256MB" \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories='' -c max_connections=400 -c shared_buffers=256MB -c wal_compression=on -c max_wal_size=4GB -c checkpoint_timeout=15min" \
     start >/dev/null || { tail -n 20 "$d/postgres.log" >&2; die "postgres did not start"; }
   local i
   for i in $(seq 1 100); do

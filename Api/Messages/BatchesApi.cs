@@ -54,7 +54,10 @@ public static class BatchesApi
         {
             return Problems.NotFound("No batch with this id.");
         }
-        await using (var cancel = database.CreateCommand("""
+        // Cancel and post the released credits in one transaction, so the balance shows them back at once.
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var cancel = new NpgsqlCommand("""
             with cancelable as (
                 select coalesce(array_agg(id), '{}') as ids
                   from messages
@@ -62,13 +65,20 @@ public static class BatchesApi
             )
             select count(*) filter (where t.applied)
               from cancelable, transition_messages(cancelable.ids, array_fill('canceled'::text, array[cardinality(cancelable.ids)]), $3) t
-            """))
+            """, connection, transaction))
         {
             cancel.Parameters.Add(new() { Value = batchId });
             cancel.Parameters.Add(new() { Value = caller.AccountId });
             cancel.Parameters.Add(new() { Value = time.UtcNow() });
             await cancel.ExecuteScalarAsync(cancellationToken);
         }
+        await using (var post = new NpgsqlCommand("select post_pending_credits($1, $2)", connection, transaction))
+        {
+            post.Parameters.Add(new() { Value = time.UtcNow() });
+            post.Parameters.Add(new() { Value = caller.AccountId });
+            await post.ExecuteScalarAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
         var report = await ReportAsync(db, batchId, new Paging(1, Paging.DefaultSize), cancellationToken);
         return TypedResults.Ok(report!);
     }

@@ -7,8 +7,13 @@ public sealed class SendPipelineOptions
 {
     public const string Section = "SendPipeline";
 
-    /// <summary>Concurrent committers. Groups for one account serialise on its balance row anyway.</summary>
-    public int Writers { get; set; } = 2;
+    /// <summary>
+    /// Committers, each owning a share of the accounts: one account's sends always go through the same
+    /// writer (they would serialise on the account's balance row anyway, and this way they form one
+    /// large group instead of two half-size ones waiting on each other's lock); different accounts commit
+    /// in parallel.
+    /// </summary>
+    public int Writers { get; set; } = 4;
 
     /// <summary>Most sends committed together.</summary>
     public int MaxGroupSends { get; set; } = 256;
@@ -30,32 +35,37 @@ public sealed partial class SendPipeline(SendWriter writer, IOptions<SendPipelin
     : BackgroundService
 {
     private readonly SendPipelineOptions _options = options.Value;
-    private readonly Channel<SendCommand> _queue = Channel.CreateBounded<SendCommand>(new BoundedChannelOptions(options.Value.QueueCapacity)
-    {
-        FullMode = BoundedChannelFullMode.Wait,
-        SingleReader = options.Value.Writers == 1,
-    });
+    private readonly Channel<SendCommand>[] _queues = Enumerable.Range(0, Math.Max(1, options.Value.Writers))
+        .Select(_ => Channel.CreateBounded<SendCommand>(new BoundedChannelOptions(options.Value.QueueCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+        }))
+        .ToArray();
 
     public async Task<SendOutcome> SendAsync(SendCommand command, CancellationToken cancellationToken)
     {
-        await _queue.Writer.WriteAsync(command, cancellationToken);
+        var queue = _queues[(int)((uint)command.AccountId.GetHashCode() % (uint)_queues.Length)];
+        await queue.Writer.WriteAsync(command, cancellationToken);
         // Once queued the send is committed or refused whatever the client does; don't abandon it halfway.
         return await command.Completion.Task;
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, Math.Max(1, _options.Writers)).Select(_ => Task.Run(() => WriteLoopAsync(stoppingToken), CancellationToken.None)));
+        Task.WhenAll(_queues.Select(queue => Task.Run(() => WriteLoopAsync(queue.Reader, stoppingToken), CancellationToken.None)));
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         // Stop taking new sends; the loops commit what is queued, then end.
-        _queue.Writer.TryComplete();
+        foreach (var queue in _queues)
+        {
+            queue.Writer.TryComplete();
+        }
         await base.StopAsync(cancellationToken);
     }
 
-    private async Task WriteLoopAsync(CancellationToken stoppingToken)
+    private async Task WriteLoopAsync(ChannelReader<SendCommand> reader, CancellationToken stoppingToken)
     {
-        var reader = _queue.Reader;
         var group = new List<SendCommand>(_options.MaxGroupSends);
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
@@ -67,10 +77,6 @@ public sealed partial class SendPipeline(SendWriter writer, IOptions<SendPipelin
             {
                 group.Add(next);
                 messages += next.Recipients.Count;
-            }
-            if (group.Count == 0)
-            {
-                continue; // another writer took it
             }
             try
             {

@@ -47,7 +47,7 @@ public sealed class RedeliveryTests(SlowProviderFixture ujumbe) : IClassFixture<
         var early = await Hosted<DeliveryReportConsumer>().ApplyAsync(reports, CancellationToken.None);
         Assert.Empty(early);
 
-        var balance = await (await client.GetAsync("/v1/balance")).AssertJsonAsync();
+        var balance = await SendingFixture.WaitForSettledBalanceAsync(client);
         Assert.Equal(8, balance.GetProperty("balance").GetInt64());
         Assert.Equal(0, balance.GetProperty("reserved").GetInt64());
         Assert.Equal(1L, await ujumbe.Database.ScalarAsync<long>(
@@ -70,7 +70,7 @@ public sealed class RedeliveryTests(SlowProviderFixture ujumbe) : IClassFixture<
         });
         var report = await SendingFixture.WaitForFinalizedAsync(client, batchId, TimeSpan.FromSeconds(60));
         Assert.Equal(1200, report.GetProperty("summary").GetProperty("delivered").GetInt32());
-        var balance = await (await client.GetAsync("/v1/balance")).AssertJsonAsync();
+        var balance = await SendingFixture.WaitForSettledBalanceAsync(client);
         Assert.Equal(5000 - 1200, balance.GetProperty("balance").GetInt64());
         Assert.Equal(0, balance.GetProperty("reserved").GetInt64());
     }
@@ -92,7 +92,7 @@ public sealed class RedeliveryTests(SlowProviderFixture ujumbe) : IClassFixture<
 
         var report = await SendingFixture.WaitForFinalizedAsync(client, batchId, TimeSpan.FromSeconds(90));
         Assert.Equal(4000, report.GetProperty("summary").GetProperty("delivered").GetInt32());
-        var balance = await (await client.GetAsync("/v1/balance")).AssertJsonAsync();
+        var balance = await SendingFixture.WaitForSettledBalanceAsync(client);
         Assert.Equal(10_000 - 4000, balance.GetProperty("balance").GetInt64());
         Assert.Equal(0, balance.GetProperty("reserved").GetInt64());
         await SendRulesTests.AssertLedgerExplainsBalanceAsync(ujumbe, client);

@@ -71,6 +71,6 @@ public sealed class SchedulingTests(SendingFixture ujumbe) : IClassFixture<Sendi
         var report = await (await client.PostAsync($"/v1/batches/{batchId}/cancel", null)).AssertJsonAsync();
         Assert.Equal(1, report.GetProperty("summary").GetProperty("delivered").GetInt32());
         Assert.Equal(0, report.GetProperty("summary").GetProperty("canceled").GetInt32());
-        Assert.Equal(9, (await (await client.GetAsync("/v1/balance")).AssertJsonAsync()).GetProperty("balance").GetInt64());
+        Assert.Equal(9, (await SendingFixture.WaitForSettledBalanceAsync(client)).GetProperty("balance").GetInt64());
     }
 }

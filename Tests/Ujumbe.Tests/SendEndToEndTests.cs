@@ -102,7 +102,7 @@ public sealed class SendEndToEndTests(MixedOutcomesFixture ujumbe) : IClassFixtu
         Assert.Equal("order-17", messages[delivered].GetProperty("reference").GetString());
 
         // Two messages reached the provider (captured); the rejected one was released.
-        var balance = await (await client.GetAsync("/v1/balance")).AssertJsonAsync();
+        var balance = await SendingFixture.WaitForSettledBalanceAsync(client);
         Assert.Equal(98, balance.GetProperty("balance").GetInt64());
         Assert.Equal(0, balance.GetProperty("reserved").GetInt64());
         Assert.Equal(98, balance.GetProperty("available").GetInt64());

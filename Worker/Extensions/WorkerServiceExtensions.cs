@@ -39,6 +39,7 @@ public static class WorkerServiceExtensions
         services.AddHostedService<DispatchConsumer>();
         services.AddHostedService<DeliveryReportConsumer>();
         services.AddHostedService<ScheduledReleaser>();
+        services.AddHostedService<CreditPoster>();
 
         services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>("postgres")

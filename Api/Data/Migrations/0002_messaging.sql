@@ -66,7 +66,7 @@ create table batches (
     failed_count    integer not null default 0,
     rejected_count  integer not null default 0,
     canceled_count  integer not null default 0
-);
+) with (fillfactor = 70);  -- counters change with every status move: leave room for HOT updates (no index churn)
 create index batches_account_idx on batches (account_id, id desc);
 create index batches_due_idx on batches (scheduled_at) where status = 'scheduled';
 
@@ -90,7 +90,7 @@ create table messages (
     delivered_at        timestamptz,
     failed_at           timestamptz,
     canceled_at         timestamptz
-);
+) with (fillfactor = 80);  -- each message is updated about three times (none of them indexed columns): keep them HOT
 create index messages_batch_idx on messages (batch_id, id);
 create index messages_account_created_idx on messages (account_id, created_at desc, id desc);
 create index messages_account_recipient_idx on messages (account_id, recipient, created_at desc);
@@ -116,15 +116,80 @@ create table idempotency_keys (
 );
 create index idempotency_keys_created_idx on idempotency_keys (created_at);
 
+-- Credit moves decided by status changes, waiting to be posted. Status changes happen per chunk of
+-- messages all day long; posting each one to the account's balance row at once would make every
+-- Worker transaction contend with the send path for that one hot row. Instead the change records
+-- what it owes here (a plain insert, no hot row), and post_pending_credits moves it to the ledger
+-- and the balance a few times a second, consuming the rows in the same transaction: each credit
+-- is posted exactly once, a fraction of a second after its status changed.
+create table pending_credits (
+    id         bigint generated always as identity primary key,
+    account_id uuid not null,
+    batch_id   uuid not null,
+    captured   bigint not null check (captured >= 0),   -- the provider accepted: spend the reservation
+    released   bigint not null check (released >= 0)    -- never sent: free the reservation
+);
+
+-- Posts pending credit moves (of one account, or all): one capture and/or release entry per account
+-- and batch, with running figures, and one update per balance row, taken in account order.
+-- Returns the number of ledger entries written.
+create function post_pending_credits(p_at timestamptz, p_account uuid default null)
+returns integer language plpgsql as $$
+declare
+    taken pending_credits[];
+    written integer;
+begin
+    with consumed as (
+        delete from pending_credits where p_account is null or account_id = p_account returning *
+    )
+    select array_agg(consumed) into taken from consumed;
+    if taken is null then
+        return 0;
+    end if;
+
+    perform 1 from balances where account_id in (select account_id from unnest(taken)) order by account_id for update;
+
+    with moves as (
+        select t.account_id, t.batch_id, sum(t.captured) as captured, sum(t.released) as released
+          from unnest(taken) t
+         group by t.account_id, t.batch_id
+    ), entries as (
+        select account_id, batch_id, 1 as position, 'capture' as kind, -captured as amount, -captured as reserved_change
+          from moves where captured > 0
+        union all
+        select account_id, batch_id, 2, 'release', 0, -released
+          from moves where released > 0
+    ), totals as (
+        select account_id, sum(amount) as amount, sum(reserved_change) as reserved_change from entries group by account_id
+    ), changed as (
+        update balances b
+           set balance = b.balance + t.amount, reserved = b.reserved + t.reserved_change
+          from totals t
+         where b.account_id = t.account_id
+        returning b.account_id, b.balance - t.amount as balance_before, b.reserved - t.reserved_change as reserved_before
+    )
+    insert into ledger_entries (id, account_id, kind, amount, reserved_change, balance_after, reserved_after, reference, created_at)
+    select uuid_v7(p_at), e.account_id, e.kind, e.amount, e.reserved_change,
+           c.balance_before + sum(e.amount) over running,
+           c.reserved_before + sum(e.reserved_change) over running,
+           'bat_' || replace(e.batch_id::text, '-', ''), p_at
+      from entries e join changed c on c.account_id = e.account_id
+    window running as (partition by e.account_id order by e.batch_id, e.position rows unbounded preceding)
+     order by e.account_id, e.batch_id, e.position;
+    get diagnostics written = row_count;
+    return written;
+end
+$$;
+
 create type message_transition as (
     id uuid, batch_id uuid, account_id uuid, credits integer, from_status text, to_status text, applied boolean);
 
 -- Moves messages to new statuses, if the move is allowed from where each one is, and keeps
 -- everything that follows in step, in the caller's transaction:
 --   * the batch's live counts, and the batch is finalized when every message is final;
---   * credits: a message the provider accepted is captured; one that will never be sent
---     (rejected, canceled, failed before the provider took it) has its reservation released;
---     one ledger entry per account, batch and kind.
+--   * credits: a message the provider accepted is to be captured; one that will never be sent
+--     (rejected, canceled, failed before the provider took it) is to have its reservation
+--     released. Both are recorded in pending_credits and posted by post_pending_credits.
 -- Returns one row per input id: where it was, where it was asked to go, and whether it moved.
 -- Safe to call twice with the same input: a move already made is not allowed again.
 -- p_only_from narrows the allowed moves to those starting from these statuses (delivery reports
@@ -135,104 +200,101 @@ create function transition_messages(
     p_only_from text[] default null)
 returns setof message_transition language plpgsql as $$
 declare
-    moved message_transition[];
-    credit record;
+    current message_transition[];   -- every input message as it is now (locked), with the move asked for
+    moved message_transition[];     -- the moves actually made
+    moved_ids uuid[];
+    batch_ids uuid[];
 begin
-    with input as (
-        select i.id, i.to_status, i.provider_id, i.error_code
+    -- Every statement below is keyed by "= any(array)" so it is an index lookup whatever the
+    -- table's size or statistics (a fresh table must not be scanned on every call).
+    select array_agg(row(m.id, m.batch_id, m.account_id, m.credits, m.status, i.to_status, false)::message_transition order by m.id)
+      into current
+      from (select m.* from messages m where m.id = any(p_ids) order by m.id for update) m
+      join unnest(p_ids, p_to) as i(id, to_status) on i.id = m.id;
+
+    select array_agg(row(c.id, c.batch_id, c.account_id, c.credits, c.from_status, c.to_status, true)::message_transition)
+      into moved
+      from unnest(current) c
+     where (c.from_status, c.to_status) in (
+           ('scheduled', 'queued'), ('scheduled', 'canceled'),
+           ('queued', 'submitting'), ('queued', 'canceled'), ('queued', 'rejected'), ('queued', 'failed'),
+           ('submitting', 'submitting'),                     -- a redelivered chunk claims again
+           ('submitting', 'sent'), ('submitting', 'rejected'), ('submitting', 'failed'),
+           ('sent', 'delivered'), ('sent', 'failed'))
+       and (p_only_from is null or c.from_status = any(p_only_from));
+
+    if moved is not null then
+        moved_ids := array(select id from unnest(moved));
+        update messages m
+           set status = i.to_status,
+               provider = case when i.to_status = 'sent' then coalesce(p_provider, m.provider) else m.provider end,
+               provider_message_id = coalesce(i.provider_id, m.provider_message_id),
+               error_code = coalesce(i.error_code, m.error_code),
+               sent_at = case when i.to_status = 'sent' then p_at else m.sent_at end,
+               delivered_at = case when i.to_status = 'delivered' then p_at else m.delivered_at end,
+               failed_at = case when i.to_status in ('failed', 'rejected') then p_at else m.failed_at end,
+               canceled_at = case when i.to_status = 'canceled' then p_at else m.canceled_at end
           from unnest(p_ids, p_to,
                       coalesce(p_provider_ids, array_fill(null::text, array[cardinality(p_ids)])),
                       coalesce(p_errors, array_fill(null::text, array[cardinality(p_ids)])))
                as i(id, to_status, provider_id, error_code)
-    ), locked as (
-        select m.id, m.status from messages m where m.id = any(p_ids) order by m.id for update
-    ), allowed as (
-        select i.*, l.status as from_status
-          from input i join locked l on l.id = i.id
-         where (l.status, i.to_status) in (
-               ('scheduled', 'queued'), ('scheduled', 'canceled'),
-               ('queued', 'submitting'), ('queued', 'canceled'), ('queued', 'rejected'), ('queued', 'failed'),
-               ('submitting', 'submitting'),                     -- a redelivered chunk claims again
-               ('submitting', 'sent'), ('submitting', 'rejected'), ('submitting', 'failed'),
-               ('sent', 'delivered'), ('sent', 'failed'))
-           and (p_only_from is null or l.status = any(p_only_from))
-    ), updated as (
-        update messages m
-           set status = a.to_status,
-               provider = case when a.to_status = 'sent' then coalesce(p_provider, m.provider) else m.provider end,
-               provider_message_id = coalesce(a.provider_id, m.provider_message_id),
-               error_code = coalesce(a.error_code, m.error_code),
-               sent_at = case when a.to_status = 'sent' then p_at else m.sent_at end,
-               delivered_at = case when a.to_status = 'delivered' then p_at else m.delivered_at end,
-               failed_at = case when a.to_status in ('failed', 'rejected') then p_at else m.failed_at end,
-               canceled_at = case when a.to_status = 'canceled' then p_at else m.canceled_at end
-          from allowed a
-         where m.id = a.id
-        returning m.id, m.batch_id, m.account_id, m.credits, a.from_status, a.to_status
-    )
-    select array_agg(row(u.id, u.batch_id, u.account_id, u.credits, u.from_status, u.to_status, true)::message_transition)
-      into moved
-      from updated u;
+         where m.id = any(moved_ids) and m.id = i.id;
 
-    if moved is not null then
-        -- Lock the batches in id order first, so concurrent callers never deadlock on them.
-        perform 1 from batches where id in (select batch_id from unnest(moved)) order by id for update;
+        -- Batches whose counts change, locked in id order so concurrent callers never deadlock.
+        -- (A claim, queued -> submitting, changes no count and touches no batch.)
+        batch_ids := array(select distinct batch_id from unnest(moved)
+                            where not (from_status in ('queued', 'submitting') and to_status = 'submitting')
+                            order by batch_id);
+        if cardinality(batch_ids) > 0 then
+            perform 1 from batches where id = any(batch_ids) order by id for update;
 
-        update batches b
-           set scheduled_count = b.scheduled_count + d.scheduled,
-               queued_count    = b.queued_count + d.queued,
-               sent_count      = b.sent_count + d.sent,
-               delivered_count = b.delivered_count + d.delivered,
-               failed_count    = b.failed_count + d.failed,
-               rejected_count  = b.rejected_count + d.rejected,
-               canceled_count  = b.canceled_count + d.canceled,
-               status = case
-                   when b.delivered_count + d.delivered + b.failed_count + d.failed
-                        + b.rejected_count + d.rejected + b.canceled_count + d.canceled >= b.recipients then 'finalized'
-                   when b.status = 'scheduled' and b.scheduled_count + d.scheduled = 0 then 'processing'
-                   else b.status end,
-               finalized_at = case
-                   when b.finalized_at is null and b.delivered_count + d.delivered + b.failed_count + d.failed
-                        + b.rejected_count + d.rejected + b.canceled_count + d.canceled >= b.recipients then p_at
-                   else b.finalized_at end
-          from (select t.batch_id,
-                       sum((t.to_status = 'scheduled')::int - (t.from_status = 'scheduled')::int) as scheduled,
-                       sum((t.to_status in ('queued', 'submitting'))::int - (t.from_status in ('queued', 'submitting'))::int) as queued,
-                       sum((t.to_status = 'sent')::int - (t.from_status = 'sent')::int) as sent,
-                       sum((t.to_status = 'delivered')::int) as delivered,
-                       sum((t.to_status = 'failed')::int) as failed,
-                       sum((t.to_status = 'rejected')::int) as rejected,
-                       sum((t.to_status = 'canceled')::int) as canceled
-                  from unnest(moved) t
-                 group by t.batch_id) d
-         where b.id = d.batch_id;
+            update batches b
+               set scheduled_count = b.scheduled_count + d.scheduled,
+                   queued_count    = b.queued_count + d.queued,
+                   sent_count      = b.sent_count + d.sent,
+                   delivered_count = b.delivered_count + d.delivered,
+                   failed_count    = b.failed_count + d.failed,
+                   rejected_count  = b.rejected_count + d.rejected,
+                   canceled_count  = b.canceled_count + d.canceled,
+                   status = case
+                       when b.delivered_count + d.delivered + b.failed_count + d.failed
+                            + b.rejected_count + d.rejected + b.canceled_count + d.canceled >= b.recipients then 'finalized'
+                       when b.status = 'scheduled' and b.scheduled_count + d.scheduled = 0 then 'processing'
+                       else b.status end,
+                   finalized_at = case
+                       when b.finalized_at is null and b.delivered_count + d.delivered + b.failed_count + d.failed
+                            + b.rejected_count + d.rejected + b.canceled_count + d.canceled >= b.recipients then p_at
+                       else b.finalized_at end
+              from (select t.batch_id,
+                           sum((t.to_status = 'scheduled')::int - (t.from_status = 'scheduled')::int) as scheduled,
+                           sum((t.to_status in ('queued', 'submitting'))::int - (t.from_status in ('queued', 'submitting'))::int) as queued,
+                           sum((t.to_status = 'sent')::int - (t.from_status = 'sent')::int) as sent,
+                           sum((t.to_status = 'delivered')::int) as delivered,
+                           sum((t.to_status = 'failed')::int) as failed,
+                           sum((t.to_status = 'rejected')::int) as rejected,
+                           sum((t.to_status = 'canceled')::int) as canceled
+                      from unnest(moved) t
+                     where not (t.from_status in ('queued', 'submitting') and t.to_status = 'submitting')
+                     group by t.batch_id) d
+             where b.id = any(batch_ids) and b.id = d.batch_id;
+        end if;
 
-        for credit in
-            select t.account_id, t.batch_id,
-                   coalesce(sum(t.credits) filter (where t.to_status = 'sent'), 0) as captured,
-                   coalesce(sum(t.credits) filter (where t.to_status in ('rejected', 'canceled')
-                       or (t.to_status = 'failed' and t.from_status in ('queued', 'submitting'))), 0) as released
-              from unnest(moved) t
-             group by t.account_id, t.batch_id
-             order by t.account_id, t.batch_id
-        loop
-            if credit.captured > 0 then
-                perform post_credits(credit.account_id, 'capture', -credit.captured, -credit.captured,
-                                     'bat_' || replace(credit.batch_id::text, '-', ''), p_at);
-            end if;
-            if credit.released > 0 then
-                perform post_credits(credit.account_id, 'release', 0, -credit.released,
-                                     'bat_' || replace(credit.batch_id::text, '-', ''), p_at);
-            end if;
-        end loop;
+        -- Credits follow, through pending_credits: see post_pending_credits.
+        insert into pending_credits (account_id, batch_id, captured, released)
+        select t.account_id, t.batch_id,
+               coalesce(sum(t.credits) filter (where t.to_status = 'sent'), 0),
+               coalesce(sum(t.credits) filter (where t.to_status in ('rejected', 'canceled')
+                   or (t.to_status = 'failed' and t.from_status in ('queued', 'submitting'))), 0)
+          from unnest(moved) t
+         group by t.account_id, t.batch_id
+        having sum(t.credits) filter (where t.to_status in ('sent', 'rejected', 'canceled')
+                   or (t.to_status = 'failed' and t.from_status in ('queued', 'submitting'))) > 0;
     end if;
 
     -- Every input id, moved or not, so callers can tell "already done" from "not yet possible".
     return query
-        select i.id, m.batch_id, m.account_id, m.credits,
-               coalesce(t.from_status, m.status), i.to_status, t.id is not null
+        select i.id, c.batch_id, c.account_id, c.credits, c.from_status, i.to_status, coalesce(c.id = any(moved_ids), false)
           from unnest(p_ids, p_to) as i(id, to_status)
-          left join messages m on m.id = i.id
-          left join unnest(moved) t on t.id = i.id;
+          left join unnest(current) c on c.id = i.id;
 end
 $$;

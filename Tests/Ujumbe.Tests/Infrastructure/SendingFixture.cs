@@ -86,6 +86,21 @@ public class SendingFixture : UjumbeFixture
         return report;
     }
 
+    /// <summary>
+    /// The balance once every credit move of finished messages is posted (the Worker posts them a
+    /// fraction of a second after the status changes): polls until nothing is reserved.
+    /// </summary>
+    public static async Task<JsonElement> WaitForSettledBalanceAsync(HttpClient client)
+    {
+        JsonElement balance = default;
+        await HttpAssertions.EventuallyAsync(async () =>
+        {
+            balance = await (await client.GetAsync("/v1/balance")).AssertJsonAsync();
+            return balance.GetProperty("reserved").GetInt64() == 0;
+        }, TimeSpan.FromSeconds(10), "reserved credits are captured or released");
+        return balance;
+    }
+
     public override async Task DisposeAsync()
     {
         await Worker.DisposeAsync();
