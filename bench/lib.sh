@@ -1,0 +1,109 @@
+# Shared helpers for the benchmark scripts (sourced). Everything binds 127.0.0.1; every process
+# started here is recorded and stopped by its pid on exit.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STACK=${UJUMBE_STACK_DIR:-$ROOT/.stack}
+export UJUMBE_STACK_DIR=$STACK
+OUT=$ROOT/bench/out/$(date +%Y%m%d-%H%M%S)
+mkdir -p "$OUT"
+
+PIDS=()
+STARTED_STACK=0
+bench_cleanup() {
+  set +e
+  local pid i
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in "${PIDS[@]}"; do
+    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+  done
+  [ $STARTED_STACK = 1 ] && "$ROOT/scripts/stack.sh" stop >/dev/null 2>&1
+}
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+need_tools() {
+  local missing=()
+  for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  [ ${#missing[@]} -eq 0 ] && return
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+  else
+    log "missing: ${missing[*]} (sudo apt-get install -y ${missing[*]})"; exit 1
+  fi
+}
+
+start_stack() {
+  if ! "$ROOT/scripts/stack.sh" status >/dev/null 2>&1; then
+    STARTED_STACK=1
+    "$ROOT/scripts/stack.sh" start
+  fi
+  set -a; . "$STACK/env"; set +a
+}
+
+build_release() {
+  log "building (Release)"
+  dotnet build "$ROOT/Aspire.sln" -c Release -nologo -v quiet >"$OUT/build.log" 2>&1 || { tail -n 30 "$OUT/build.log"; exit 1; }
+}
+
+psql_admin() { PGPASSWORD=$(sed -n 's/.*Password=\([^;]*\);.*/\1/p' <<<"$ConnectionStrings__postgres") psql -h 127.0.0.1 -p "${UJUMBE_PG_PORT:-54329}" -U postgres -Atq "$@"; }
+
+# fresh_database NAME: drops and recreates it; prints its connection string
+fresh_database() {
+  psql_admin -d postgres -c "drop database if exists $1 with (force)" -c "create database $1" >/dev/null
+  sed "s/Database=[^;]*/Database=$1/" <<<"$ConnectionStrings__postgres"
+}
+
+# fresh_vhost NAME: a RabbitMQ virtual host of the benchmark's own; prints the AMQP URI
+fresh_vhost() {
+  local user pass base
+  user=$(sed -n 's#amqp://\([^:]*\):.*#\1#p' <<<"$ConnectionStrings__rabbitmq")
+  pass=$(sed -n 's#amqp://[^:]*:\([^@]*\)@.*#\1#p' <<<"$ConnectionStrings__rabbitmq")
+  curl -s -u "$user:$pass" -X DELETE "$UJUMBE_RABBITMQ_MANAGEMENT/api/vhosts/$1" >/dev/null
+  curl -sf -u "$user:$pass" -X PUT "$UJUMBE_RABBITMQ_MANAGEMENT/api/vhosts/$1" >/dev/null
+  curl -sf -u "$user:$pass" -X PUT -H 'content-type: application/json' \
+    -d '{"configure":".*","write":".*","read":".*"}' "$UJUMBE_RABBITMQ_MANAGEMENT/api/permissions/$1/$user" >/dev/null
+  base=${ConnectionStrings__rabbitmq%/}
+  echo "$base/$1"
+}
+
+# start_service NAME PROJECT PORT [VAR=VALUE ...]
+start_service() {
+  local name=$1 dir=$2 port=$3
+  shift 3
+  env "$@" ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Production \
+    Logging__LogLevel__Default=Warning Logging__LogLevel__Microsoft.AspNetCore=Warning \
+    dotnet "$ROOT/$dir/bin/Release/net10.0/Ujumbe.$dir.dll" >"$OUT/$name.log" 2>&1 &
+  PIDS+=($!)
+  eval "PID_$name=$!"
+}
+
+wait_healthy() {  # wait_healthy PORT...
+  local port i
+  for port in "$@"; do
+    for i in $(seq 1 300); do
+      [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health")" = 200 ] && break
+      sleep 0.2
+    done
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health")" = 200 ] || { log "port $port not healthy"; tail -n 30 "$OUT"/*.log; exit 1; }
+  done
+}
+
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+machine() { echo "$(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr)"; }
+
+# wrk_run NAME CONNECTIONS SECONDS URL [wrk args...]: prints "rps p50 p99 non2xx"
+wrk_run() {
+  local name=$1 conns=$2 seconds=$3 url=$4
+  shift 4
+  wrk -t2 -c"$conns" -d"${seconds}s" --timeout 10s --latency "$@" "$url" >"$OUT/$name.wrk" 2>&1
+  local rps p50 p99 errors
+  rps=$(awk '/Requests\/sec/{print $2}' "$OUT/$name.wrk")
+  p50=$(awk '$1=="50%"{print $2}' "$OUT/$name.wrk")
+  p99=$(awk '$1=="99%"{print $2}' "$OUT/$name.wrk")
+  errors=$(awk '/Non-2xx/{print $NF}' "$OUT/$name.wrk")
+  echo "$rps $p50 $p99 ${errors:-0}"
+}
