@@ -106,6 +106,8 @@ key() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$KEYS_FILE"; }
 echo "Gateway: http://127.0.0.1:$GATEWAY_PORT"
 echo "Demo API key: $(key demo_key)"
 echo "Operator API key: $(key operator_key)"
+echo "Demo login: demo@ujumbe.local / $(key demo_password)"
+echo "Operator login: operator@ujumbe.local / $(key operator_password)"
 echo "Dashboard: http://127.0.0.1:$WEB_PORT"
 echo "Try: curl -H \"Authorization: Bearer $(key demo_key)\" http://127.0.0.1:$GATEWAY_PORT/v1/balance"
 log "running; Ctrl+C stops everything"

@@ -16,6 +16,9 @@ public sealed class Account
     public bool IsPartner { get; set; }
     public Guid? ParentAccountId { get; set; }
     public int MaxSegments { get; set; } = 10;
+    public int? MessagesPerMinute { get; set; }
+    public int? ContactsPerHour { get; set; }
+    public int? RequestsPerHour { get; set; }
     public DateTime CreatedAt { get; set; }
 }
 
@@ -26,6 +29,8 @@ public sealed class User
     public required string Email { get; set; }
     public string? PasswordHash { get; set; }
     public required string Role { get; set; }
+    public int FailedLogins { get; set; }
+    public DateTime? LockedUntil { get; set; }
     public DateTime CreatedAt { get; set; }
 }
 

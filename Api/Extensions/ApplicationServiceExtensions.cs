@@ -1,5 +1,7 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.AspNetCore.Identity;
 using Npgsql;
+using Ujumbe.Api.Auth;
 using Ujumbe.Api.Accounts;
 using Ujumbe.Api.ApiKeys;
 using Ujumbe.Api.Data;
@@ -53,6 +55,11 @@ public static class ApplicationServiceExtensions
         services.AddOptions<GatewaySigningOptions>().Bind(configuration.GetSection(GatewaySigningOptions.Section));
         services.AddOptions<RateLimitDefaults>().Bind(configuration.GetSection(RateLimitDefaults.Section));
         services.AddSingleton<GatewaySignature>();
+        services.AddOptions<PortalTokenOptions>().Bind(configuration.GetSection(PortalTokenOptions.Section));
+        services.AddSingleton<PortalTokens>();
+        services.AddOptions<PortalSignInOptions>().Bind(configuration.GetSection(PortalSignInOptions.Section));
+        services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        services.AddScoped<SignIn>();
         services.AddAuthentication(GatewayAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, GatewayAuthenticationHandler>(
                 GatewayAuthenticationHandler.SchemeName, null);
@@ -72,7 +79,8 @@ public static class ApplicationServiceExtensions
         var applied = await runner.ApplyAsync(MigrationRunner.Embedded, app.Lifetime.ApplicationStopping);
         ApiTelemetry.MigrationsApplied.Add(applied.Count);
         await DemoSeeder.RunIfConfiguredAsync(app.Services, app.Lifetime.ApplicationStopping);
-        // Fail at start, not on the first request, if the signing key is missing or too short.
+        // Fail at start, not on the first request, if a signing key is missing or too short.
         app.Services.GetRequiredService<GatewaySignature>();
+        app.Services.GetRequiredService<PortalTokens>();
     }
 }

@@ -1,6 +1,7 @@
 using Ujumbe.Api.Accounts;
 using Ujumbe.Api.ApiKeys;
 using Ujumbe.Api.Identity;
+using Ujumbe.Api.Auth;
 using Ujumbe.Api.Billing;
 using Ujumbe.Api.Internal;
 using Ujumbe.Api.Messages;
@@ -28,6 +29,7 @@ public static class EndpointExtensions
         v1.MapLedgerApi();
         v1.MapSenderIdsApi();
 
+        app.MapAuthApi();
         app.MapInternalApi();
         return app;
     }

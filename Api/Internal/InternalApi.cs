@@ -23,6 +23,7 @@ public static class InternalApi
         var internalApi = app.MapGroup("/internal").RequireAuthorization(CallerPolicies.Service).ExcludeFromDescription();
         internalApi.MapGet("/keys/{publicKey}", LookupKeyAsync);
         internalApi.MapPost("/keys/usage", RecordUsageAsync);
+        internalApi.MapGet("/accounts/{accountId:guid}", LookupAccountAsync);
         return app;
     }
 
@@ -42,6 +43,16 @@ public static class InternalApi
         return TypedResults.Ok(new KeyLookup(
             key.Id, key.AccountId, key.PublicKey, key.SecretHash, key.Scopes, key.ExpiresAt, key.RevokedAt,
             UjumbeDb.SnakeCase(found.Status.ToString())));
+    }
+
+    public static async Task<Results<Ok<AccountLookup>, ProblemHttpResult>> LookupAccountAsync(
+        Guid accountId, UjumbeDb db, CancellationToken cancellationToken)
+    {
+        var account = await db.Accounts.IgnoreQueryFilters().AsNoTracking()
+            .Where(a => a.Id == accountId).Select(a => new { a.Id, a.Status }).FirstOrDefaultAsync(cancellationToken);
+        return account is null
+            ? Problems.NotFound()
+            : TypedResults.Ok(new AccountLookup(account.Id, UjumbeDb.SnakeCase(account.Status.ToString())));
     }
 
     /// <summary>

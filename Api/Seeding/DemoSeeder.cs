@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
@@ -22,15 +23,20 @@ public sealed class SeedOptions
     public string? KeysFile { get; set; }
 }
 
-/// <summary>The secrets of the seeded keys; kept only in the local, git-ignored keys file.</summary>
-public sealed record SeededKeys(string DemoKey, string OperatorKey);
+/// <summary>The seeded keys' secrets and the seeded users' passwords; kept only in the local, git-ignored keys file.</summary>
+public sealed record SeededKeys(string DemoKey, string OperatorKey, string? DemoPassword = null, string? OperatorPassword = null)
+{
+    public const string DemoEmail = "demo@ujumbe.local";
+    public const string OperatorEmail = "operator@ujumbe.local";
+}
 
 /// <summary>
 /// Local demo data: the platform operator's account (a key with <c>admin</c>) and a demo account
 /// with 1,000 credits and the approved sender ID <c>UJUMBE</c>. Idempotent: accounts have fixed
 /// ids and are created once; a secret from an earlier run is reused while it still works.
 /// </summary>
-public sealed class DemoSeeder(UjumbeDb db, AccountService accounts, ApiKeyService keys, TimeProvider time)
+public sealed class DemoSeeder(
+    UjumbeDb db, AccountService accounts, ApiKeyService keys, IPasswordHasher<User> hasher, TimeProvider time)
 {
     public static readonly Guid OperatorAccountId = Guid.Parse("019a0000-0000-7000-8000-000000000001");
     public static readonly Guid DemoAccountId = Guid.Parse("019a0000-0000-7000-8000-000000000002");
@@ -40,12 +46,31 @@ public sealed class DemoSeeder(UjumbeDb db, AccountService accounts, ApiKeyServi
     public async Task<SeededKeys> SeedAsync(SeededKeys? previous, CancellationToken cancellationToken)
     {
         var operatorKey = await EnsureAccountAsync(
-            OperatorAccountId, "Ujumbe Operations", "operator@ujumbe.local", isOperator: true,
+            OperatorAccountId, "Ujumbe Operations", SeededKeys.OperatorEmail, isOperator: true,
             previous?.OperatorKey, "Local operator key", ScopeNames.DefaultForKey | Scopes.Admin, cancellationToken);
         var demoKey = await EnsureAccountAsync(
-            DemoAccountId, "Demo Company", "demo@ujumbe.local", isOperator: false,
+            DemoAccountId, "Demo Company", SeededKeys.DemoEmail, isOperator: false,
             previous?.DemoKey, "Local demo key", ScopeNames.DefaultForKey, cancellationToken);
-        return new SeededKeys(demoKey, operatorKey);
+        var operatorPassword = await EnsurePasswordAsync(SeededKeys.OperatorEmail, previous?.OperatorPassword, cancellationToken);
+        var demoPassword = await EnsurePasswordAsync(SeededKeys.DemoEmail, previous?.DemoPassword, cancellationToken);
+        return new SeededKeys(demoKey, operatorKey, demoPassword, operatorPassword);
+    }
+
+    /// <summary>The seeded user's password: the earlier one while it still works, else a new random one.</summary>
+    private async Task<string> EnsurePasswordAsync(string email, string? previous, CancellationToken cancellationToken)
+    {
+        var user = await db.Users.IgnoreQueryFilters().FirstAsync(u => u.Email == email, cancellationToken);
+        if (previous is not null && user.PasswordHash is { } hash
+            && hasher.VerifyHashedPassword(user, hash, previous) != PasswordVerificationResult.Failed)
+        {
+            return previous;
+        }
+        var password = System.Security.Cryptography.RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 16);
+        user.PasswordHash = hasher.HashPassword(user, password);
+        user.FailedLogins = 0;
+        user.LockedUntil = null;
+        await db.SaveChangesAsync(cancellationToken);
+        return password;
     }
 
     private async Task<string> EnsureAccountAsync(

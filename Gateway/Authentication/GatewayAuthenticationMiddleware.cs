@@ -14,7 +14,8 @@ public sealed record GatewayCaller(CallerIdentity Identity);
 /// get 401 here and never reach it.
 /// </summary>
 public sealed partial class GatewayAuthenticationMiddleware(
-    RequestDelegate next, KeyDirectory keys, KeyUsageRecorder usage, TimeProvider time, ILogger<GatewayAuthenticationMiddleware> logger)
+    RequestDelegate next, KeyDirectory keys, KeyUsageRecorder usage, PortalTokens portalTokens, TimeProvider time,
+    ILogger<GatewayAuthenticationMiddleware> logger)
 {
     /// <summary>Route metadata: the route is public (no credentials needed).</summary>
     public const string AnonymousMetadata = "Anonymous";
@@ -23,12 +24,13 @@ public sealed partial class GatewayAuthenticationMiddleware(
     {
         RemoveClientIdentityHeaders(context.Request.Headers);
 
+        var clientIp = context.Connection.RemoteIpAddress?.ToString();
         var credential = CredentialReader.Read(context.Request.Headers);
         if (credential.Kind == CredentialKind.None)
         {
             if (IsAnonymousRoute(context))
             {
-                context.Features.Set(new GatewayCaller(CallerIdentity.Anonymous));
+                context.Features.Set(new GatewayCaller(CallerIdentity.Anonymous with { ClientIp = clientIp }));
                 await next(context);
                 return;
             }
@@ -41,9 +43,14 @@ public sealed partial class GatewayAuthenticationMiddleware(
             await RejectAsync(context, ErrorCodes.InvalidCredentials, credential.Value);
             return;
         }
+        if (PortalTokens.LooksLikeToken(credential.Value))
+        {
+            await AuthenticateUserAsync(context, credential.Value, clientIp);
+            return;
+        }
         if (!ApiKeySecret.TryGetPublicKey(credential.Value, out var publicKey))
         {
-            await RejectAsync(context, ErrorCodes.InvalidCredentials, "The credential is not a valid API key.");
+            await RejectAsync(context, ErrorCodes.InvalidCredentials, "The credential is not a valid API key or portal token.");
             return;
         }
 
@@ -82,7 +89,45 @@ public sealed partial class GatewayAuthenticationMiddleware(
 
         GatewayTelemetry.Authenticated("ok");
         usage.Record(key.KeyId, now);
-        context.Features.Set(new GatewayCaller(CallerIdentity.ForKey(key.AccountId, key.KeyId, ScopeNames.Parse(key.Scopes))));
+        context.Features.Set(new GatewayCaller(CallerIdentity.ForKey(key.AccountId, key.KeyId, ScopeNames.Parse(key.Scopes)) with { ClientIp = clientIp }));
+        await next(context);
+    }
+
+    /// <summary>A signed-in portal user: a valid, unexpired token of ours, for an account that is active.</summary>
+    private async Task AuthenticateUserAsync(HttpContext context, string token, string? clientIp)
+    {
+        var user = await portalTokens.ValidateAsync(token);
+        if (user is null)
+        {
+            await RejectAsync(context, ErrorCodes.InvalidCredentials, "The portal token is not valid or has expired; sign in again.");
+            return;
+        }
+        string? status;
+        try
+        {
+            status = await keys.FindAccountStatusAsync(user.AccountId, context.RequestAborted);
+        }
+        catch (Exception error) when (error is HttpRequestException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
+        {
+            LogLookupFailed(logger, error, user.AccountId.ToString("N"));
+            GatewayTelemetry.Authenticated("lookup_failed");
+            await Problems.Create(503, ErrorCodes.ServiceUnavailable, "Service unavailable.",
+                "Credentials cannot be checked right now; retry shortly.").ExecuteAsync(context);
+            return;
+        }
+        if (status is null)
+        {
+            await RejectAsync(context, ErrorCodes.InvalidCredentials, "The portal token is not valid; sign in again.");
+            return;
+        }
+        if (status != "active")
+        {
+            GatewayTelemetry.Authenticated(ErrorCodes.AccountSuspended);
+            await Problems.Forbidden("The account is suspended. Contact support.", ErrorCodes.AccountSuspended).ExecuteAsync(context);
+            return;
+        }
+        GatewayTelemetry.Authenticated("ok");
+        context.Features.Set(new GatewayCaller(CallerIdentity.ForUser(user) with { ClientIp = clientIp }));
         await next(context);
     }
 
@@ -133,6 +178,6 @@ public sealed partial class GatewayAuthenticationMiddleware(
         return Problems.Unauthorized(code, detail).ExecuteAsync(context);
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Key lookup for {PublicKey} failed")]
-    private static partial void LogLookupFailed(ILogger logger, Exception error, string publicKey);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Credential lookup for {Subject} failed")]
+    private static partial void LogLookupFailed(ILogger logger, Exception error, string subject);
 }

@@ -22,6 +22,20 @@ public sealed class KeyDirectory(HttpClient http, GatewaySignature signature)
         response.EnsureSuccessStatusCode();
         return await response.Content.ReadFromJsonAsync<KeyLookup>(JsonDefaults.Options, cancellationToken);
     }
+
+    /// <summary>The account's status (active, suspended), or null if there is no such account.</summary>
+    public async Task<string?> FindAccountStatusAsync(Guid accountId, CancellationToken cancellationToken)
+    {
+        using var request = ServiceRequest.Create(signature, HttpMethod.Get, $"/internal/accounts/{accountId:N}");
+        using var response = await http.SendAsync(request, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        response.EnsureSuccessStatusCode();
+        var account = await response.Content.ReadFromJsonAsync<AccountLookup>(JsonDefaults.Options, cancellationToken);
+        return account?.Status;
+    }
 }
 
 /// <summary>The gateway's own calls to the Api's /internal endpoints, signed with its service identity.</summary>

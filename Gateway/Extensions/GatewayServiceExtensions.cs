@@ -20,6 +20,8 @@ public static class GatewayServiceExtensions
         services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.Section));
         services.AddOptions<GatewaySigningOptions>().Bind(configuration.GetSection(GatewaySigningOptions.Section));
         services.AddSingleton<GatewaySignature>();
+        services.AddOptions<PortalTokenOptions>().Bind(configuration.GetSection(PortalTokenOptions.Section));
+        services.AddSingleton<PortalTokens>();
 
         services.AddHttpClient<KeyDirectory>(http =>
         {
@@ -46,6 +48,10 @@ public static class GatewayServiceExtensions
 
     public static WebApplication MapGateway(this WebApplication app)
     {
+        // Fail at start, not on the first request, if a signing key is missing or too short.
+        app.Services.GetRequiredService<GatewaySignature>();
+        app.Services.GetRequiredService<PortalTokens>();
+
         app.MapDefaultEndpoints();
         app.MapReverseProxy(proxy =>
         {
@@ -59,7 +65,15 @@ public static class GatewayServiceExtensions
     /// <summary>Only the public surface is routed; /internal and everything else never reach the Api.</summary>
     private static RouteConfig[] Routes() =>
     [
-        new() { RouteId = "v1", ClusterId = "api", Match = new() { Path = "/v1/{**rest}" } },
+        new() { RouteId = "v1", ClusterId = "api", Match = new() { Path = "/v1/{**rest}" }, Order = 100 },
+        new()
+        {
+            RouteId = "login",
+            ClusterId = "api",
+            Order = 1,
+            Match = new() { Path = "/v1/auth/login", Methods = ["POST"] },
+            Metadata = new Dictionary<string, string> { [GatewayAuthenticationMiddleware.AnonymousMetadata] = "true" },
+        },
         new()
         {
             RouteId = "openapi",

@@ -24,7 +24,8 @@ public sealed record CallerIdentity(
     Guid? KeyId = null,
     Guid? UserId = null,
     string? Role = null,
-    string? Service = null)
+    string? Service = null,
+    string? ClientIp = null)
 {
     public static CallerIdentity Anonymous { get; } = new(CallerKind.Anonymous);
 
@@ -32,6 +33,9 @@ public sealed record CallerIdentity(
 
     public static CallerIdentity ForKey(Guid accountId, Guid keyId, Scopes scopes) =>
         new(CallerKind.Account, accountId, scopes, KeyId: keyId);
+
+    public static CallerIdentity ForUser(PortalUser user) =>
+        new(CallerKind.Account, user.AccountId, Roles.ScopesOf(user.Role), UserId: user.UserId, Role: user.Role);
 
     public bool Has(Scopes scope) => Kind == CallerKind.Account && (Scopes & scope) == scope;
 }

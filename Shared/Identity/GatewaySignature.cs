@@ -101,6 +101,10 @@ public sealed class GatewaySignature
     {
         var text = new StringBuilder(160);
         text.Append("t=").Append(unixSeconds.ToString(CultureInfo.InvariantCulture));
+        if (caller.ClientIp is { Length: > 0 } ip)
+        {
+            text.Append(";ip=").Append(ip);
+        }
         switch (caller.Kind)
         {
             case CallerKind.Anonymous:
@@ -133,7 +137,7 @@ public sealed class GatewaySignature
     {
         caller = CallerIdentity.Anonymous;
         timestamp = 0;
-        string? kind = null, service = null, role = null;
+        string? kind = null, service = null, role = null, ip = null;
         Guid account = default, key = default, user = default;
         var scopes = Scopes.None;
         var span = header.AsSpan();
@@ -163,6 +167,9 @@ public sealed class GatewaySignature
                 case "role":
                     role = value.ToString();
                     break;
+                case "ip":
+                    ip = value.ToString();
+                    break;
                 case "scopes":
                     scopes = ScopeNames.ParseList(value);
                     break;
@@ -177,14 +184,14 @@ public sealed class GatewaySignature
         switch (kind)
         {
             case "anonymous":
-                caller = CallerIdentity.Anonymous;
+                caller = CallerIdentity.Anonymous with { ClientIp = ip };
                 return true;
             case "service" when service is not null:
                 caller = CallerIdentity.ForService(service);
                 return true;
             case "account" when account != Guid.Empty:
                 caller = new CallerIdentity(CallerKind.Account, account, scopes,
-                    key == Guid.Empty ? null : key, user == Guid.Empty ? null : user, role);
+                    key == Guid.Empty ? null : key, user == Guid.Empty ? null : user, role, ClientIp: ip);
                 return true;
             default:
                 return false;

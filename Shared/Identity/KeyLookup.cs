@@ -7,3 +7,6 @@ namespace Ujumbe.Shared.Identity;
 public sealed record KeyLookup(
     Guid KeyId, Guid AccountId, string PublicKey, byte[] SecretHash, string[] Scopes,
     DateTime? ExpiresAt, DateTime? RevokedAt, string AccountStatus);
+
+/// <summary>An account as the gateway needs it (<c>GET /internal/accounts/{id}</c>).</summary>
+public sealed record AccountLookup(Guid AccountId, string Status);

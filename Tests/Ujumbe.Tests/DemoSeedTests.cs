@@ -15,7 +15,7 @@ public sealed class DemoSeedTests(UjumbeFixture ujumbe) : IClassFixture<UjumbeFi
     [Fact]
     public async Task Seeding_again_reuses_the_data_and_the_working_keys()
     {
-        var previous = new SeededKeys(ujumbe.DemoKey, ujumbe.OperatorKey);
+        var previous = new SeededKeys(ujumbe.DemoKey, ujumbe.OperatorKey, ujumbe.DemoPassword, ujumbe.OperatorPassword);
         var again = await SeedAgainAsync(previous);
         Assert.Equal(previous, again);
 

@@ -34,6 +34,7 @@ public sealed class HealthTests
             ["ConnectionStrings:postgres"] = postgres.ConnectionString,
             ["ConnectionStrings:rabbitmq"] = broker.ConnectionString,
             ["GatewaySigning:Key"] = SigningKey,
+            ["PortalTokens:SigningKey"] = SigningKey,
         });
         api.Start();
         using var client = api.CreateSocketClient();
@@ -64,12 +65,14 @@ public sealed class HealthTests
             ["ConnectionStrings:postgres"] = database.ConnectionString,
             ["ConnectionStrings:rabbitmq"] = broker.ConnectionString,
             ["GatewaySigning:Key"] = SigningKey,
+            ["PortalTokens:SigningKey"] = SigningKey,
         });
         api.Start();
         await using var gateway = new ServiceHost<GatewayApp::Program>(new Dictionary<string, string?>
         {
             ["services:api:http:0"] = api.Address.ToString(),
             ["GatewaySigning:Key"] = SigningKey,
+            ["PortalTokens:SigningKey"] = SigningKey,
         });
         gateway.Start();
         using var client = gateway.CreateSocketClient();

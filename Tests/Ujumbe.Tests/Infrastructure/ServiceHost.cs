@@ -19,6 +19,9 @@ public sealed class ServiceHost<TEntryPoint>(IReadOnlyDictionary<string, string?
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        // The port is chosen here rather than with UseKestrel(port), which races with Kestrel's own
+        // bind in minimal-hosting apps (it edits the address list after the app has started).
+        builder.UseSetting(WebHostDefaults.ServerUrlsKey, "http://127.0.0.1:0");
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
@@ -28,7 +31,7 @@ public sealed class ServiceHost<TEntryPoint>(IReadOnlyDictionary<string, string?
 
     public Uri Start()
     {
-        UseKestrel(0);
+        UseKestrel();
         StartServer();
         var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         Address = new Uri(addresses.First().Replace("localhost", "127.0.0.1", StringComparison.Ordinal));

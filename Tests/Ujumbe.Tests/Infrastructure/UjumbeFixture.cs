@@ -22,6 +22,12 @@ public class UjumbeFixture : IAsyncLifetime
     /// <summary>The gateway signing key this deployment shares between Gateway and Api.</summary>
     public string SigningKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>The key portal tokens are signed with (Api) and checked with (Gateway).</summary>
+    public string PortalTokenKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    public string DemoPassword { get; private set; } = "";
+    public string OperatorPassword { get; private set; } = "";
+
     public string DemoKey { get; private set; } = "";
     public string OperatorKey { get; private set; } = "";
 
@@ -38,6 +44,8 @@ public class UjumbeFixture : IAsyncLifetime
         var keys = await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(null, CancellationToken.None);
         DemoKey = keys.DemoKey;
         OperatorKey = keys.OperatorKey;
+        DemoPassword = keys.DemoPassword!;
+        OperatorPassword = keys.OperatorPassword!;
     }
 
     protected virtual Dictionary<string, string?> ApiSettings() => new()
@@ -45,12 +53,15 @@ public class UjumbeFixture : IAsyncLifetime
         ["ConnectionStrings:postgres"] = Database.ConnectionString,
         ["ConnectionStrings:rabbitmq"] = Broker.ConnectionString,
         ["GatewaySigning:Key"] = SigningKey,
+        ["PortalTokens:SigningKey"] = PortalTokenKey,
+        ["SignIn:SlowdownStep"] = "00:00:00.050",
     };
 
     protected virtual Dictionary<string, string?> GatewaySettings(Uri api) => new()
     {
         ["services:api:http:0"] = api.ToString(),
         ["GatewaySigning:Key"] = SigningKey,
+        ["PortalTokens:SigningKey"] = PortalTokenKey,
         ["Gateway:KeyUsageFlushInterval"] = "00:00:00.200",
     };
 
