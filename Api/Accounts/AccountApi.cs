@@ -15,7 +15,11 @@ public sealed record AccountResponse(
 
 public sealed record BalanceResponse(long Balance, long Reserved, long Available);
 
-/// <summary>Per-key request limits (API.md "Conventions"); the gateway enforces them.</summary>
+/// <summary>
+/// Per-key request limits (API.md "Conventions"), used where an account has none of its own. The
+/// gateway enforces them and holds the same defaults (its own RateLimits section); these serve the
+/// account's description.
+/// </summary>
 public sealed class RateLimitDefaults
 {
     public const string Section = "RateLimits";
@@ -42,12 +46,16 @@ public static class AccountApi
         {
             return Problems.NotFound("The account no longer exists.");
         }
-        var rate = limits.Value;
         return TypedResults.Ok(new AccountResponse(
             PublicId.Format(PublicId.Account, account.Id), account.Name, account.DefaultCountry,
-            UjumbeDb.SnakeCase(account.Status.ToString()), account.MaxSegments,
-            new RateLimitsResponse(rate.MessagesPerMinute, rate.ContactsPerHour, rate.RequestsPerHour)));
+            UjumbeDb.SnakeCase(account.Status.ToString()), account.MaxSegments, EffectiveLimits(account, limits.Value)));
     }
+
+    /// <summary>The limits the gateway applies to this account: its own where set, the defaults otherwise.</summary>
+    public static RateLimitsResponse EffectiveLimits(Account account, RateLimitDefaults defaults) => new(
+        account.MessagesPerMinute ?? defaults.MessagesPerMinute,
+        account.ContactsPerHour ?? defaults.ContactsPerHour,
+        account.RequestsPerHour ?? defaults.RequestsPerHour);
 
     public static async Task<Results<Ok<BalanceResponse>, ProblemHttpResult>> GetBalanceAsync(
         UjumbeDb db, CancellationToken cancellationToken)

@@ -33,7 +33,8 @@ public static class InternalApi
         // Crosses tenants by nature: the key is what tells us the tenant.
         var found = await db.ApiKeys.IgnoreQueryFilters().AsNoTracking()
             .Where(k => k.PublicKey == publicKey)
-            .Join(db.Accounts.IgnoreQueryFilters(), k => k.AccountId, a => a.Id, (k, a) => new { Key = k, a.Status })
+            .Join(db.Accounts.IgnoreQueryFilters(), k => k.AccountId, a => a.Id,
+                (k, a) => new { Key = k, a.Status, a.MessagesPerMinute, a.ContactsPerHour, a.RequestsPerHour })
             .FirstOrDefaultAsync(cancellationToken);
         if (found is null)
         {
@@ -42,17 +43,21 @@ public static class InternalApi
         var key = found.Key;
         return TypedResults.Ok(new KeyLookup(
             key.Id, key.AccountId, key.PublicKey, key.SecretHash, key.Scopes, key.ExpiresAt, key.RevokedAt,
-            UjumbeDb.SnakeCase(found.Status.ToString())));
+            UjumbeDb.SnakeCase(found.Status.ToString()),
+            new RateLimitOverrides(found.MessagesPerMinute, found.ContactsPerHour, found.RequestsPerHour)));
     }
 
     public static async Task<Results<Ok<AccountLookup>, ProblemHttpResult>> LookupAccountAsync(
         Guid accountId, UjumbeDb db, CancellationToken cancellationToken)
     {
         var account = await db.Accounts.IgnoreQueryFilters().AsNoTracking()
-            .Where(a => a.Id == accountId).Select(a => new { a.Id, a.Status }).FirstOrDefaultAsync(cancellationToken);
+            .Where(a => a.Id == accountId)
+            .Select(a => new { a.Id, a.Status, a.MessagesPerMinute, a.ContactsPerHour, a.RequestsPerHour })
+            .FirstOrDefaultAsync(cancellationToken);
         return account is null
             ? Problems.NotFound()
-            : TypedResults.Ok(new AccountLookup(account.Id, UjumbeDb.SnakeCase(account.Status.ToString())));
+            : TypedResults.Ok(new AccountLookup(account.Id, UjumbeDb.SnakeCase(account.Status.ToString()),
+                new RateLimitOverrides(account.MessagesPerMinute, account.ContactsPerHour, account.RequestsPerHour)));
     }
 
     /// <summary>

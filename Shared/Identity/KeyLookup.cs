@@ -6,7 +6,10 @@ namespace Ujumbe.Shared.Identity;
 /// </summary>
 public sealed record KeyLookup(
     Guid KeyId, Guid AccountId, string PublicKey, byte[] SecretHash, string[] Scopes,
-    DateTime? ExpiresAt, DateTime? RevokedAt, string AccountStatus);
+    DateTime? ExpiresAt, DateTime? RevokedAt, string AccountStatus, RateLimitOverrides? RateLimits = null);
+
+/// <summary>An account's own rate limits (null fields: the platform defaults).</summary>
+public sealed record RateLimitOverrides(int? MessagesPerMinute, int? ContactsPerHour, int? RequestsPerHour);
 
 /// <summary>An account as the gateway needs it (<c>GET /internal/accounts/{id}</c>).</summary>
-public sealed record AccountLookup(Guid AccountId, string Status);
+public sealed record AccountLookup(Guid AccountId, string Status, RateLimitOverrides? RateLimits = null);
