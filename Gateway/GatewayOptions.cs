@@ -7,6 +7,15 @@ public sealed class GatewayOptions
     /// <summary>How often key use is reported to the Api for <c>last_used_at</c>.</summary>
     public TimeSpan KeyUsageFlushInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a resolved key or account is trusted while credential changes are arriving.</summary>
+    public TimeSpan CacheLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long "no such key" is remembered (new keys are published, so this is only a safety net).</summary>
+    public TimeSpan MissingCacheLifetime { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long anything is cached while Redis is unreachable (changes cannot reach us then).</summary>
+    public TimeSpan DegradedCacheLifetime { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>An Api response slower than this becomes 504.</summary>
     public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -11,7 +11,7 @@ public sealed record NewAccount(Account Account, User Owner, IssuedKey FirstKey)
 public sealed class EmailTakenException(string email) : Exception($"A user with email {email} already exists.");
 
 /// <summary>Opening accounts and changing their standing. Used by operators, so it crosses tenants on purpose.</summary>
-public sealed class AccountService(UjumbeDb db, ApiKeyService keys, TimeProvider time)
+public sealed class AccountService(UjumbeDb db, ApiKeyService keys, CredentialChanges changes, TimeProvider time)
 {
     /// <summary>
     /// The account, its owner, its (empty) balance and a first API key, all in one transaction:
@@ -68,6 +68,7 @@ public sealed class AccountService(UjumbeDb db, ApiKeyService keys, TimeProvider
         {
             account.Status = status;
             await db.SaveChangesAsync(cancellationToken);
+            await changes.AccountChangedAsync(accountId);
         }
         return account;
     }

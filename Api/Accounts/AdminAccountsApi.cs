@@ -16,6 +16,10 @@ public sealed record AdminAccountResponse(
     string Id, string Name, string DefaultCountry, string Status, bool IsOperator, bool IsPartner,
     int MaxSegments, long Balance, long Reserved, DateTime CreatedAt);
 
+public sealed record RateLimitsRequest(int? MessagesPerMinute, int? ContactsPerHour, int? RequestsPerHour);
+
+public sealed record AccountRateLimitsResponse(string AccountId, RateLimitsRequest Overrides, RateLimitsResponse Effective);
+
 public sealed record CreatedAccountResponse(
     string Id, string Name, string DefaultCountry, string Status, string OwnerEmail, IssuedApiKeyResponse ApiKey);
 
@@ -31,6 +35,7 @@ public static class AdminAccountsApi
             SetStatusAsync(id, AccountStatus.Suspended, accounts, db, ct));
         admin.MapPost("/{id}/activate", (string id, AccountService accounts, UjumbeDb db, CancellationToken ct) =>
             SetStatusAsync(id, AccountStatus.Active, accounts, db, ct));
+        admin.MapPut("/{id}/rate-limits", SetRateLimitsAsync);
         return v1;
     }
 
@@ -127,6 +132,45 @@ public static class AdminAccountsApi
         var account = (await accounts.SetStatusAsync(accountId, status, cancellationToken))!;
         var balance = await db.Balances.IgnoreQueryFilters().AsNoTracking().FirstOrDefaultAsync(b => b.AccountId == accountId, cancellationToken);
         return TypedResults.Ok(ToResponse(account, balance?.Credits ?? 0, balance?.Reserved ?? 0));
+    }
+
+    public const int MaxRateLimit = 10_000_000;
+
+    /// <summary>
+    /// An account's own request limits (null: the platform default). Every gateway replica applies them
+    /// within a second (the change is published to their caches).
+    /// </summary>
+    public static async Task<Results<Ok<AccountRateLimitsResponse>, ProblemHttpResult>> SetRateLimitsAsync(
+        string id, RateLimitsRequest request, UjumbeDb db, CredentialChanges changes,
+        Microsoft.Extensions.Options.IOptions<RateLimitDefaults> defaults, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        foreach (var (field, value) in new[] { ("messages_per_minute", request.MessagesPerMinute), ("contacts_per_hour", request.ContactsPerHour), ("requests_per_hour", request.RequestsPerHour) })
+        {
+            if (value is < 1 or > MaxRateLimit)
+            {
+                errors[field] = [$"must be between 1 and {MaxRateLimit}, or null for the default"];
+            }
+        }
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+        if (!PublicId.TryParse(PublicId.Account, id, out var accountId))
+        {
+            return Problems.NotFound("No account with this id.");
+        }
+        var account = await db.Accounts.IgnoreQueryFilters().FirstOrDefaultAsync(a => a.Id == accountId, cancellationToken);
+        if (account is null)
+        {
+            return Problems.NotFound("No account with this id.");
+        }
+        account.MessagesPerMinute = request.MessagesPerMinute;
+        account.ContactsPerHour = request.ContactsPerHour;
+        account.RequestsPerHour = request.RequestsPerHour;
+        await db.SaveChangesAsync(cancellationToken);
+        await changes.AccountChangedAsync(accountId);
+        return TypedResults.Ok(new AccountRateLimitsResponse(id, request, AccountApi.EffectiveLimits(account, defaults.Value)));
     }
 
     private static AdminAccountResponse ToResponse(Account account, long balance, long reserved) => new(

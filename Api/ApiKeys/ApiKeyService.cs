@@ -16,7 +16,7 @@ public enum KeyChange
 }
 
 /// <summary>Creating, revoking and regenerating API keys. Reads go through the tenant filter.</summary>
-public sealed class ApiKeyService(UjumbeDb db, TimeProvider time)
+public sealed class ApiKeyService(UjumbeDb db, CredentialChanges changes, TimeProvider time)
 {
     /// <summary>Adds a new key to <paramref name="accountId"/>; saved by the caller's <c>SaveChanges</c>.</summary>
     public IssuedKey Add(Guid accountId, string name, Scopes scopes, int? expiresInDays)
@@ -44,6 +44,7 @@ public sealed class ApiKeyService(UjumbeDb db, TimeProvider time)
     {
         var issued = Add(accountId, name, scopes, expiresInDays);
         await db.SaveChangesAsync(cancellationToken);
+        await changes.KeyChangedAsync(issued.Key.PublicKey); // a gateway may remember it as unknown
         return issued;
     }
 
@@ -58,6 +59,7 @@ public sealed class ApiKeyService(UjumbeDb db, TimeProvider time)
         {
             key.RevokedAt = time.UtcNow();
             await db.SaveChangesAsync(cancellationToken);
+            await changes.KeyChangedAsync(key.PublicKey);
             ApiTelemetry.KeysRevoked.Add(1);
         }
         return (KeyChange.Done, key);
@@ -91,6 +93,7 @@ public sealed class ApiKeyService(UjumbeDb db, TimeProvider time)
         var secret = ApiKeySecret.NewSecret(key.PublicKey);
         key.SecretHash = ApiKeySecret.Hash(secret);
         await db.SaveChangesAsync(cancellationToken);
+        await changes.KeyChangedAsync(key.PublicKey);
         ApiTelemetry.KeysIssued.Add(1);
         return (KeyChange.Done, new IssuedKey(key, secret));
     }

@@ -12,6 +12,8 @@ using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Health;
 using Ujumbe.Shared.Identity;
 using Ujumbe.Shared.Messaging;
+using Ujumbe.Shared.Redis;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Ujumbe.Api.Extensions;
 
@@ -37,6 +39,10 @@ public static class ApplicationServiceExtensions
         services.AddScoped<AccountService>();
         services.AddScoped<DemoSeeder>();
         services.AddSingleton<AccountSettingsCache>();
+
+        services.AddRedisClient(configuration.GetRequiredConnectionString("redis"));
+        services.AddOptions<RedisNamingOptions>().Bind(configuration.GetSection(RedisNamingOptions.Section));
+        services.AddSingleton<CredentialChanges>();
 
         var rabbitConnectionString = configuration.GetRequiredConnectionString("rabbitmq");
         services.AddSingleton(provider => new RabbitMqConnection(
@@ -67,7 +73,10 @@ public static class ApplicationServiceExtensions
 
         services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>("postgres")
-            .AddCheck<RabbitMqHealthCheck>("rabbitmq");
+            .AddCheck<RabbitMqHealthCheck>("rabbitmq")
+            // The Api only tells gateways about credential changes through Redis; without it they catch up
+            // when their caches expire, so the Api keeps serving: degraded, not down.
+            .AddCheck<RedisHealthCheck>("redis", HealthStatus.Degraded);
         services.AddOpenApi();
         return builder;
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Ujumbe.Gateway.RateLimiting;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
 using Yarp.ReverseProxy.Model;
@@ -9,142 +10,174 @@ namespace Ujumbe.Gateway.Authentication;
 public sealed record GatewayCaller(CallerIdentity Identity);
 
 /// <summary>
-/// Resolves the caller before anything is forwarded. Client-sent identity headers are dropped
-/// first, so nothing a client says about itself reaches the Api; requests without a valid key
-/// get 401 here and never reach it.
+/// Resolves the caller and admits the request before anything is forwarded. Client-sent identity
+/// headers are dropped first, so nothing a client says about itself reaches the Api. Requests
+/// without valid credentials count against their client address's limit and then get 401; valid ones
+/// count against their key's (or user's) limits; over a limit is 429. None of these reach the Api.
 /// </summary>
 public sealed partial class GatewayAuthenticationMiddleware(
-    RequestDelegate next, KeyDirectory keys, KeyUsageRecorder usage, PortalTokens portalTokens, TimeProvider time,
-    ILogger<GatewayAuthenticationMiddleware> logger)
+    RequestDelegate next, CredentialCache credentials, KeyUsageRecorder usage, PortalTokens portalTokens, Admission admission,
+    TimeProvider time, ILogger<GatewayAuthenticationMiddleware> logger)
 {
     /// <summary>Route metadata: the route is public (no credentials needed).</summary>
     public const string AnonymousMetadata = "Anonymous";
 
+    public const string TenantHeader = "X-Tenant-Id";
+
     public async Task InvokeAsync(HttpContext context)
     {
         RemoveClientIdentityHeaders(context.Request.Headers);
-
         var clientIp = context.Connection.RemoteIpAddress?.ToString();
+        var anonymous = CallerIdentity.Anonymous with { ClientIp = clientIp };
+
         var credential = CredentialReader.Read(context.Request.Headers);
         if (credential.Kind == CredentialKind.None)
         {
             if (IsAnonymousRoute(context))
             {
-                context.Features.Set(new GatewayCaller(CallerIdentity.Anonymous with { ClientIp = clientIp }));
-                await next(context);
+                await ForwardAsync(context, anonymous, overrides: null);
                 return;
             }
-            await RejectAsync(context, ErrorCodes.InvalidCredentials,
+            await RefuseAsync(context, anonymous, 401, ErrorCodes.InvalidCredentials,
                 "Send an API key as Authorization: Bearer <secret> or X-API-Key: <secret>.");
             return;
         }
         if (credential.Kind == CredentialKind.Invalid)
         {
-            await RejectAsync(context, ErrorCodes.InvalidCredentials, credential.Value);
+            await RefuseAsync(context, anonymous, 401, ErrorCodes.InvalidCredentials, credential.Value);
             return;
         }
         if (PortalTokens.LooksLikeToken(credential.Value))
         {
-            await AuthenticateUserAsync(context, credential.Value, clientIp);
+            await AuthenticateUserAsync(context, credential.Value, anonymous);
             return;
         }
         if (!ApiKeySecret.TryGetPublicKey(credential.Value, out var publicKey))
         {
-            await RejectAsync(context, ErrorCodes.InvalidCredentials, "The credential is not a valid API key or portal token.");
+            await RefuseAsync(context, anonymous, 401, ErrorCodes.InvalidCredentials, "The credential is not a valid API key or portal token.");
             return;
         }
 
-        var (answered, key) = await FindKeyAsync(publicKey, context.RequestAborted);
+        var (answered, key) = await LookupAsync(() => credentials.FindKeyAsync(publicKey, context.RequestAborted), publicKey);
         if (!answered)
         {
-            GatewayTelemetry.Authenticated("lookup_failed");
-            await Problems.Create(503, ErrorCodes.ServiceUnavailable, "Service unavailable.",
-                "Credentials cannot be checked right now; retry shortly.").ExecuteAsync(context);
+            await UnavailableAsync(context);
             return;
         }
-
         // Unknown key and wrong secret look the same from outside: no hint about which keys exist.
         if (key is null || !ApiKeySecret.Matches(credential.Value, key.SecretHash))
         {
-            await RejectAsync(context, ErrorCodes.InvalidCredentials, "The API key is not valid.");
+            await RefuseAsync(context, anonymous, 401, ErrorCodes.InvalidCredentials, "The API key is not valid.");
             return;
         }
         var now = time.GetUtcNow().UtcDateTime;
         if (key.RevokedAt is not null)
         {
-            await RejectAsync(context, ErrorCodes.KeyRevoked, "This API key has been revoked.");
+            await RefuseAsync(context, anonymous, 401, ErrorCodes.KeyRevoked, "This API key has been revoked.");
             return;
         }
         if (key.ExpiresAt <= now)
         {
-            await RejectAsync(context, ErrorCodes.KeyExpired, "This API key has expired.");
+            await RefuseAsync(context, anonymous, 401, ErrorCodes.KeyExpired, "This API key has expired.");
             return;
         }
         if (key.AccountStatus != "active")
         {
-            GatewayTelemetry.Authenticated(ErrorCodes.AccountSuspended);
-            await Problems.Forbidden("The account is suspended. Contact support.", ErrorCodes.AccountSuspended).ExecuteAsync(context);
+            await RefuseAsync(context, anonymous, 403, ErrorCodes.AccountSuspended, "The account is suspended. Contact support.");
             return;
         }
-
-        GatewayTelemetry.Authenticated("ok");
         usage.Record(key.KeyId, now);
-        context.Features.Set(new GatewayCaller(CallerIdentity.ForKey(key.AccountId, key.KeyId, ScopeNames.Parse(key.Scopes)) with { ClientIp = clientIp }));
-        await next(context);
+        var caller = CallerIdentity.ForKey(key.AccountId, key.KeyId, ScopeNames.Parse(key.Scopes)) with { ClientIp = clientIp };
+        await ForwardAsync(context, caller, key.RateLimits);
     }
 
     /// <summary>A signed-in portal user: a valid, unexpired token of ours, for an account that is active.</summary>
-    private async Task AuthenticateUserAsync(HttpContext context, string token, string? clientIp)
+    private async Task AuthenticateUserAsync(HttpContext context, string token, CallerIdentity anonymous)
     {
         var user = await portalTokens.ValidateAsync(token);
         if (user is null)
         {
-            await RejectAsync(context, ErrorCodes.InvalidCredentials, "The portal token is not valid or has expired; sign in again.");
+            await RefuseAsync(context, anonymous, 401, ErrorCodes.InvalidCredentials, "The portal token is not valid or has expired; sign in again.");
             return;
         }
-        string? status;
-        try
+        var (answered, account) = await LookupAsync(() => credentials.FindAccountAsync(user.AccountId, context.RequestAborted), user.AccountId.ToString("N"));
+        if (!answered)
         {
-            status = await keys.FindAccountStatusAsync(user.AccountId, context.RequestAborted);
-        }
-        catch (Exception error) when (error is HttpRequestException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
-        {
-            LogLookupFailed(logger, error, user.AccountId.ToString("N"));
-            GatewayTelemetry.Authenticated("lookup_failed");
-            await Problems.Create(503, ErrorCodes.ServiceUnavailable, "Service unavailable.",
-                "Credentials cannot be checked right now; retry shortly.").ExecuteAsync(context);
+            await UnavailableAsync(context);
             return;
         }
-        if (status is null)
+        if (account is null)
         {
-            await RejectAsync(context, ErrorCodes.InvalidCredentials, "The portal token is not valid; sign in again.");
+            await RefuseAsync(context, anonymous, 401, ErrorCodes.InvalidCredentials, "The portal token is not valid; sign in again.");
             return;
         }
-        if (status != "active")
+        if (account.Status != "active")
         {
-            GatewayTelemetry.Authenticated(ErrorCodes.AccountSuspended);
-            await Problems.Forbidden("The account is suspended. Contact support.", ErrorCodes.AccountSuspended).ExecuteAsync(context);
+            await RefuseAsync(context, anonymous, 403, ErrorCodes.AccountSuspended, "The account is suspended. Contact support.");
             return;
         }
-        GatewayTelemetry.Authenticated("ok");
-        context.Features.Set(new GatewayCaller(CallerIdentity.ForUser(user) with { ClientIp = clientIp }));
+        await ForwardAsync(context, CallerIdentity.ForUser(user) with { ClientIp = anonymous.ClientIp }, account.RateLimits);
+    }
+
+    private async Task ForwardAsync(HttpContext context, CallerIdentity caller, RateLimitOverrides? overrides)
+    {
+        if (!await admission.AdmitAsync(context, caller, overrides))
+        {
+            return;
+        }
+        if (context.Request.Headers.ContainsKey(TenantHeader))
+        {
+            // Partners acting for their tenants come with the partner API; until then nobody may.
+            await Problems.Create(400, ErrorCodes.ValidationFailed, "The request is not valid.",
+                "Acting for a tenant (X-Tenant-Id) is not available for this credential.",
+                new Dictionary<string, string[]> { [TenantHeader] = ["is not accepted"] }).ExecuteAsync(context);
+            return;
+        }
+        GatewayTelemetry.Authenticated(caller.Kind == CallerKind.Anonymous ? "anonymous" : "ok");
+        context.Features.Set(new GatewayCaller(caller));
         await next(context);
     }
 
-    private async Task<(bool Answered, KeyLookup? Key)> FindKeyAsync(string publicKey, CancellationToken cancellationToken)
+    /// <summary>Counts the failure against the client address (so guessing keys is limited too), then answers it.</summary>
+    private async Task RefuseAsync(HttpContext context, CallerIdentity anonymous, int status, string code, string detail)
     {
-        using var activity = GatewayTelemetry.Source.StartActivity("key lookup");
-        activity?.SetTag("ujumbe.public_key", publicKey);
+        GatewayTelemetry.Authenticated(code);
+        if (!await admission.AdmitAsync(context, anonymous, overrides: null))
+        {
+            return;
+        }
+        if (status == 401)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer realm=\"ujumbe\"";
+            await Problems.Unauthorized(code, detail).ExecuteAsync(context);
+        }
+        else
+        {
+            await Problems.Forbidden(detail, code).ExecuteAsync(context);
+        }
+    }
+
+    private static Task UnavailableAsync(HttpContext context)
+    {
+        GatewayTelemetry.Authenticated("lookup_failed");
+        return Problems.Create(503, ErrorCodes.ServiceUnavailable, "Service unavailable.",
+            "Credentials cannot be checked right now; retry shortly.").ExecuteAsync(context);
+    }
+
+    private async Task<(bool Answered, T? Value)> LookupAsync<T>(Func<ValueTask<T?>> lookup, string subject) where T : class
+    {
+        using var activity = GatewayTelemetry.Source.StartActivity("credential lookup");
+        activity?.SetTag("ujumbe.subject", subject);
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var key = await keys.FindAsync(publicKey, cancellationToken);
+            var value = await lookup();
             GatewayTelemetry.KeyLookupDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            return (true, key);
+            return (true, value);
         }
-        catch (Exception error) when (error is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception error) when (error is HttpRequestException or TaskCanceledException)
         {
-            LogLookupFailed(logger, error, publicKey);
+            LogLookupFailed(logger, error, subject);
             activity?.SetStatus(ActivityStatusCode.Error, error.Message);
             return (false, null);
         }
@@ -170,13 +203,6 @@ public sealed partial class GatewayAuthenticationMiddleware(
         context.Features.Get<IReverseProxyFeature>()?.Route.Config.Metadata is { } metadata
         && metadata.TryGetValue(AnonymousMetadata, out var value)
         && value == "true";
-
-    private static Task RejectAsync(HttpContext context, string code, string detail)
-    {
-        GatewayTelemetry.Authenticated(code);
-        context.Response.Headers.WWWAuthenticate = "Bearer realm=\"ujumbe\"";
-        return Problems.Unauthorized(code, detail).ExecuteAsync(context);
-    }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Credential lookup for {Subject} failed")]
     private static partial void LogLookupFailed(ILogger logger, Exception error, string subject);

@@ -6,8 +6,8 @@ using Ujumbe.Shared.Identity;
 namespace Ujumbe.Gateway.Authentication;
 
 /// <summary>
-/// Finds keys by public id through the Api's internal endpoint (the Api owns the key table).
-/// Every lookup asks the Api, so a revoked or regenerated key fails on the very next request.
+/// Finds keys and accounts through the Api's internal endpoints (the Api owns them); the
+/// <see cref="CredentialCache"/> in front of it keeps the answers.
 /// </summary>
 public sealed class KeyDirectory(HttpClient http, GatewaySignature signature)
 {
@@ -23,8 +23,8 @@ public sealed class KeyDirectory(HttpClient http, GatewaySignature signature)
         return await response.Content.ReadFromJsonAsync<KeyLookup>(JsonDefaults.Options, cancellationToken);
     }
 
-    /// <summary>The account's status (active, suspended), or null if there is no such account.</summary>
-    public async Task<string?> FindAccountStatusAsync(Guid accountId, CancellationToken cancellationToken)
+    /// <summary>The account (status, own limits), or null if there is no such account.</summary>
+    public async Task<AccountLookup?> FindAccountAsync(Guid accountId, CancellationToken cancellationToken)
     {
         using var request = ServiceRequest.Create(signature, HttpMethod.Get, $"/internal/accounts/{accountId:N}");
         using var response = await http.SendAsync(request, cancellationToken);
@@ -33,8 +33,7 @@ public sealed class KeyDirectory(HttpClient http, GatewaySignature signature)
             return null;
         }
         response.EnsureSuccessStatusCode();
-        var account = await response.Content.ReadFromJsonAsync<AccountLookup>(JsonDefaults.Options, cancellationToken);
-        return account?.Status;
+        return await response.Content.ReadFromJsonAsync<AccountLookup>(JsonDefaults.Options, cancellationToken);
     }
 }
 

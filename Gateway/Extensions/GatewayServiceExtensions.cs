@@ -2,8 +2,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Ujumbe.Gateway.Authentication;
 using Ujumbe.Gateway.Proxy;
+using Ujumbe.Gateway.RateLimiting;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Redis;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -18,6 +20,14 @@ public static class GatewayServiceExtensions
         var apiUri = configuration.GetRequiredServiceUri("api");
 
         services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.Section));
+        // The public edge: small, explicit limits on what a request may be (the body limit, 1 MiB, is everyone's).
+        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel =>
+        {
+            kestrel.Limits.MaxRequestLineSize = 8 * 1024;          // → 414
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024; // → 431
+            kestrel.Limits.MaxRequestHeaderCount = 100;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
+        });
         services.AddOptions<GatewaySigningOptions>().Bind(configuration.GetSection(GatewaySigningOptions.Section));
         services.AddSingleton<GatewaySignature>();
         services.AddOptions<PortalTokenOptions>().Bind(configuration.GetSection(PortalTokenOptions.Section));
@@ -36,13 +46,23 @@ public static class GatewayServiceExtensions
         services.AddSingleton<KeyUsageRecorder>();
         services.AddHostedService(provider => provider.GetRequiredService<KeyUsageRecorder>());
 
+        services.AddRedisClient(configuration.GetRequiredConnectionString("redis"));
+        services.AddOptions<RedisNamingOptions>().Bind(configuration.GetSection(RedisNamingOptions.Section));
+        services.AddSingleton<CredentialCache>();
+        services.AddHostedService(provider => provider.GetRequiredService<CredentialCache>());
+        services.AddOptions<RateLimitOptions>().Bind(configuration.GetSection(RateLimitOptions.Section));
+        services.AddSingleton<RateLimiter>();
+        services.AddSingleton<Admission>();
+
         var upstreamTimeout = configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>()?.UpstreamTimeout
             ?? new GatewayOptions().UpstreamTimeout;
         services.AddReverseProxy()
             .LoadFromMemory(Routes(), [Cluster(apiUri, upstreamTimeout)])
             .AddTransforms(IdentityForwarding.Apply);
 
-        services.AddHealthChecks().AddCheck<ApiHealthCheck>("api");
+        services.AddHealthChecks()
+            .AddCheck<ApiHealthCheck>("api")
+            .AddCheck<RedisHealthCheck>("redis");
         return builder;
     }
 

@@ -16,6 +16,8 @@ public static class IdentityForwarding
         var signature = context.Services.GetRequiredService<GatewaySignature>();
         context.AddRequestHeaderRemove("Authorization");
         context.AddRequestHeaderRemove(CredentialReader.ApiKeyHeader);
+        // Whatever server answered, say nothing about it.
+        context.AddResponseHeaderRemove("Server");
         context.AddRequestTransform(transform =>
         {
             var headers = transform.ProxyRequest.Headers;
@@ -24,6 +26,11 @@ public static class IdentityForwarding
                 headers.Remove(name);
             }
             var request = transform.HttpContext.Request;
+            // Headers the client named in Connection are for this hop only (RFC 9110 §7.6.1).
+            foreach (var listed in request.Headers.Connection.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
+            {
+                headers.Remove(listed);
+            }
             var caller = transform.HttpContext.Features.Get<GatewayCaller>()?.Identity ?? CallerIdentity.Anonymous;
             var (identity, signed) = signature.Sign(request.Method, request.Path.Value + request.QueryString.Value, caller);
             headers.TryAddWithoutValidation(GatewaySignature.IdentityHeader, identity);

@@ -33,6 +33,8 @@ public sealed class HealthTests
         {
             ["ConnectionStrings:postgres"] = postgres.ConnectionString,
             ["ConnectionStrings:rabbitmq"] = broker.ConnectionString,
+            ["ConnectionStrings:redis"] = TestStack.Settings.Redis,
+            ["Redis:Prefix"] = "test-health:",
             ["GatewaySigning:Key"] = SigningKey,
             ["PortalTokens:SigningKey"] = SigningKey,
         });
@@ -64,6 +66,8 @@ public sealed class HealthTests
         {
             ["ConnectionStrings:postgres"] = database.ConnectionString,
             ["ConnectionStrings:rabbitmq"] = broker.ConnectionString,
+            ["ConnectionStrings:redis"] = TestStack.Settings.Redis,
+            ["Redis:Prefix"] = "test-health:",
             ["GatewaySigning:Key"] = SigningKey,
             ["PortalTokens:SigningKey"] = SigningKey,
         });
@@ -71,6 +75,8 @@ public sealed class HealthTests
         await using var gateway = new ServiceHost<GatewayApp::Program>(new Dictionary<string, string?>
         {
             ["services:api:http:0"] = api.Address.ToString(),
+            ["ConnectionStrings:redis"] = TestStack.Settings.Redis,
+            ["Redis:Prefix"] = "test-health:",
             ["GatewaySigning:Key"] = SigningKey,
             ["PortalTokens:SigningKey"] = SigningKey,
         });

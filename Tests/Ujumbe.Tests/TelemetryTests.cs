@@ -63,7 +63,7 @@ public sealed class TelemetryTests : IAsyncLifetime
         Assert.True(Exported("/v1/traces", "Ujumbe.Api"), "api spans");
         Assert.True(Exported("/v1/traces", "http.route"), "server spans carry the route");
         Assert.True(Exported("/v1/traces", "/v1/balance"), "the balance request was traced");
-        Assert.True(Exported("/v1/traces", "key lookup"), "the gateway's own span");
+        Assert.True(Exported("/v1/traces", "credential lookup"), "the gateway's own span");
         Assert.True(Exported("/v1/metrics", "ujumbe.gateway.authentications"), "the gateway's own meter");
         Assert.True(Exported("/v1/metrics", "http.server.request.duration"), "ASP.NET Core's native metrics");
     }

@@ -11,7 +11,8 @@ namespace Ujumbe.Tests.Infrastructure;
 /// One Ujumbe service, in process but on a real Kestrel socket on 127.0.0.1 (random port), so
 /// requests between services in a test travel over TCP exactly as in production.
 /// </summary>
-public sealed class ServiceHost<TEntryPoint>(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<TEntryPoint>
+public sealed class ServiceHost<TEntryPoint>(IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection>? services = null)
+    : WebApplicationFactory<TEntryPoint>
     where TEntryPoint : class
 {
     public Uri Address { get; private set; } = null!;
@@ -27,6 +28,10 @@ public sealed class ServiceHost<TEntryPoint>(IReadOnlyDictionary<string, string?
             builder.UseSetting(key, value);
         }
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        if (services is not null)
+        {
+            builder.ConfigureServices(services);
+        }
     }
 
     public Uri Start()

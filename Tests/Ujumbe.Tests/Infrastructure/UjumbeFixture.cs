@@ -25,6 +25,9 @@ public class UjumbeFixture : IAsyncLifetime
     /// <summary>The key portal tokens are signed with (Api) and checked with (Gateway).</summary>
     public string PortalTokenKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>This deployment's Redis keys and channels (the stack's Redis is shared by every test class).</summary>
+    public string RedisPrefix { get; } = "test-" + Guid.NewGuid().ToString("N")[..12] + ":";
+
     public string DemoPassword { get; private set; } = "";
     public string OperatorPassword { get; private set; } = "";
 
@@ -37,7 +40,7 @@ public class UjumbeFixture : IAsyncLifetime
         Broker = await TestStack.CreateVirtualHostAsync();
         Api = new ServiceHost<ApiApp::Program>(ApiSettings());
         Api.Start();
-        Gateway = new ServiceHost<GatewayApp::Program>(GatewaySettings(Api.Address));
+        Gateway = new ServiceHost<GatewayApp::Program>(GatewaySettings(Api.Address), ConfigureGatewayServices);
         Gateway.Start();
 
         await using var scope = Api.Services.CreateAsyncScope();
@@ -48,10 +51,17 @@ public class UjumbeFixture : IAsyncLifetime
         OperatorPassword = keys.OperatorPassword!;
     }
 
+    /// <summary>Test-only replacements in the gateway's services (e.g. a clock the test moves).</summary>
+    protected virtual void ConfigureGatewayServices(IServiceCollection services)
+    {
+    }
+
     protected virtual Dictionary<string, string?> ApiSettings() => new()
     {
         ["ConnectionStrings:postgres"] = Database.ConnectionString,
         ["ConnectionStrings:rabbitmq"] = Broker.ConnectionString,
+        ["ConnectionStrings:redis"] = TestStack.Settings.Redis,
+        ["Redis:Prefix"] = RedisPrefix,
         ["GatewaySigning:Key"] = SigningKey,
         ["PortalTokens:SigningKey"] = PortalTokenKey,
         ["SignIn:SlowdownStep"] = "00:00:00.050",
@@ -60,10 +70,24 @@ public class UjumbeFixture : IAsyncLifetime
     protected virtual Dictionary<string, string?> GatewaySettings(Uri api) => new()
     {
         ["services:api:http:0"] = api.ToString(),
+        ["ConnectionStrings:redis"] = TestStack.Settings.Redis,
+        ["Redis:Prefix"] = RedisPrefix,
         ["GatewaySigning:Key"] = SigningKey,
         ["PortalTokens:SigningKey"] = PortalTokenKey,
         ["Gateway:KeyUsageFlushInterval"] = "00:00:00.200",
+        // The contract's defaults (1,000 requests an hour) would make tests count their requests.
+        ["RateLimits:RequestsPerHour"] = "1000000",
+        ["RateLimits:MessagesPerMinute"] = "1000000",
+        ["RateLimits:AnonymousPerHour"] = "1000000",
     };
+
+    /// <summary>Another gateway replica of the same deployment (same Api, Redis and keys), stopped by the caller.</summary>
+    public ServiceHost<GatewayApp::Program> StartAnotherGateway()
+    {
+        var gateway = new ServiceHost<GatewayApp::Program>(GatewaySettings(Api.Address), ConfigureGatewayServices);
+        gateway.Start();
+        return gateway;
+    }
 
     /// <summary>A client of the gateway, authenticated with <paramref name="secret"/> as a Bearer token (if given).</summary>
     public HttpClient Client(string? secret = null)

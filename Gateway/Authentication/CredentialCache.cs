@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Redis;
+
+namespace Ujumbe.Gateway.Authentication;
+
+/// <summary>
+/// Keys and accounts as the Api last described them, kept in this process so authenticating a request
+/// costs no network round trip. Changes made through the Api (revoke, regenerate, suspend, new limits)
+/// are published on Redis and drop the affected entries on every replica at once. While the
+/// subscription is down, entries live only <see cref="GatewayOptions.DegradedCacheLifetime"/> (changes
+/// cannot reach us), and when it comes back the whole cache is dropped (we may have missed some).
+/// </summary>
+public sealed partial class CredentialCache(
+    KeyDirectory directory, IRedis redis, IOptions<GatewayOptions> options, IOptions<RedisNamingOptions> naming,
+    TimeProvider time, ILogger<CredentialCache> logger) : IHostedService
+{
+    private readonly ConcurrentDictionary<string, Entry<KeyLookup>> _keys = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Guid, Entry<AccountLookup>> _accounts = new();
+    private readonly GatewayOptions _options = options.Value;
+    private volatile bool _listening;
+    private IAsyncDisposable? _subscription;
+
+    private sealed record Entry<T>(T? Value, DateTimeOffset Expires) where T : class;
+
+    /// <summary>Whether changes are arriving (the subscription is up); when not, entries are short-lived.</summary>
+    public bool Listening => _listening;
+
+    public async ValueTask<KeyLookup?> FindKeyAsync(string publicKey, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (_keys.TryGetValue(publicKey, out var cached) && cached.Expires > now)
+        {
+            return cached.Value;
+        }
+        var key = await directory.FindAsync(publicKey, cancellationToken);
+        _keys[publicKey] = new Entry<KeyLookup>(key, now + Lifetime(key is null));
+        return key;
+    }
+
+    public async ValueTask<AccountLookup?> FindAccountAsync(Guid accountId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (_accounts.TryGetValue(accountId, out var cached) && cached.Expires > now)
+        {
+            return cached.Value;
+        }
+        var account = await directory.FindAccountAsync(accountId, cancellationToken);
+        _accounts[accountId] = new Entry<AccountLookup>(account, now + Lifetime(account is null));
+        return account;
+    }
+
+    private TimeSpan Lifetime(bool missing) =>
+        !_listening ? _options.DegradedCacheLifetime : missing ? _options.MissingCacheLifetime : _options.CacheLifetime;
+
+    /// <summary>Applies one published change.</summary>
+    public void Apply(string change)
+    {
+        if (change.StartsWith(CredentialChangeMessages.KeyPrefix, StringComparison.Ordinal))
+        {
+            _keys.TryRemove(change[CredentialChangeMessages.KeyPrefix.Length..], out _);
+        }
+        else if (change.StartsWith(CredentialChangeMessages.AccountPrefix, StringComparison.Ordinal)
+                 && Guid.TryParseExact(change.AsSpan(CredentialChangeMessages.AccountPrefix.Length), "N", out var accountId))
+        {
+            _accounts.TryRemove(accountId, out _);
+            foreach (var (publicKey, entry) in _keys)
+            {
+                if (entry.Value?.AccountId == accountId)
+                {
+                    _keys.TryRemove(publicKey, out _);
+                }
+            }
+        }
+    }
+
+    public void Clear()
+    {
+        _keys.Clear();
+        _accounts.Clear();
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        redis.ConnectionStateChanged += OnConnectionStateChanged;
+        var channel = naming.Value.Prefix + CredentialChangeMessages.Channel;
+        _subscription = await redis.SubscribeAsync(channel, message => Apply(message.Text), cancellationToken);
+    }
+
+    private void OnConnectionStateChanged(object? sender, RedisConnectionStateChangedEventArgs state)
+    {
+        if (state.Role != RedisConnectionRole.Subscriptions)
+        {
+            return;
+        }
+        if (state.IsConnected)
+        {
+            // Whatever changed while we were not listening is unknown: forget everything.
+            Clear();
+            _listening = true;
+            LogListening(logger);
+        }
+        else
+        {
+            _listening = false;
+            LogNotListening(logger);
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        redis.ConnectionStateChanged -= OnConnectionStateChanged;
+        if (_subscription is not null)
+        {
+            await _subscription.DisposeAsync();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listening for credential changes; cache cleared")]
+    private static partial void LogListening(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Not receiving credential changes (Redis unreachable); caching credentials only briefly")]
+    private static partial void LogNotListening(ILogger logger);
+}

@@ -1,0 +1,73 @@
+using Microsoft.Extensions.Options;
+using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Identity;
+
+namespace Ujumbe.Gateway.RateLimiting;
+
+/// <summary>The platform's default limits (API.md "Conventions"); an account's own override them.</summary>
+public sealed class RateLimitOptions
+{
+    public const string Section = "RateLimits";
+    public int MessagesPerMinute { get; set; } = 100;
+    public int ContactsPerHour { get; set; } = 500;
+    public int RequestsPerHour { get; set; } = 1000;
+
+    /// <summary>Requests without valid credentials, per client address.</summary>
+    public int AnonymousPerHour { get; set; } = 100;
+}
+
+/// <summary>
+/// Decides whether a request may pass its rate limits and puts the X-RateLimit-* headers on every
+/// answer. Authenticated requests count per key (or portal user) against "everything" and, for sends
+/// and contacts, against that policy too; anything without valid credentials counts per client address.
+/// </summary>
+public sealed class Admission(RateLimiter limiter, IOptions<RateLimitOptions> options, IOptions<RedisNamingOptions> naming)
+{
+    private readonly RateLimitOptions _defaults = options.Value;
+    private readonly string _prefix = naming.Value.Prefix + "rl:";
+
+    /// <summary>Admits (returns true) or answers 429 itself (returns false).</summary>
+    public async ValueTask<bool> AdmitAsync(HttpContext context, CallerIdentity? caller, RateLimitOverrides? overrides)
+    {
+        var buckets = Buckets(context.Request, caller, overrides);
+        var decision = await limiter.CheckAsync(buckets, context.RequestAborted);
+        var headers = context.Response.Headers;
+        headers["X-RateLimit-Limit"] = decision.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        headers["X-RateLimit-Remaining"] = decision.Remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        headers["X-RateLimit-Reset"] = RateLimiter.Seconds(decision.Reset);
+        if (decision.Allowed)
+        {
+            return true;
+        }
+        headers.RetryAfter = RateLimiter.Seconds(decision.RetryAfter);
+        await Problems.Create(429, ErrorCodes.RateLimitExceeded, "Too many requests.",
+            $"The limit is {decision.Limit} requests; retry after {RateLimiter.Seconds(decision.RetryAfter)} seconds.")
+            .ExecuteAsync(context);
+        return false;
+    }
+
+    public List<Bucket> Buckets(HttpRequest request, CallerIdentity? caller, RateLimitOverrides? overrides)
+    {
+        if (caller is not { Kind: CallerKind.Account })
+        {
+            var address = caller?.ClientIp ?? request.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+            return [new Bucket($"{_prefix}anon:ip:{address}", _defaults.AnonymousPerHour, TimeSpan.FromHours(1))];
+        }
+        var subject = caller.KeyId is { } key ? $"key:{key:N}" : $"user:{caller.UserId:N}";
+        var buckets = new List<Bucket>(2)
+        {
+            new($"{_prefix}all:{subject}", overrides?.RequestsPerHour ?? _defaults.RequestsPerHour, TimeSpan.FromHours(1)),
+        };
+        var path = request.Path;
+        if (HttpMethods.IsPost(request.Method)
+            && (path.Equals("/v1/messages", StringComparison.OrdinalIgnoreCase) || path.Equals("/v1/campaigns", StringComparison.OrdinalIgnoreCase)))
+        {
+            buckets.Add(new($"{_prefix}send:{subject}", overrides?.MessagesPerMinute ?? _defaults.MessagesPerMinute, TimeSpan.FromMinutes(1)));
+        }
+        else if (path.StartsWithSegments("/v1/contacts", StringComparison.OrdinalIgnoreCase))
+        {
+            buckets.Add(new($"{_prefix}contacts:{subject}", overrides?.ContactsPerHour ?? _defaults.ContactsPerHour, TimeSpan.FromHours(1)));
+        }
+        return buckets;
+    }
+}

@@ -1,0 +1,177 @@
+extern alias GatewayApp;
+
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Identity;
+using Ujumbe.Tests.Infrastructure;
+
+namespace Ujumbe.Tests;
+
+/// <summary>
+/// A real gateway in front of a stand-in upstream (not a stand-in for any data store) that knows one
+/// key, echoes what it receives and can be slow, to see exactly what the gateway forwards and how it
+/// fails.
+/// </summary>
+public sealed class HardeningFixture : IAsyncLifetime
+{
+    public string Secret { get; } = ApiKeySecret.NewSecret(ApiKeySecret.NewPublicKey());
+    private readonly string _signingKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+    private WebApplication _upstream = null!;
+    public ServiceHost<GatewayApp::Program> Gateway { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        ApiKeySecret.TryGetPublicKey(Secret, out var publicKey);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        _upstream = builder.Build();
+        _upstream.MapGet("/alive", () => Results.Ok());
+        _upstream.MapGet("/internal/keys/{pk}", (string pk) => pk == publicKey
+            ? Results.Json(new KeyLookup(Guid.NewGuid(), Guid.NewGuid(), publicKey, ApiKeySecret.Hash(Secret), ["messages", "account"], null, null, "active"), JsonDefaults.Options)
+            : Results.NotFound());
+        _upstream.MapPost("/internal/keys/usage", () => Results.NoContent());
+        _upstream.Map("/v1/echo", (HttpRequest request) => Results.Json(request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString())));
+        _upstream.MapGet("/v1/slow", async (CancellationToken cancellationToken) =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(30), cancellationToken);
+            return Results.Ok();
+        });
+        await _upstream.StartAsync();
+
+        Gateway = new ServiceHost<GatewayApp::Program>(new Dictionary<string, string?>
+        {
+            ["services:api:http:0"] = _upstream.Urls.First(),
+            ["GatewaySigning:Key"] = _signingKey,
+            ["PortalTokens:SigningKey"] = _signingKey,
+            ["ConnectionStrings:redis"] = TestStack.Settings.Redis,
+            ["Redis:Prefix"] = "test-" + Guid.NewGuid().ToString("N")[..12] + ":",
+            ["Gateway:UpstreamTimeout"] = "00:00:00.500",
+        });
+        Gateway.Start();
+    }
+
+    public HttpClient Client(bool authenticated = true)
+    {
+        var client = Gateway.CreateSocketClient();
+        if (authenticated)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Secret);
+        }
+        return client;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Gateway.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+}
+
+public sealed class GatewayHardeningTests(HardeningFixture gateway) : IClassFixture<HardeningFixture>
+{
+    private async Task<Dictionary<string, string>> EchoAsync(HttpRequestMessage request)
+    {
+        using var client = gateway.Client();
+        var response = await client.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        return JsonSerializer.Deserialize<Dictionary<string, string>>(body)!;
+    }
+
+    [Fact]
+    public async Task The_upstream_gets_the_signed_identity_and_forwarding_headers_but_no_client_secrets_or_hop_by_hop_headers()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/echo");
+        request.Headers.Add("X-API-Key", gateway.Secret);
+        request.Headers.Add("X-Ujumbe-Role", "operator");
+        request.Headers.Add("X-Forwarded-For", "203.0.113.7");
+        request.Headers.Add("Keep-Alive", "timeout=5");
+        request.Headers.Add("X-Custom-Hop", "drop me");
+        request.Headers.Connection.Add("X-Custom-Hop");
+        var received = await EchoAsync(request);
+
+        Assert.False(received.ContainsKey("authorization"));
+        Assert.False(received.ContainsKey("x-api-key"));
+        Assert.False(received.ContainsKey("x-ujumbe-role"));
+        Assert.False(received.ContainsKey("keep-alive"));
+        Assert.False(received.ContainsKey("x-custom-hop"));
+        Assert.StartsWith("t=", received["x-ujumbe-identity"], StringComparison.Ordinal);
+        Assert.StartsWith("v1=", received["x-ujumbe-signature"], StringComparison.Ordinal);
+        // The client's claim about its address is replaced by what the gateway saw.
+        Assert.Equal("127.0.0.1", received["x-forwarded-for"]);
+        Assert.Equal("http", received["x-forwarded-proto"]);
+        Assert.StartsWith("127.0.0.1:", received["x-forwarded-host"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_slow_upstream_becomes_504_problem_json()
+    {
+        using var client = gateway.Client();
+        await (await client.GetAsync("/v1/slow")).AssertProblemAsync(HttpStatusCode.GatewayTimeout, ErrorCodes.UpstreamTimeout);
+    }
+
+    [Fact]
+    public async Task Answers_carry_no_server_header()
+    {
+        using var client = gateway.Client();
+        var responses = new[] { await client.GetAsync("/v1/echo"), await client.GetAsync("/nowhere"), await gateway.Client(false).GetAsync("/v1/echo") };
+        Assert.All(responses, response => Assert.Empty(response.Headers.Server));
+    }
+
+    [Fact]
+    public async Task Cross_origin_requests_are_not_allowed()
+    {
+        using var client = gateway.Client(false);
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, "/v1/echo");
+        preflight.Headers.Add("Origin", "https://evil.example");
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        var response = await client.SendAsync(preflight);
+        Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
+        Assert.False(response.IsSuccessStatusCode);
+    }
+
+    [Fact]
+    public async Task A_client_sent_tenant_header_is_refused_not_forwarded()
+    {
+        using var client = gateway.Client();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/echo");
+        request.Headers.Add("X-Tenant-Id", "acct_0193");
+        await (await client.SendAsync(request)).AssertProblemAsync(HttpStatusCode.BadRequest, ErrorCodes.ValidationFailed);
+    }
+
+    [Fact]
+    public async Task Oversized_headers_and_urls_are_refused_without_reaching_anything()
+    {
+        // Raw sockets: HttpClient would refuse to send some of these itself.
+        var address = gateway.Gateway.Address;
+        Assert.StartsWith("431", await RawStatusAsync(address, $"GET /v1/echo HTTP/1.1\r\nHost: x\r\nX-Big: {new string('a', 40_000)}\r\n\r\n"), StringComparison.Ordinal);
+        Assert.StartsWith("414", await RawStatusAsync(address, $"GET /v1/echo?{new string('a', 10_000)} HTTP/1.1\r\nHost: x\r\n\r\n"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_request_line_that_is_not_http_gets_400()
+    {
+        Assert.StartsWith("400", await RawStatusAsync(gateway.Gateway.Address, "HELLO\r\n\r\n"), StringComparison.Ordinal);
+    }
+
+    private static async Task<string> RawStatusAsync(Uri address, string request)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(address.Host, address.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        var buffer = new byte[256];
+        var read = await stream.ReadAsync(buffer);
+        var line = Encoding.ASCII.GetString(buffer, 0, read).Split("\r\n")[0]; // HTTP/1.1 431 ...
+        return line.Split(' ')[1];
+    }
+}
