@@ -40,6 +40,8 @@ start_stack() {
   if ! "$ROOT/scripts/stack.sh" status >/dev/null 2>&1; then
     STARTED_STACK=1
     "$ROOT/scripts/stack.sh" start
+  else
+    "$ROOT/scripts/stack.sh" env >/dev/null
   fi
   set -a; . "$STACK/env"; set +a
 }
@@ -74,7 +76,10 @@ fresh_vhost() {
 start_service() {
   local name=$1 dir=$2 port=$3
   shift 3
+  # Content root = the app's own folder: left to default (the current folder, here the repo with the
+  # stack's data in it) the configuration file watcher would follow every PostgreSQL write.
   env "$@" ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Production \
+    ASPNETCORE_CONTENTROOT="$ROOT/$dir/bin/Release/net10.0" DOTNET_hostBuilder__reloadConfigOnChange=false \
     Logging__LogLevel__Default=Warning Logging__LogLevel__Microsoft.AspNetCore=Warning \
     dotnet "$ROOT/$dir/bin/Release/net10.0/Ujumbe.$dir.dll" >"$OUT/$name.log" 2>&1 &
   PIDS+=($!)

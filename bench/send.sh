@@ -26,6 +26,10 @@ DEMO=$(sed -n 's/.*"demo_key":"\([^"]*\)".*/\1/p' "$KEYS")
 # Enough credits for every run (the demo account already has the approved sender ID UJUMBE).
 curl -sf -H "Authorization: Bearer $OPERATOR" -H 'content-type: application/json' \
   -d '{"amount":100000000,"reason":"benchmark"}' "http://127.0.0.1:$GW/v1/admin/accounts/acct_019a0000000070008000000000000002/credits" >/dev/null
+# A benchmark sends far beyond the contract's default limits (1,000 requests an hour): raise the account's own.
+curl -sf -X PUT -H "Authorization: Bearer $OPERATOR" -H 'content-type: application/json' \
+  -d '{"requests_per_hour":100000000,"messages_per_minute":100000000,"contacts_per_hour":100000000}' \
+  "http://127.0.0.1:$GW/v1/admin/accounts/acct_019a0000000070008000000000000002/rate-limits" >/dev/null
 export BENCH_KEY=$DEMO
 log "warm-up"
 wrk_run warmup 8 5 "http://127.0.0.1:$GW" -s "$ROOT/bench/send.lua" >/dev/null

@@ -62,6 +62,8 @@ command -v dotnet >/dev/null || { log "the .NET 10 SDK is needed: https://dotnet
 if ! scripts/stack.sh status >/dev/null 2>&1; then
   STARTED_STACK=1
   scripts/stack.sh start
+else
+  scripts/stack.sh env >/dev/null  # refresh the settings file (a newer stack.sh may add settings)
 fi
 
 log "building ($CONFIGURATION)"
@@ -79,7 +81,10 @@ KEYS_FILE=$STACK/demo-keys.json
 start() {  # start NAME PROJECT_DIR PORT [VAR=VALUE ...]
   local name=$1 dir=$2 port=$3
   shift 3
+  # Content root = the app's own folder: left to default (the current folder, the repo with the stack's
+  # data in it) the configuration file watcher would follow every PostgreSQL write.
   env "$@" ASPNETCORE_URLS="http://127.0.0.1:$port" OTEL_SERVICE_NAME="$name" \
+    ASPNETCORE_CONTENTROOT="$ROOT/$dir/bin/$CONFIGURATION/net10.0" \
     dotnet "$dir/bin/$CONFIGURATION/net10.0/Ujumbe.$dir.dll" >"$STACK/logs/$name.log" 2>&1 &
   PIDS+=($!)
   log "$name started (pid $!, http://127.0.0.1:$port, log $STACK/logs/$name.log)"

@@ -30,6 +30,9 @@ public static class ApplicationServiceExtensions
         {
             dataSourceBuilder.ConnectionStringBuilder.MaxAutoPrepare = 64;
         }
+        // Visible in pg_stat_activity; and no session reset on every return to the pool (we never change session state).
+        dataSourceBuilder.ConnectionStringBuilder.ApplicationName ??= "ujumbe-api";
+        dataSourceBuilder.ConnectionStringBuilder.NoResetOnClose = true;
         var dataSource = dataSourceBuilder.Build();
         services.AddSingleton(dataSource);
         services.AddDbContext<UjumbeDb>(options => options.UseNpgsql(dataSource));

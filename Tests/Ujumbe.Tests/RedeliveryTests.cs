@@ -84,10 +84,11 @@ public sealed class RedeliveryTests(SlowProviderFixture ujumbe) : IClassFixture<
             .AssertJsonAsync(HttpStatusCode.Accepted);
         var batchId = accepted.GetProperty("batch_id").GetString()!;
 
-        // Stop the Worker once some messages are out and others are still being submitted.
+        // Stop the Worker once some messages are out and others are still waiting or being submitted.
         await HttpAssertions.EventuallyAsync(async () =>
-            await ujumbe.Database.ScalarAsync<long>("select count(*) from messages where status = 'submitting'") > 0,
-            TimeSpan.FromSeconds(20), "submissions are in flight");
+            await ujumbe.Database.ScalarAsync<bool>(
+                "select count(*) filter (where status in ('sent', 'delivered')) > 0 and count(*) filter (where status = 'queued') > 0 from messages"),
+            TimeSpan.FromSeconds(20), "dispatch is under way");
         await ujumbe.RestartWorkerAsync();
 
         var report = await SendingFixture.WaitForFinalizedAsync(client, batchId, TimeSpan.FromSeconds(90));

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Npgsql;
 using Ujumbe.Shared.Messaging;
 using Ujumbe.Worker.Providers;
 
@@ -18,17 +19,16 @@ public sealed class DispatchOptions
 /// <summary>
 /// Hands chunks of queued messages to the provider:
 /// <list type="number">
-/// <item>claim them (queued → submitting); a canceled or already sent message is not claimed, so a
-/// redelivered chunk never sends twice (and a chunk redelivered mid-way re-claims its submitting
-/// messages, which the provider deduplicates by our message id);</item>
-/// <item>submit the claimed ones;</item>
-/// <item>record the answers (sent, with the provider's id and the credits captured; or rejected, with
-/// its code and the credits released) in one transaction;</item>
+/// <item>lock the ones still queued (a canceled or already sent message is not taken, so a redelivered
+/// chunk never sends twice);</item>
+/// <item>submit them, holding the locks;</item>
+/// <item>record the answers (sent, with the provider's id and the credits to capture; or rejected, with
+/// its code and the credits to release) and commit;</item>
 /// <item>messages the provider could not take now go back through the retry queues.</item>
 /// </list>
 /// </summary>
 public sealed class DispatchConsumer(
-    ISmsProvider provider, MessageTransitions transitions, TimeProvider time, IOptions<DispatchOptions> options,
+    ISmsProvider provider, MessageTransitions transitions, NpgsqlDataSource database, TimeProvider time, IOptions<DispatchOptions> options,
     RabbitMqConnection rabbit, TopologyInitializer topology, ConfirmingPublisher publisher, ILogger<DispatchConsumer> logger)
     : QueueConsumer(Topology.Dispatch, options.Value.Prefetch, options.Value.Concurrency, rabbit, topology, publisher, logger)
 {
@@ -51,9 +51,25 @@ public sealed class DispatchConsumer(
     public async Task<DispatchOutcome> DispatchAsync(DispatchChunk chunk, CancellationToken cancellationToken)
     {
         var ids = chunk.Messages.Select(m => m.Id).ToArray();
-        var claimed = (await transitions.ApplyAsync(ids, Enumerable.Repeat("submitting", ids.Length).ToArray(), cancellationToken: cancellationToken))
-            .Where(t => t.Applied).Select(t => t.Id).ToHashSet();
-        var toSubmit = chunk.Messages.Where(m => claimed.Contains(m.Id)).ToList();
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        // Lock what is still to be sent. A canceled or already sent message is not taken, so a redelivered
+        // chunk never sends twice; a cancel arriving meanwhile waits for this transaction and then finds
+        // the message sent. If this host dies mid-way the locks go with it and the redelivered chunk
+        // submits again, which providers deduplicate on our message id.
+        var ready = new HashSet<Guid>();
+        await using (var claim = new NpgsqlCommand(
+            "select id from messages where id = any($1) and status in ('queued', 'submitting') order by id for update", connection, transaction))
+        {
+            claim.Parameters.Add(new() { Value = ids });
+            await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                ready.Add(reader.GetGuid(0));
+            }
+        }
+        var toSubmit = chunk.Messages.Where(m => ready.Contains(m.Id)).ToList();
         if (toSubmit.Count == 0)
         {
             return new DispatchOutcome(0, 0, []);
@@ -68,13 +84,15 @@ public sealed class DispatchConsumer(
 
         var results = await provider.SubmitAsync(toSubmit, cancellationToken);
         var answered = results.Where(r => r.Status != SubmitStatus.Unavailable).ToList();
-        await transitions.ApplyAsync(
+        // The provider has them now: record that whatever happens to this request.
+        await transitions.ApplyAsync(connection, transaction,
             answered.Select(r => r.MessageId).ToArray(),
             answered.Select(r => r.Status == SubmitStatus.Accepted ? "sent" : "rejected").ToArray(),
             provider.Name,
             answered.Select(r => r.ProviderMessageId).ToArray(),
             answered.Select(r => r.ErrorCode).ToArray(),
-            cancellationToken: CancellationToken.None); // the provider has it now: record that whatever happens to this host
+            cancellationToken: CancellationToken.None);
+        await transaction.CommitAsync(CancellationToken.None);
 
         var sent = answered.Count(r => r.Status == SubmitStatus.Accepted);
         var rejected = answered.Count - sent;

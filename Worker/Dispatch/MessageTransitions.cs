@@ -21,7 +21,23 @@ public sealed class MessageTransitions(NpgsqlDataSource database, TimeProvider t
         {
             return [];
         }
-        await using var command = database.CreateCommand("select id, from_status, to_status, applied from transition_messages($1, $2, $3, $4, $5, $6, $7)");
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        return await ApplyAsync(connection, null, ids, toStatuses, provider, providerIds, errorCodes, onlyFrom, cancellationToken);
+    }
+
+    /// <summary>The same, inside the caller's transaction.</summary>
+    public async Task<IReadOnlyList<Transition>> ApplyAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction,
+        IReadOnlyList<Guid> ids, IReadOnlyList<string> toStatuses, string? provider = null,
+        IReadOnlyList<string?>? providerIds = null, IReadOnlyList<string?>? errorCodes = null,
+        IReadOnlyList<string>? onlyFrom = null, CancellationToken cancellationToken = default)
+    {
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+        await using var command = new NpgsqlCommand(
+            "select id, from_status, to_status, applied from transition_messages($1, $2, $3, $4, $5, $6, $7)", connection, transaction);
         command.Parameters.Add(new() { Value = ids.ToArray() });
         command.Parameters.Add(new() { Value = toStatuses.ToArray() });
         command.Parameters.Add(new() { Value = time.GetUtcNow().UtcDateTime });

@@ -21,6 +21,9 @@ public static class WorkerServiceExtensions
         {
             dataSourceBuilder.ConnectionStringBuilder.MaxAutoPrepare = 32;
         }
+        // Visible in pg_stat_activity; and no session reset on every return to the pool (we never change session state).
+        dataSourceBuilder.ConnectionStringBuilder.ApplicationName ??= "ujumbe-worker";
+        dataSourceBuilder.ConnectionStringBuilder.NoResetOnClose = true;
         services.AddSingleton(dataSourceBuilder.Build());
         var rabbitConnectionString = configuration.GetRequiredConnectionString("rabbitmq");
         services.AddSingleton(provider => new RabbitMqConnection(

@@ -134,7 +134,12 @@ create table pending_credits (
 -- and batch, with running figures, and one update per balance row, taken in account order.
 -- Returns the number of ledger entries written.
 create function post_pending_credits(p_at timestamptz, p_account uuid default null)
-returns integer language plpgsql as $$
+returns integer language plpgsql
+-- Its statements are index lookups by "= any(array)": one generic plan serves every call, and
+-- re-planning them on each call (what plpgsql does while custom plans look cheaper) costs more
+-- than running them.
+set plan_cache_mode = force_generic_plan
+as $$
 declare
     taken pending_credits[];
     written integer;
@@ -198,7 +203,9 @@ create function transition_messages(
     p_ids uuid[], p_to text[], p_at timestamptz,
     p_provider text default null, p_provider_ids text[] default null, p_errors text[] default null,
     p_only_from text[] default null)
-returns setof message_transition language plpgsql as $$
+returns setof message_transition language plpgsql
+set plan_cache_mode = force_generic_plan  -- as post_pending_credits: plan once, not on every call
+as $$
 declare
     current message_transition[];   -- every input message as it is now (locked), with the move asked for
     moved message_transition[];     -- the moves actually made
@@ -217,8 +224,8 @@ begin
       from unnest(current) c
      where (c.from_status, c.to_status) in (
            ('scheduled', 'queued'), ('scheduled', 'canceled'),
-           ('queued', 'submitting'), ('queued', 'canceled'), ('queued', 'rejected'), ('queued', 'failed'),
-           ('submitting', 'submitting'),                     -- a redelivered chunk claims again
+           ('queued', 'sent'), ('queued', 'rejected'), ('queued', 'canceled'), ('queued', 'failed'),
+           ('queued', 'submitting'), ('submitting', 'submitting'),   -- a claim, for providers slow enough to want one
            ('submitting', 'sent'), ('submitting', 'rejected'), ('submitting', 'failed'),
            ('sent', 'delivered'), ('sent', 'failed'))
        and (p_only_from is null or c.from_status = any(p_only_from));
