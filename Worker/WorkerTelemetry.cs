@@ -29,6 +29,13 @@ public static class WorkerTelemetry
     public static readonly Counter<long> DeadLettered =
         Meter.CreateCounter<long>("ujumbe.queue.dead_lettered", unit: "{message}", description: "Queue messages moved to a dead-letter queue, by queue");
 
+    /// <summary>Webhook delivery attempts, tagged <c>outcome</c>: succeeded, failed or gone (410).</summary>
+    public static readonly Counter<long> WebhookAttempts =
+        Meter.CreateCounter<long>("ujumbe.webhooks.attempts", unit: "{attempt}", description: "Webhook delivery attempts by outcome");
+
+    public static readonly Histogram<double> WebhookLatency =
+        Meter.CreateHistogram<double>("ujumbe.webhooks.latency", unit: "ms", description: "Time for a receiver to answer a webhook");
+
     public static readonly Counter<long> ScheduledReleased =
         Meter.CreateCounter<long>("ujumbe.messages.scheduled_released", unit: "{message}", description: "Scheduled messages released for dispatch");
 }

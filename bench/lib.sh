@@ -98,6 +98,8 @@ wait_healthy() {  # wait_healthy PORT...
 }
 
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# Busy ticks of the whole machine (all CPUs), for what processes that come and go used (PostgreSQL backends).
+machine_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }
 machine() { echo "$(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr)"; }
 
 # wrk_run NAME CONNECTIONS SECONDS URL [wrk args...]: prints "rps p50 p99 non2xx"

@@ -90,8 +90,9 @@ start() {  # start NAME PROJECT_DIR PORT [VAR=VALUE ...]
   log "$name started (pid $!, http://127.0.0.1:$port, log $STACK/logs/$name.log)"
 }
 
-start api Api "$API_PORT" Seed__KeysFile="$KEYS_FILE"
-start worker Worker "$WORKER_PORT"
+# On this machine webhook receivers are usually on this machine too: allow private addresses (said below).
+start api Api "$API_PORT" Seed__KeysFile="$KEYS_FILE" Webhooks__AllowPrivateNetworks=true
+start worker Worker "$WORKER_PORT" Webhooks__AllowPrivateNetworks=true
 start gateway Gateway "$GATEWAY_PORT" services__api__http__0="http://127.0.0.1:$API_PORT"
 start web Web "$WEB_PORT" services__gateway__http__0="http://127.0.0.1:$GATEWAY_PORT"
 
@@ -114,6 +115,7 @@ echo "Operator API key: $(key operator_key)"
 echo "Demo login: demo@ujumbe.local / $(key demo_password)"
 echo "Operator login: operator@ujumbe.local / $(key operator_password)"
 echo "Dashboard: http://127.0.0.1:$WEB_PORT"
+echo "Note: webhooks may target loopback and private addresses here (Webhooks__AllowPrivateNetworks=true); production refuses them."
 echo "Try: curl -H \"Authorization: Bearer $(key demo_key)\" http://127.0.0.1:$GATEWAY_PORT/v1/balance"
 log "running; Ctrl+C stops everything"
 

@@ -79,15 +79,21 @@ load_secrets() {
       echo "RABBIT_PASSWORD=$(secret)"
       echo "GATEWAY_SIGNING_KEY=$(head -c 32 /dev/urandom | base64)"
       echo "PORTAL_TOKEN_KEY=$(head -c 32 /dev/urandom | base64)"
+      echo "WEBHOOK_SECRET_KEY=$(head -c 32 /dev/urandom | base64)"
     } > "$STACK/secrets.tmp"
     mv "$STACK/secrets.tmp" "$STACK/secrets"
     umask 022
   fi
   # shellcheck disable=SC1091
   . "$STACK/secrets"
-  if [ -z "${PORTAL_TOKEN_KEY:-}" ]; then   # secrets written by an older stack.sh
+  # Secrets added after a stack was first set up are generated on first use.
+  if [ -z "${PORTAL_TOKEN_KEY:-}" ]; then
     PORTAL_TOKEN_KEY=$(head -c 32 /dev/urandom | base64)
     echo "PORTAL_TOKEN_KEY=$PORTAL_TOKEN_KEY" >> "$STACK/secrets"
+  fi
+  if [ -z "${WEBHOOK_SECRET_KEY:-}" ]; then
+    WEBHOOK_SECRET_KEY=$(head -c 32 /dev/urandom | base64)
+    echo "WEBHOOK_SECRET_KEY=$WEBHOOK_SECRET_KEY" >> "$STACK/secrets"
   fi
   pg_setup
 }
@@ -99,6 +105,7 @@ export ConnectionStrings__redis='127.0.0.1:$REDIS_PORT,password=$REDIS_PASSWORD'
 export ConnectionStrings__rabbitmq='amqp://ujumbe:$RABBIT_PASSWORD@127.0.0.1:$RABBIT_PORT/'
 export GatewaySigning__Key='$GATEWAY_SIGNING_KEY'
 export PortalTokens__SigningKey='$PORTAL_TOKEN_KEY'
+export Webhooks__SecretKey='$WEBHOOK_SECRET_KEY'
 export UJUMBE_RABBITMQ_MANAGEMENT='http://127.0.0.1:$RABBIT_MGMT_PORT'
 ENV
   chmod 600 "$STACK/env"

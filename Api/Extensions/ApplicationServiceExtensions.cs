@@ -13,6 +13,7 @@ using Ujumbe.Shared.Health;
 using Ujumbe.Shared.Identity;
 using Ujumbe.Shared.Messaging;
 using Ujumbe.Shared.Redis;
+using Ujumbe.Shared.Webhooks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Ujumbe.Api.Extensions;
@@ -46,6 +47,9 @@ public static class ApplicationServiceExtensions
         services.AddRedisClient(configuration.GetRequiredConnectionString("redis"));
         services.AddOptions<RedisNamingOptions>().Bind(configuration.GetSection(RedisNamingOptions.Section));
         services.AddSingleton<CredentialChanges>();
+
+        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section));
+        services.AddSingleton<WebhookSecrets>();
 
         var rabbitConnectionString = configuration.GetRequiredConnectionString("rabbitmq");
         services.AddSingleton(provider => new RabbitMqConnection(
@@ -94,5 +98,6 @@ public static class ApplicationServiceExtensions
         // Fail at start, not on the first request, if a signing key is missing or too short.
         app.Services.GetRequiredService<GatewaySignature>();
         app.Services.GetRequiredService<PortalTokens>();
+        app.Services.GetRequiredService<WebhookSecrets>();
     }
 }

@@ -6,6 +6,7 @@ using Ujumbe.Api.Billing;
 using Ujumbe.Api.Internal;
 using Ujumbe.Api.Messages;
 using Ujumbe.Api.SenderIds;
+using Ujumbe.Api.Webhooks;
 
 namespace Ujumbe.Api.Extensions;
 
@@ -28,6 +29,7 @@ public static class EndpointExtensions
         v1.MapBatchesApi();
         v1.MapLedgerApi();
         v1.MapSenderIdsApi();
+        v1.MapWebhooksApi();
 
         app.MapAuthApi();
         app.MapInternalApi();

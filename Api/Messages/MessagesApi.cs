@@ -10,6 +10,8 @@ using Ujumbe.Api.Identity;
 using Ujumbe.Api.Phones;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Webhooks;
+using Microsoft.Extensions.Options;
 
 namespace Ujumbe.Api.Messages;
 
@@ -43,7 +45,7 @@ public static class MessagesApi
 
     public static async Task<Results<JsonBody, ProblemHttpResult>> SendAsync(
         SendRequest request, HttpRequest http, Caller caller, AccountSettingsCache accounts, SendPipeline pipeline,
-        TimeProvider time, CancellationToken cancellationToken)
+        IOptions<WebhookOptions> webhookOptions, TimeProvider time, CancellationToken cancellationToken)
     {
         var (key, keyProblem) = ReadIdempotencyKey(http);
         if (keyProblem is not null)
@@ -61,9 +63,14 @@ public static class MessagesApi
         {
             return ToProblem(problem);
         }
+        if (send!.CallbackUrl is { } callback
+            && await UrlGuard.CheckAsync(callback, webhookOptions.Value.AllowPrivateNetworks, cancellationToken) is { } callbackError)
+        {
+            return Problems.Validation("callback_url", callbackError);
+        }
 
         var batchId = Guid.CreateVersion7(now);
-        var messageIds = new Guid[send!.Recipients.Count];
+        var messageIds = new Guid[send.Recipients.Count];
         var accepted = new AcceptedMessage[messageIds.Length];
         var status = send.ScheduledAt is null ? "queued" : "scheduled";
         for (var i = 0; i < messageIds.Length; i++)

@@ -138,7 +138,24 @@ public static class SenderIdsApi
         sender.Status = decision;
         sender.RejectionReason = reason;
         sender.DecidedAt = time.UtcNow();
+        // The decision and its webhook event commit together.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
+        var type = decision == SenderIdStatus.Approved ? "sender_id.approved" : "sender_id.rejected";
+        var payload = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["created_at"] = sender.DecidedAt,
+            ["sender_id"] = new Dictionary<string, object?>
+            {
+                ["id"] = PublicId.Format(PublicId.SenderId, sender.Id),
+                ["name"] = sender.Name,
+                ["status"] = UjumbeDb.SnakeCase(sender.Status.ToString()),
+                ["rejection_reason"] = sender.RejectionReason,
+            },
+        });
+        await db.Database.ExecuteSqlInterpolatedAsync(
+            $"select emit_webhook_event({sender.AccountId}, {type}, {payload}::jsonb, null, {sender.DecidedAt})", cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return TypedResults.Ok(ToAdminResponse(sender));
     }
 

@@ -13,6 +13,9 @@ public static class PublicId
     public const string LedgerEntry = "txn";
     public const string Message = "msg";
     public const string Batch = "bat";
+    public const string Webhook = "whk";
+    public const string WebhookEvent = "evt";
+    public const string WebhookDelivery = "whd";
 
     public static string Format(string prefix, Guid id) => $"{prefix}_{id:N}";
 

@@ -37,6 +37,7 @@ public sealed class HealthTests
             ["Redis:Prefix"] = "test-health:",
             ["GatewaySigning:Key"] = SigningKey,
             ["PortalTokens:SigningKey"] = SigningKey,
+            ["Webhooks:SecretKey"] = SigningKey,
         });
         api.Start();
         using var client = api.CreateSocketClient();
@@ -70,6 +71,7 @@ public sealed class HealthTests
             ["Redis:Prefix"] = "test-health:",
             ["GatewaySigning:Key"] = SigningKey,
             ["PortalTokens:SigningKey"] = SigningKey,
+            ["Webhooks:SecretKey"] = SigningKey,
         });
         api.Start();
         await using var gateway = new ServiceHost<GatewayApp::Program>(new Dictionary<string, string?>
@@ -79,6 +81,7 @@ public sealed class HealthTests
             ["Redis:Prefix"] = "test-health:",
             ["GatewaySigning:Key"] = SigningKey,
             ["PortalTokens:SigningKey"] = SigningKey,
+            ["Webhooks:SecretKey"] = SigningKey,
         });
         gateway.Start();
         using var client = gateway.CreateSocketClient();
@@ -100,6 +103,7 @@ public sealed class HealthTests
         {
             ["ConnectionStrings:postgres"] = database.ConnectionString,
             ["ConnectionStrings:rabbitmq"] = broker.ConnectionString,
+            ["Webhooks:SecretKey"] = SigningKey,
         }))
         {
             worker.Start();
@@ -115,6 +119,7 @@ public sealed class HealthTests
         {
             ["ConnectionStrings:postgres"] = database.ConnectionString,
             ["ConnectionStrings:rabbitmq"] = unreachable,
+            ["Webhooks:SecretKey"] = SigningKey,
         }))
         {
             worker.Start();

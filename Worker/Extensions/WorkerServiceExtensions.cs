@@ -5,6 +5,8 @@ using Ujumbe.Shared.Messaging;
 using Ujumbe.Worker.Dispatch;
 using Ujumbe.Worker.Providers;
 using Ujumbe.Worker.Scheduling;
+using Ujumbe.Worker.Webhooks;
+using Ujumbe.Shared.Webhooks;
 
 namespace Ujumbe.Worker.Extensions;
 
@@ -43,6 +45,22 @@ public static class WorkerServiceExtensions
         services.AddHostedService<DeliveryReportConsumer>();
         services.AddHostedService<ScheduledReleaser>();
         services.AddHostedService<CreditPoster>();
+
+        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section));
+        services.AddOptions<WebhookDeliveryOptions>().Bind(configuration.GetSection(WebhookDeliveryOptions.Section));
+        services.AddSingleton<WebhookSecrets>();
+        var allowPrivate = configuration.GetSection(WebhookOptions.Section).Get<WebhookOptions>()?.AllowPrivateNetworks ?? false;
+        services.AddHttpClient(WebhookDispatcher.ClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // Checked again at connect time, on the very addresses used (DNS may have changed).
+                ConnectCallback = UrlGuard.ConnectCallback(allowPrivate),
+                AllowAutoRedirect = false,
+                UseCookies = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+                MaxConnectionsPerServer = 64,
+            });
+        services.AddHostedService<WebhookDispatcher>();
 
         services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>("postgres")

@@ -189,6 +189,14 @@ $$;
 create type message_transition as (
     id uuid, batch_id uuid, account_id uuid, credits integer, from_status text, to_status text, applied boolean);
 
+-- Called by transition_messages in the same transaction, with the moves it made and the batches it
+-- finalized: the place for whatever must follow a status change atomically (webhook events, 0004).
+create function after_messages_moved(p_moved message_transition[], p_finalized uuid[], p_at timestamptz)
+returns void language plpgsql as $$
+begin
+end
+$$;
+
 -- Moves messages to new statuses, if the move is allowed from where each one is, and keeps
 -- everything that follows in step, in the caller's transaction:
 --   * the batch's live counts, and the batch is finalized when every message is final;
@@ -211,6 +219,7 @@ declare
     moved message_transition[];     -- the moves actually made
     moved_ids uuid[];
     batch_ids uuid[];
+    finalized uuid[];               -- batches this call finalized
 begin
     -- Every statement below is keyed by "= any(array)" so it is an index lookup whatever the
     -- table's size or statistics (a fresh table must not be scanned on every call).
@@ -255,6 +264,7 @@ begin
         if cardinality(batch_ids) > 0 then
             perform 1 from batches where id = any(batch_ids) order by id for update;
 
+            with updated as (
             update batches b
                set scheduled_count = b.scheduled_count + d.scheduled,
                    queued_count    = b.queued_count + d.queued,
@@ -283,7 +293,10 @@ begin
                       from unnest(moved) t
                      where not (t.from_status in ('queued', 'submitting') and t.to_status = 'submitting')
                      group by t.batch_id) d
-             where b.id = any(batch_ids) and b.id = d.batch_id;
+             where b.id = any(batch_ids) and b.id = d.batch_id
+            returning b.id, b.status, b.finalized_at
+            )
+            select array_agg(id) into finalized from updated where status = 'finalized' and finalized_at = p_at;
         end if;
 
         -- Credits follow, through pending_credits: see post_pending_credits.
@@ -296,6 +309,8 @@ begin
          group by t.account_id, t.batch_id
         having sum(t.credits) filter (where t.to_status in ('sent', 'rejected', 'canceled')
                    or (t.to_status = 'failed' and t.from_status in ('queued', 'submitting'))) > 0;
+
+        perform after_messages_moved(moved, coalesce(finalized, '{}'), p_at);
     end if;
 
     -- Every input id, moved or not, so callers can tell "already done" from "not yet possible".

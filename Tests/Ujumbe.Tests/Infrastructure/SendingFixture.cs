@@ -22,6 +22,9 @@ public class SendingFixture : UjumbeFixture
         ["Providers:Simulator:Seed"] = "7",
     };
 
+    /// <summary>More Worker settings a fixture wants (webhook retry schedule, …).</summary>
+    public virtual Dictionary<string, string?> WorkerSettings => [];
+
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
@@ -34,7 +37,13 @@ public class SendingFixture : UjumbeFixture
         {
             ["ConnectionStrings:postgres"] = Database.ConnectionString,
             ["ConnectionStrings:rabbitmq"] = Broker.ConnectionString,
+            ["Webhooks:SecretKey"] = WebhookKey,
+            ["Webhooks:AllowPrivateNetworks"] = "true",
         };
+        foreach (var (key, value) in WorkerSettings)
+        {
+            settings[key] = value;
+        }
         var worker = new ServiceHost<WorkerApp::Program>(settings);
         worker.Start();
         return worker;

@@ -25,6 +25,9 @@ public class UjumbeFixture : IAsyncLifetime
     /// <summary>The key portal tokens are signed with (Api) and checked with (Gateway).</summary>
     public string PortalTokenKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>Encrypts webhook secrets at rest (Api and Worker share it).</summary>
+    public string WebhookKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
     /// <summary>This deployment's Redis keys and channels (the stack's Redis is shared by every test class).</summary>
     public string RedisPrefix { get; } = "test-" + Guid.NewGuid().ToString("N")[..12] + ":";
 
@@ -65,6 +68,8 @@ public class UjumbeFixture : IAsyncLifetime
         ["GatewaySigning:Key"] = SigningKey,
         ["PortalTokens:SigningKey"] = PortalTokenKey,
         ["SignIn:SlowdownStep"] = "00:00:00.050",
+        ["Webhooks:SecretKey"] = WebhookKey,
+        ["Webhooks:AllowPrivateNetworks"] = "true", // test receivers listen on loopback
     };
 
     protected virtual Dictionary<string, string?> GatewaySettings(Uri api) => new()

@@ -1,0 +1,447 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Ujumbe.ServiceDefaults;
+using Ujumbe.Tests.Infrastructure;
+
+namespace Ujumbe.Tests;
+
+/// <summary>Webhooks with retry delays shrunk to fractions of a second and a short receiver timeout.</summary>
+public sealed class WebhookFixture : SendingFixture
+{
+    public WebhookReceiver Receiver { get; private set; } = null!;
+
+    public override Dictionary<string, string?> WorkerSettings => new()
+    {
+        ["Webhooks:Delivery:RetrySchedule:0"] = "00:00:00",
+        ["Webhooks:Delivery:RetrySchedule:1"] = "00:00:00.200",
+        ["Webhooks:Delivery:RetrySchedule:2"] = "00:00:00.200",
+        ["Webhooks:Delivery:Timeout"] = "00:00:02",
+        ["Webhooks:Delivery:PollInterval"] = "00:00:00.050",
+        ["Webhooks:Delivery:Lease"] = "00:00:05",
+        // Few slots, so a hanging endpoint would fill them all if the per-endpoint cap did not stop it.
+        ["Webhooks:Delivery:MaxClaimed"] = "4",
+        ["Webhooks:Delivery:MaxInFlightPerEndpoint"] = "2",
+    };
+
+    public override async Task InitializeAsync()
+    {
+        Receiver = await WebhookReceiver.StartAsync();
+        await base.InitializeAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Receiver.DisposeAsync();
+    }
+}
+
+/// <summary>Standard Webhooks verification written here from the spec, independently of the product's signer.</summary>
+internal static class IndependentVerifier
+{
+    public static bool Verifies(ReceivedWebhook webhook, string secret)
+    {
+        var key = Convert.FromBase64String(secret["whsec_".Length..]);
+        var signed = Encoding.UTF8.GetBytes($"{webhook.Headers["webhook-id"]}.{webhook.Headers["webhook-timestamp"]}.")
+            .Concat(webhook.Body).ToArray();
+        using var hmac = new HMACSHA256(key);
+        var expected = "v1," + Convert.ToBase64String(hmac.ComputeHash(signed));
+        // The header may list several space-separated signatures; ours sends one.
+        return webhook.Headers["webhook-signature"].Split(' ').Any(candidate => candidate == expected);
+    }
+}
+
+public sealed class WebhookTests(WebhookFixture ujumbe) : IClassFixture<WebhookFixture>
+{
+    private WebhookReceiver Receiver => ujumbe.Receiver;
+
+    private async Task<(string Id, string Secret)> RegisterAsync(HttpClient client, string path, params string[] events)
+    {
+        var created = await (await client.PostAsJsonAsync("/v1/webhooks", new { url = Receiver.Url(path), events = events.Length == 0 ? null : events }))
+            .AssertJsonAsync(HttpStatusCode.Created);
+        return (created.GetProperty("id").GetString()!, created.GetProperty("secret").GetString()!);
+    }
+
+    private static Task<JsonElement> SendAsync(HttpClient client, object body) =>
+        client.PostAsJsonAsync("/v1/messages", body).ContinueWith(t => t.Result.AssertJsonAsync(HttpStatusCode.Accepted)).Unwrap();
+
+    private async Task<IReadOnlyList<ReceivedWebhook>> WaitForAsync(string path, int count, TimeSpan? within = null)
+    {
+        await HttpAssertions.EventuallyAsync(() => Task.FromResult(Receiver.At(path).Count >= count), within ?? TimeSpan.FromSeconds(20),
+            $"{count} webhook(s) at /{path}");
+        return Receiver.At(path);
+    }
+
+    private static async Task<JsonElement> DeliveriesAsync(HttpClient client, string webhookId) =>
+        (await (await client.GetAsync($"/v1/webhooks/{webhookId}/deliveries?page_size=100")).AssertJsonAsync()).GetProperty("data");
+
+    [Fact]
+    public async Task Message_and_batch_events_arrive_signed_once_each_with_the_batch_summary()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 10));
+        var (_, secret) = await RegisterAsync(client, "all");
+        Assert.StartsWith("whsec_", secret, StringComparison.Ordinal);
+        Assert.True(Convert.FromBase64String(secret["whsec_".Length..]).Length * 8 >= 192);
+
+        var accepted = await SendAsync(client, new { to = new[] { "+255712300001", "+255712300002" }, text = "events", sender_id = "UJUMBE", reference = "ord-9" });
+        var batchId = accepted.GetProperty("batch_id").GetString()!;
+        await SendingFixture.WaitForFinalizedAsync(client, batchId);
+        var received = await WaitForAsync("all", 5); // 2 × sent, 2 × delivered, 1 × batch.finalized
+
+        Assert.All(received, webhook => Assert.True(IndependentVerifier.Verifies(webhook, secret), "the signature verifies"));
+        var types = received.Select(r => r.Json.GetProperty("event").GetString()!).OrderBy(t => t, StringComparer.Ordinal).ToArray();
+        Assert.Equal(["batch.finalized", "message.delivered", "message.delivered", "message.sent", "message.sent"], types);
+        var finalized = received.Single(r => r.Json.GetProperty("event").GetString() == "batch.finalized").Json;
+        Assert.Equal(batchId, finalized.GetProperty("batch_id").GetString());
+        Assert.Equal("ord-9", finalized.GetProperty("reference").GetString());
+        Assert.Equal(2, finalized.GetProperty("summary").GetProperty("total").GetInt32());
+        Assert.Equal(2, finalized.GetProperty("summary").GetProperty("delivered").GetInt32());
+        Assert.All(finalized.GetProperty("messages").EnumerateArray(), m => Assert.Equal("delivered", m.GetProperty("status").GetString()));
+        var delivered = received.First(r => r.Json.GetProperty("event").GetString() == "message.delivered").Json.GetProperty("message");
+        Assert.Equal(batchId, delivered.GetProperty("batch_id").GetString());
+        Assert.Equal(JsonValueKind.String, delivered.GetProperty("delivered_at").ValueKind);
+        // Every event has its own id, carried in both the header and the body.
+        Assert.Equal(5, received.Select(r => r.Headers["webhook-id"]).Distinct().Count());
+        Assert.All(received, r => Assert.Equal(r.Headers["webhook-id"], r.Json.GetProperty("id").GetString()));
+
+        // Nothing more arrives: batch.finalized is sent once.
+        await (await client.GetAsync("/v1/balance")).AssertJsonAsync();
+        Assert.Equal(1, Receiver.At("all").Count(r => r.Json.GetProperty("event").GetString() == "batch.finalized"));
+    }
+
+    [Fact]
+    public async Task An_endpoint_gets_only_the_events_it_subscribed_to_and_no_events_exist_without_listeners()
+    {
+        using var quiet = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 5));
+        var silent = await SendAsync(quiet, new { to = new[] { "+255712300011" }, text = "nobody listens", sender_id = "UJUMBE" });
+        await SendingFixture.WaitForFinalizedAsync(quiet, silent.GetProperty("batch_id").GetString()!);
+        var account = (await (await quiet.GetAsync("/v1/account")).AssertJsonAsync()).GetProperty("id").GetString()!;
+        Assert.Equal(0L, await ujumbe.Database.ScalarAsync<long>("select count(*) from webhook_events where account_id = $1",
+            Guid.ParseExact(account["acct_".Length..], "N")));
+
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 5));
+        await RegisterAsync(client, "finals-only", "batch.finalized");
+        var accepted = await SendAsync(client, new { to = new[] { "+255712300012" }, text = "x", sender_id = "UJUMBE" });
+        await SendingFixture.WaitForFinalizedAsync(client, accepted.GetProperty("batch_id").GetString()!);
+        var received = await WaitForAsync("finals-only", 1);
+        Assert.All(received, r => Assert.Equal("batch.finalized", r.Json.GetProperty("event").GetString()));
+    }
+
+    [Fact]
+    public async Task A_receiver_that_fails_twice_gets_it_on_the_third_attempt_and_the_history_shows_all_three()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 5));
+        Receiver.On("flaky", (call, response) =>
+        {
+            response.StatusCode = call <= 2 ? 500 : 200;
+            return Task.CompletedTask;
+        });
+        var (id, secret) = await RegisterAsync(client, "flaky", "batch.finalized");
+        var accepted = await SendAsync(client, new { to = new[] { "+255712300021" }, text = "retry me", sender_id = "UJUMBE" });
+        await SendingFixture.WaitForFinalizedAsync(client, accepted.GetProperty("batch_id").GetString()!);
+        var received = await WaitForAsync("flaky", 3);
+        Assert.Single(received.Select(r => r.Headers["webhook-id"]).Distinct()); // the same event, retried
+        Assert.All(received, r => Assert.True(IndependentVerifier.Verifies(r, secret)));
+
+        JsonElement delivery = default;
+        await HttpAssertions.EventuallyAsync(async () =>
+        {
+            delivery = (await DeliveriesAsync(client, id))[0];
+            return delivery.GetProperty("status").GetString() == "succeeded";
+        }, TimeSpan.FromSeconds(10), "the delivery is recorded as succeeded");
+        Assert.Equal(3, delivery.GetProperty("attempts").GetInt32());
+        var history = delivery.GetProperty("history").EnumerateArray().ToList();
+        Assert.Equal([500, 500, 200], history.Select(a => a.GetProperty("status_code").GetInt32()));
+        Assert.All(history, a => Assert.True(a.GetProperty("latency_ms").GetInt32() >= 0));
+        Assert.Equal(JsonValueKind.String, history[0].GetProperty("next_attempt_at").ValueKind);
+        Assert.Equal(JsonValueKind.Null, history[2].GetProperty("next_attempt_at").ValueKind);
+    }
+
+    [Fact]
+    public async Task A_410_disables_the_endpoint()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 5));
+        Receiver.Answer("gone", 410);
+        var (id, _) = await RegisterAsync(client, "gone", "batch.finalized");
+        var accepted = await SendAsync(client, new { to = new[] { "+255712300031" }, text = "gone", sender_id = "UJUMBE" });
+        await SendingFixture.WaitForFinalizedAsync(client, accepted.GetProperty("batch_id").GetString()!);
+        await WaitForAsync("gone", 1);
+        await HttpAssertions.EventuallyAsync(async () =>
+        {
+            var endpoint = (await (await client.GetAsync("/v1/webhooks")).AssertJsonAsync()).GetProperty("data").EnumerateArray().Single();
+            return !endpoint.GetProperty("enabled").GetBoolean() && endpoint.GetProperty("disabled_reason").GetString()!.Contains("410", StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(10), "the endpoint is disabled");
+        var delivery = (await DeliveriesAsync(client, id))[0];
+        Assert.Equal("failed", delivery.GetProperty("status").GetString());
+        Assert.Equal(1, delivery.GetProperty("attempts").GetInt32());
+
+        // Re-enabled by the account, it gets new events again.
+        Receiver.Answer("gone", 204);
+        var enabled = await (await client.PatchAsJsonAsync($"/v1/webhooks/{id}", new { enabled = true })).AssertJsonAsync();
+        Assert.True(enabled.GetProperty("enabled").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, enabled.GetProperty("disabled_reason").ValueKind);
+    }
+
+    [Fact]
+    public async Task A_receiver_that_hangs_is_recorded_as_a_timeout_and_does_not_hold_up_other_endpoints()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 20));
+        Receiver.On("hangs", async (_, response) =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            response.StatusCode = 200;
+        });
+        var (hangingId, _) = await RegisterAsync(client, "hangs", "message.sent");
+        var (quickId, _) = await RegisterAsync(client, "quick", "message.sent");
+        var to = Enumerable.Range(0, 10).Select(i => $"+2557123004{i:D2}").ToArray();
+        await SendAsync(client, new { to, text = "one slow, one quick", sender_id = "UJUMBE" });
+
+        // Each quick delivery is made as soon as it is due: none waits for a slot the hanging endpoint
+        // holds (its attempts hold one for the 2 s timeout; the Worker has 4 slots, 2 per endpoint).
+        Assert.Equal(10, (await WaitForAsync("quick", 10, TimeSpan.FromSeconds(15))).Count);
+        var quickDeliveries = await DeliveriesAsync(client, quickId);
+        Assert.All(quickDeliveries.EnumerateArray(), delivery =>
+        {
+            var created = delivery.GetProperty("created_at").GetDateTime();
+            var firstAttempt = delivery.GetProperty("history")[0].GetProperty("attempted_at").GetDateTime();
+            Assert.True(firstAttempt - created < TimeSpan.FromSeconds(1.5), $"attempted {(firstAttempt - created).TotalMilliseconds:0} ms after it was due");
+        });
+
+        await HttpAssertions.EventuallyAsync(async () =>
+        {
+            var deliveries = await DeliveriesAsync(client, hangingId);
+            return deliveries.EnumerateArray().Any(d => d.GetProperty("history").EnumerateArray()
+                .Any(a => a.GetProperty("error").GetString()?.Contains("No answer within", StringComparison.Ordinal) == true));
+        }, TimeSpan.FromSeconds(15), "the timeout is in the history");
+    }
+
+    [Fact]
+    public async Task A_failed_delivery_can_be_retried_by_hand()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 5));
+        Receiver.Answer("down", 503);
+        var (id, _) = await RegisterAsync(client, "down", "batch.finalized");
+        var accepted = await SendAsync(client, new { to = new[] { "+255712300041" }, text = "down", sender_id = "UJUMBE" });
+        await SendingFixture.WaitForFinalizedAsync(client, accepted.GetProperty("batch_id").GetString()!);
+        JsonElement delivery = default;
+        await HttpAssertions.EventuallyAsync(async () =>
+        {
+            delivery = (await DeliveriesAsync(client, id))[0];
+            return delivery.GetProperty("status").GetString() == "failed";
+        }, TimeSpan.FromSeconds(15), "all three attempts fail");
+        Assert.Equal(3, delivery.GetProperty("attempts").GetInt32());
+
+        Receiver.Answer("down", 200);
+        var retried = await (await client.PostAsync($"/v1/webhooks/deliveries/{delivery.GetProperty("id").GetString()}/retry", null)).AssertJsonAsync();
+        Assert.Equal("pending", retried.GetProperty("status").GetString());
+        await HttpAssertions.EventuallyAsync(async () => (await DeliveriesAsync(client, id))[0].GetProperty("status").GetString() == "succeeded",
+            TimeSpan.FromSeconds(10), "the manual retry succeeds");
+
+        using var other = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 0));
+        await (await other.PostAsync($"/v1/webhooks/deliveries/{delivery.GetProperty("id").GetString()}/retry", null))
+            .AssertProblemAsync(HttpStatusCode.NotFound, ErrorCodes.NotFound);
+        await (await other.GetAsync($"/v1/webhooks/{id}/deliveries")).AssertProblemAsync(HttpStatusCode.NotFound, ErrorCodes.NotFound);
+    }
+
+    [Fact]
+    public async Task A_per_message_callback_url_gets_the_events_signed_with_the_accounts_callback_secret()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 5));
+        var secret = (await (await client.PostAsync("/v1/webhooks/callback-secret", null)).AssertJsonAsync()).GetProperty("secret").GetString()!;
+        var accepted = await SendAsync(client, new { to = new[] { "+255712300051" }, text = "call me back", sender_id = "UJUMBE", callback_url = Receiver.Url("callback") });
+        await SendingFixture.WaitForFinalizedAsync(client, accepted.GetProperty("batch_id").GetString()!);
+        var received = await WaitForAsync("callback", 3); // sent, delivered, batch.finalized
+        Assert.All(received, r => Assert.True(IndependentVerifier.Verifies(r, secret)));
+    }
+
+    [Fact]
+    public async Task Sender_id_decisions_are_events_too()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 0));
+        await RegisterAsync(client, "senders", "sender_id.approved", "sender_id.rejected");
+        var requested = await (await client.PostAsJsonAsync("/v1/sender-ids", new { name = "EVENTS1", purpose = "events" })).AssertJsonAsync(HttpStatusCode.Created);
+        using var admin = ujumbe.Client(ujumbe.OperatorKey);
+        await (await admin.PostAsync($"/v1/admin/sender-ids/{requested.GetProperty("id").GetString()}/approve", null)).AssertJsonAsync();
+        var received = await WaitForAsync("senders", 1);
+        var sender = received[0].Json;
+        Assert.Equal("sender_id.approved", sender.GetProperty("event").GetString());
+        Assert.Equal("EVENTS1", sender.GetProperty("sender_id").GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task Pending_deliveries_survive_a_worker_restart()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 0));
+        await RegisterAsync(client, "restart", "sender_id.approved");
+        using var admin = ujumbe.Client(ujumbe.OperatorKey);
+        await ujumbe.RestartWorkerAsync(whileStopped: async () =>
+        {
+            // Events made while no Worker runs wait in the database.
+            for (var i = 0; i < 5; i++)
+            {
+                var requested = await (await client.PostAsJsonAsync("/v1/sender-ids", new { name = $"RESTART{i}", purpose = "restart" })).AssertJsonAsync(HttpStatusCode.Created);
+                await (await admin.PostAsync($"/v1/admin/sender-ids/{requested.GetProperty("id").GetString()}/approve", null)).AssertJsonAsync();
+            }
+            Assert.Empty(Receiver.At("restart"));
+        });
+        var received = await WaitForAsync("restart", 5);
+        Assert.Equal(5, received.Select(r => r.Json.GetProperty("sender_id").GetProperty("name").GetString()).Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData("ftp://example.com/hook", "http or https")]
+    [InlineData("/relative/hook", "http or https")]
+    [InlineData("https://user:secret@example.com/hook", "credentials")]
+    [InlineData("https://does-not-exist.invalid/hook", "does not resolve")]
+    public async Task Bad_urls_are_refused_with_the_reason(string url, string reason)
+    {
+        using var client = ujumbe.Client(ujumbe.DemoKey);
+        var problem = await (await client.PostAsJsonAsync("/v1/webhooks", new { url })).AssertProblemAsync(HttpStatusCode.BadRequest, ErrorCodes.ValidationFailed);
+        Assert.Contains(reason, problem.GetProperty("errors").GetProperty("url")[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_url_longer_than_2048_characters_and_unknown_events_are_refused()
+    {
+        using var client = ujumbe.Client(ujumbe.DemoKey);
+        await (await client.PostAsJsonAsync("/v1/webhooks", new { url = "https://example.com/" + new string('a', 2048) }))
+            .AssertProblemAsync(HttpStatusCode.BadRequest, ErrorCodes.ValidationFailed);
+        var problem = await (await client.PostAsJsonAsync("/v1/webhooks", new { url = Receiver.Url("x"), events = new[] { "message.exploded" } }))
+            .AssertProblemAsync(HttpStatusCode.BadRequest, ErrorCodes.ValidationFailed);
+        var message = problem.GetProperty("errors").GetProperty("events")[0].GetString()!;
+        Assert.Contains("message.exploded", message, StringComparison.Ordinal);
+        Assert.Contains("batch.finalized", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_account_has_at_most_twenty_endpoints()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 0));
+        for (var i = 0; i < 20; i++)
+        {
+            await RegisterAsync(client, $"many/{i}");
+        }
+        var problem = await (await client.PostAsJsonAsync("/v1/webhooks", new { url = Receiver.Url("many/20") }))
+            .AssertProblemAsync(HttpStatusCode.Conflict, ErrorCodes.Conflict);
+        Assert.Contains("at most 20", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(20, (await (await client.GetAsync("/v1/webhooks")).AssertJsonAsync()).GetProperty("total").GetInt32());
+    }
+
+    [Fact]
+    public async Task Secrets_are_shown_once_and_endpoints_are_private_to_their_account()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 0));
+        var (id, secret) = await RegisterAsync(client, "private");
+        var listed = await (await client.GetAsync("/v1/webhooks")).AssertJsonAsync();
+        Assert.DoesNotContain(secret, listed.GetRawText(), StringComparison.Ordinal);
+        Assert.False(listed.GetProperty("data")[0].TryGetProperty("secret", out _));
+        var stored = await ujumbe.Database.ScalarAsync<byte[]>("select secret_ciphertext from webhook_endpoints where id = $1", Guid.ParseExact(id["whk_".Length..], "N"));
+        Assert.DoesNotContain(secret["whsec_".Length..], Convert.ToBase64String(stored!), StringComparison.Ordinal);
+
+        using var other = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 0));
+        await (await other.PatchAsJsonAsync($"/v1/webhooks/{id}", new { enabled = false })).AssertProblemAsync(HttpStatusCode.NotFound, ErrorCodes.NotFound);
+        await (await other.DeleteAsync($"/v1/webhooks/{id}")).AssertProblemAsync(HttpStatusCode.NotFound, ErrorCodes.NotFound);
+        Assert.Equal(0, (await (await other.GetAsync("/v1/webhooks")).AssertJsonAsync()).GetProperty("total").GetInt32());
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/v1/webhooks/{id}")).StatusCode);
+        Assert.Equal(0, (await (await client.GetAsync("/v1/webhooks")).AssertJsonAsync()).GetProperty("total").GetInt32());
+    }
+}
+
+/// <summary>Production's default: no webhooks to private addresses, in the Api or the Worker.</summary>
+public sealed class PublicOnlyWebhookFixture : SendingFixture
+{
+    protected override Dictionary<string, string?> ApiSettings()
+    {
+        var settings = base.ApiSettings();
+        settings["Webhooks:AllowPrivateNetworks"] = "false";
+        return settings;
+    }
+}
+
+public sealed class WebhookSsrfTests(PublicOnlyWebhookFixture ujumbe) : IClassFixture<PublicOnlyWebhookFixture>
+{
+    [Theory]
+    [InlineData("http://127.0.0.1:8080/hook")]
+    [InlineData("http://localhost/hook")]
+    [InlineData("http://10.1.2.3/hook")]
+    [InlineData("http://192.168.0.10/hook")]
+    [InlineData("http://169.254.169.254/latest/meta-data")]
+    [InlineData("http://[::1]/hook")]
+    [InlineData("http://0.0.0.0/hook")]
+    public async Task Private_addresses_are_refused_for_endpoints_and_callbacks(string url)
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 5));
+        var problem = await (await client.PostAsJsonAsync("/v1/webhooks", new { url })).AssertProblemAsync(HttpStatusCode.BadRequest, ErrorCodes.ValidationFailed);
+        Assert.Contains("private network", problem.GetProperty("errors").GetProperty("url")[0].GetString(), StringComparison.Ordinal);
+        await (await client.PostAsJsonAsync("/v1/messages", new { to = new[] { "+255712345678" }, text = "x", sender_id = "UJUMBE", callback_url = url }))
+            .AssertProblemAsync(HttpStatusCode.BadRequest, ErrorCodes.ValidationFailed);
+    }
+
+    [Theory]
+    [InlineData("8.8.8.8", false)]
+    [InlineData("41.59.1.1", false)]
+    [InlineData("100.64.0.1", true)]
+    [InlineData("172.16.5.4", true)]
+    [InlineData("224.0.0.1", true)]
+    [InlineData("fc00::1", true)]
+    [InlineData("fe80::1", true)]
+    [InlineData("64:ff9b::a9fe:a9fe", true)]
+    [InlineData("::10.0.0.1", true)]
+    [InlineData("2002:c0a8:0101::1", true)]
+    [InlineData("2002:0808:0808::1", false)]
+    [InlineData("::ffff:10.0.0.1", true)]
+    [InlineData("2001:4860:4860::8888", false)]
+    public void Internal_addresses_are_recognised(string address, bool isInternal) =>
+        Assert.Equal(isInternal, Ujumbe.Shared.Webhooks.UrlGuard.IsInternal(IPAddress.Parse(address)));
+}
+
+/// <summary>An endpoint accepted when it pointed outside, delivered to when it resolves inside: the Worker refuses at connect time.</summary>
+public sealed class DeliveryTimeGuardFixture : SendingFixture
+{
+    public WebhookReceiver Receiver { get; private set; } = null!;
+
+    public override async Task InitializeAsync()
+    {
+        Receiver = await WebhookReceiver.StartAsync();
+        await base.InitializeAsync();
+    }
+
+    public override Dictionary<string, string?> WorkerSettings => new()
+    {
+        ["Webhooks:AllowPrivateNetworks"] = "false",
+        ["Webhooks:Delivery:RetrySchedule:0"] = "00:00:00",
+        ["Webhooks:Delivery:PollInterval"] = "00:00:00.050",
+    };
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Receiver.DisposeAsync();
+    }
+}
+
+public sealed class WebhookDeliveryGuardTests(DeliveryTimeGuardFixture ujumbe) : IClassFixture<DeliveryTimeGuardFixture>
+{
+    [Fact]
+    public async Task The_worker_refuses_to_connect_to_a_private_address_whatever_was_checked_at_registration()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 0));
+        var created = await (await client.PostAsJsonAsync("/v1/webhooks", new { url = ujumbe.Receiver.Url("inside"), events = new[] { "sender_id.approved" } }))
+            .AssertJsonAsync(HttpStatusCode.Created); // the Api allows it here; the Worker does not
+        var requested = await (await client.PostAsJsonAsync("/v1/sender-ids", new { name = "GUARD1", purpose = "guard" })).AssertJsonAsync(HttpStatusCode.Created);
+        using var admin = ujumbe.Client(ujumbe.OperatorKey);
+        await (await admin.PostAsync($"/v1/admin/sender-ids/{requested.GetProperty("id").GetString()}/approve", null)).AssertJsonAsync();
+
+        await HttpAssertions.EventuallyAsync(async () =>
+        {
+            var deliveries = (await (await client.GetAsync($"/v1/webhooks/{created.GetProperty("id").GetString()}/deliveries")).AssertJsonAsync()).GetProperty("data");
+            return deliveries.GetArrayLength() == 1 && deliveries[0].GetProperty("status").GetString() == "failed"
+                && deliveries[0].GetProperty("last_error").GetString()!.Contains("internal addresses", StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(15), "the delivery is refused at connect time");
+        Assert.Empty(ujumbe.Receiver.Received);
+    }
+}

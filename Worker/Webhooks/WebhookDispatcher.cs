@@ -1,0 +1,511 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Threading.Channels;
+using Npgsql;
+using NpgsqlTypes;
+using Ujumbe.Shared.Webhooks;
+
+namespace Ujumbe.Worker.Webhooks;
+
+public sealed class WebhookDeliveryOptions
+{
+    public const string Section = "Webhooks:Delivery";
+
+    /// <summary>API.md: up to 6 attempts, at 0, 30 s, 2 min, 10 min, 1 h and 4 h.</summary>
+    public static readonly TimeSpan[] DefaultRetrySchedule =
+        [TimeSpan.Zero, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10), TimeSpan.FromHours(1), TimeSpan.FromHours(4)];
+
+    /// <summary>
+    /// Delay before each attempt (the first is immediate); after the last failed attempt a delivery is
+    /// failed. Null: <see cref="DefaultRetrySchedule"/> (configuration binding appends to arrays, so the
+    /// default is not the initial value).
+    /// </summary>
+    public TimeSpan[]? RetrySchedule { get; set; }
+
+    public TimeSpan[] Schedule => RetrySchedule is { Length: > 0 } schedule ? schedule : DefaultRetrySchedule;
+
+    /// <summary>± this share of each delay, so retries of many deliveries do not arrive together.</summary>
+    public double Jitter { get; set; } = 0.1;
+
+    /// <summary>An answer slower than this is a failed attempt.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Deliveries one Worker holds at once: being attempted, or taken and waiting for their endpoint's turn.</summary>
+    public int MaxClaimed { get; set; } = 1024;
+
+    /// <summary>At most this many at once to one endpoint (or callback URL), so a slow one cannot hold up the others.</summary>
+    public int MaxInFlightPerEndpoint { get; set; } = 16;
+
+    /// <summary>
+    /// How long a taken delivery is ours; if this Worker dies it becomes due again after it. It must
+    /// outlast the timeout: a Worker takes only as many deliveries per endpoint as it can attempt
+    /// within the lease even if every attempt times out.
+    /// </summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Deliveries taken ahead per endpoint: a few rounds of its in-flight cap (so deliveries are taken in
+    /// batches, not a query per attempt), no more rounds than fit in the lease with every attempt timing out.
+    /// </summary>
+    public int ClaimAheadPerEndpoint =>
+        MaxInFlightPerEndpoint * Math.Clamp((int)(Lease.Ticks / Math.Max(1, Timeout.Ticks)) - 1, 1, 4);
+
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+}
+
+/// <summary>
+/// Delivers webhook events: takes due deliveries (each pushed a lease ahead, so a crash loses none),
+/// POSTs them signed per Standard Webhooks, and records every attempt. Results are written in batches.
+/// 2xx within the timeout is success; 410 disables the endpoint; anything else is retried on the
+/// schedule (or after the receiver's Retry-After), and after the last attempt the delivery is failed
+/// (an account can retry it by hand). Each endpoint has its own concurrency cap, so a slow receiver
+/// only delays itself. Redirects are not followed, and the address connected to is checked again
+/// here (DNS may have changed since the endpoint was registered).
+/// </summary>
+public sealed partial class WebhookDispatcher(
+    NpgsqlDataSource database, WebhookSecrets secrets, IHttpClientFactory clients, IOptions<WebhookDeliveryOptions> options,
+    TimeProvider time, ILogger<WebhookDispatcher> logger) : BackgroundService
+{
+    public const string ClientName = "webhooks";
+    private readonly WebhookDeliveryOptions _options = options.Value;
+    private readonly Channel<AttemptResult> _results = Channel.CreateUnbounded<AttemptResult>(new UnboundedChannelOptions { SingleReader = true });
+
+    // What this Worker holds, per target (an endpoint's id, or a callback URL). Guarded by _gate.
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Target> _targets = new(StringComparer.Ordinal);
+    private int _held;
+    private bool _stopping;
+
+    // Signalled when the claim loop, which found nothing it could take, may find something now: a
+    // target has room for a batch again, or this Worker has.
+    private readonly SemaphoreSlim _roomMade = new(0, 1);
+
+    private sealed class Target
+    {
+        public readonly Queue<Claim> Waiting = new();
+        public int InFlight;
+        public int Held => Waiting.Count + InFlight;
+    }
+
+    private sealed record Claim(Guid Id, Guid EventId, Guid AccountId, Guid? EndpointId, string Url, int Attempt, string? Payload,
+        byte[]? Secret, bool EndpointUsable)
+    {
+        public string Target => EndpointId?.ToString() ?? Url;  // as the claim query computes it
+    }
+
+    private sealed record AttemptResult(
+        Guid DeliveryId, Guid? EndpointId, DateTime AttemptedAt, int? StatusCode, int LatencyMs, string? Error, string Status,
+        DateTime? NextAttemptAt, bool Gone)
+    {
+        /// <summary>Taken but never attempted (the Worker is stopping): due again at once, the attempt not counted.</summary>
+        public static AttemptResult Released(Claim claim, DateTime at) => new(claim.Id, claim.EndpointId, at, null, 0, null, "released", at, false);
+    }
+
+    /// <summary>A target holding more than this is not claimed for until a quarter of its claim-ahead is free again.</summary>
+    private int TargetThreshold => _options.ClaimAheadPerEndpoint - Math.Max(1, _options.ClaimAheadPerEndpoint / 4);
+
+    /// <summary>The Worker claims again once it has room for at least this many.</summary>
+    private int MinimumClaim => Math.Max(1, _options.MaxClaimed / 8);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var recorder = Task.Run(() => RecordLoopAsync(CancellationToken.None), CancellationToken.None);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var claimed = 0;
+                try
+                {
+                    claimed = await ClaimAndStartAsync(stoppingToken);
+                }
+                catch (Exception error) when (error is NpgsqlException or TimeoutException)
+                {
+                    LogClaimFailed(logger, error);
+                }
+                if (claimed == 0)
+                {
+                    await _roomMade.WaitAsync(_options.PollInterval, stoppingToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // stopping: hand back what was taken but not started, let what is in flight finish (bounded by the timeout)
+        }
+        var releasedAt = time.GetUtcNow().UtcDateTime;
+        lock (_gate)
+        {
+            _stopping = true;
+            foreach (var target in _targets.Values)
+            {
+                while (target.Waiting.TryDequeue(out var claim))
+                {
+                    _held--;
+                    _results.Writer.TryWrite(AttemptResult.Released(claim, releasedAt));
+                }
+            }
+        }
+        var deadline = DateTime.UtcNow + _options.Timeout + TimeSpan.FromSeconds(1);
+        while (Volatile.Read(ref _held) > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, CancellationToken.None);
+        }
+        _results.Writer.TryComplete();
+        await recorder;
+    }
+
+    private async Task<int> ClaimAndStartAsync(CancellationToken cancellationToken)
+    {
+        int room;
+        KeyValuePair<string, int>[] held;
+        lock (_gate)
+        {
+            room = _options.MaxClaimed - _held;
+            if (room < MinimumClaim)
+            {
+                return 0;
+            }
+            held = _targets.Select(t => KeyValuePair.Create(t.Key, t.Value.Held)).ToArray();
+        }
+        var claims = await ClaimAsync(room, held, cancellationToken);
+        var touched = new HashSet<string>(StringComparer.Ordinal);
+        lock (_gate)
+        {
+            foreach (var claim in claims)
+            {
+                if (!_targets.TryGetValue(claim.Target, out var target))
+                {
+                    _targets[claim.Target] = target = new Target();
+                }
+                target.Waiting.Enqueue(claim);
+                _held++;
+                touched.Add(claim.Target);
+            }
+        }
+        foreach (var key in touched)
+        {
+            StartWhatFits(key);
+        }
+        return claims.Count;
+    }
+
+    /// <summary>Starts the target's waiting deliveries while it is under its in-flight cap.</summary>
+    private void StartWhatFits(string key)
+    {
+        List<Claim>? starting = null;
+        lock (_gate)
+        {
+            if (_stopping || !_targets.TryGetValue(key, out var target))
+            {
+                return;
+            }
+            while (target.InFlight < _options.MaxInFlightPerEndpoint && target.Waiting.TryDequeue(out var claim))
+            {
+                target.InFlight++;
+                (starting ??= []).Add(claim);
+            }
+        }
+        foreach (var claim in starting ?? [])
+        {
+            _ = Task.Run(() => DeliverAsync(claim), CancellationToken.None);
+        }
+    }
+
+    private void Finished(Claim claim)
+    {
+        bool roomMade;
+        lock (_gate)
+        {
+            var target = _targets[claim.Target];
+            target.InFlight--;
+            _held--;
+            roomMade = target.Held == TargetThreshold || _options.MaxClaimed - _held == MinimumClaim;
+            if (target.Held == 0)
+            {
+                _targets.Remove(claim.Target);
+            }
+        }
+        StartWhatFits(claim.Target);
+        if (roomMade && _roomMade.CurrentCount == 0)
+        {
+            try
+            {
+                _roomMade.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // signalled already; once is enough
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes up to <paramref name="limit"/> due deliveries, oldest first, but per target no more than its
+    /// claim-ahead leaves room for. Targets already holding enough are skipped in the scan, so a target
+    /// with a large backlog cannot crowd the others out.
+    /// </summary>
+    private async Task<List<Claim>> ClaimAsync(int limit, KeyValuePair<string, int>[] held, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var command = database.CreateCommand("""
+            with held as (
+                select * from unnest($5::text[], $6::int[]) as h(target, n)
+            ), candidates as (
+                select d.id, coalesce(d.endpoint_id::text, d.url) as target, d.next_attempt_at
+                  from webhook_deliveries d
+                 where d.status = 'pending' and d.next_attempt_at <= $1
+                   and coalesce(d.endpoint_id::text, d.url) not in (select target from held where n > $7)
+                 order by d.next_attempt_at
+                 limit $2
+            ), ranked as (
+                select c.id, c.next_attempt_at,
+                       row_number() over (partition by c.target order by c.next_attempt_at) as n,
+                       coalesce((select n from held h where h.target = c.target), 0) as held
+                  from candidates c
+            ), due as (
+                select d.id from webhook_deliveries d
+                  join ranked r on r.id = d.id
+                 where r.n <= $3 - r.held and d.status = 'pending' and d.next_attempt_at <= $1
+                 for update of d skip locked
+            ), taken as (
+                update webhook_deliveries d set next_attempt_at = $1 + $4, attempts = d.attempts + 1
+                  from due where d.id = due.id
+                returning d.id, d.event_id, d.account_id, d.endpoint_id, d.url, d.attempts, d.created_at
+            )
+            select t.id, t.event_id, t.account_id, t.endpoint_id, t.url, t.attempts, ev.payload::text,
+                   case when t.endpoint_id is null then a.callback_secret_ciphertext else e.secret_ciphertext end,
+                   t.endpoint_id is null or coalesce(e.enabled, false)
+              from taken t
+              join webhook_events ev on ev.id = t.event_id
+              left join webhook_endpoints e on e.id = t.endpoint_id
+              left join accounts a on a.id = t.account_id
+             order by t.created_at, t.id
+            """);
+        command.Parameters.Add(new() { Value = now });
+        command.Parameters.Add(new() { Value = limit });
+        command.Parameters.Add(new() { Value = _options.ClaimAheadPerEndpoint });
+        command.Parameters.Add(new() { Value = _options.Lease });
+        command.Parameters.Add(new() { Value = held.Select(h => h.Key).ToArray() });
+        command.Parameters.Add(new() { Value = held.Select(h => h.Value).ToArray() });
+        command.Parameters.Add(new() { Value = TargetThreshold });
+        var claims = new List<Claim>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            claims.Add(new Claim(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.IsDBNull(3) ? null : reader.GetGuid(3),
+                reader.GetString(4), reader.GetInt32(5), reader.IsDBNull(6) ? null : reader.GetString(6),
+                reader.IsDBNull(7) ? null : reader.GetFieldValue<byte[]>(7), reader.GetBoolean(8)));
+        }
+        return claims;
+    }
+
+    private async Task DeliverAsync(Claim claim)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var attemptedAt = time.GetUtcNow().UtcDateTime;
+        int? statusCode = null;
+        string? error = null;
+        TimeSpan? retryAfter = null;
+        using var activity = WorkerTelemetry.Source.StartActivity("webhook deliver", ActivityKind.Client);
+        activity?.SetTag("url.full", claim.Url);
+        try
+        {
+            if (!claim.EndpointUsable)
+            {
+                error = "The endpoint is disabled or was deleted";
+            }
+            else
+            {
+                var secret = claim.Secret is not null ? secrets.Decrypt(claim.Secret) : await EnsureCallbackSecretAsync(claim.AccountId);
+                var body = Encoding.UTF8.GetBytes(claim.Payload ?? "{}");
+                var id = "evt_" + claim.EventId.ToString("N");
+                var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
+                using var request = new HttpRequestMessage(HttpMethod.Post, claim.Url) { Content = new ByteArrayContent(body) };
+                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                request.Headers.TryAddWithoutValidation("webhook-id", id);
+                request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp.ToString(CultureInfo.InvariantCulture));
+                request.Headers.TryAddWithoutValidation("webhook-signature", WebhookSignature.Sign(WebhookSecrets.SigningKey(secret), id, timestamp, body));
+                using var timeout = new CancellationTokenSource(_options.Timeout);
+                using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+                statusCode = (int)response.StatusCode;
+                retryAfter = response.Headers.RetryAfter switch
+                {
+                    { Delta: { } delta } => delta,
+                    { Date: { } date } => date - time.GetUtcNow(),
+                    _ => null,
+                };
+                if (!response.IsSuccessStatusCode)
+                {
+                    error = $"The endpoint answered {statusCode} {response.ReasonPhrase}";
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            error = $"No answer within {_options.Timeout.TotalSeconds:0.#} s";
+        }
+        catch (HttpRequestException failure)
+        {
+            error = failure.InnerException is { } inner ? $"{failure.Message} ({inner.Message})" : failure.Message;
+        }
+        catch (Exception failure) when (failure is not OutOfMemoryException)
+        {
+            error = failure.Message;
+            LogDeliveryError(logger, failure, claim.Id);
+        }
+
+        var latency = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var succeeded = error is null && statusCode is >= 200 and < 300;
+        var gone = statusCode == (int)HttpStatusCode.Gone;
+        string status;
+        DateTime? next = null;
+        if (succeeded)
+        {
+            status = "succeeded";
+        }
+        else if (gone || !claim.EndpointUsable || claim.Attempt >= _options.Schedule.Length)
+        {
+            status = "failed";
+        }
+        else
+        {
+            status = "pending";
+            next = time.GetUtcNow().UtcDateTime + NextDelay(claim.Attempt, retryAfter);
+        }
+        WorkerTelemetry.WebhookAttempts.Add(1, new KeyValuePair<string, object?>("outcome", succeeded ? "succeeded" : gone ? "gone" : "failed"));
+        WorkerTelemetry.WebhookLatency.Record(latency);
+        activity?.SetTag("http.response.status_code", statusCode);
+        if (!succeeded)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, error);
+        }
+        _results.Writer.TryWrite(new AttemptResult(claim.Id, claim.EndpointId, attemptedAt, statusCode, latency, error, status, next, gone));
+        Finished(claim);
+    }
+
+    /// <summary>The delay before the next attempt: the schedule's, jittered, unless the receiver asked for another (Retry-After).</summary>
+    private TimeSpan NextDelay(int attemptsMade, TimeSpan? retryAfter)
+    {
+        if (retryAfter is { } asked && asked > TimeSpan.Zero)
+        {
+            return asked < TimeSpan.FromDays(1) ? asked : TimeSpan.FromDays(1);
+        }
+        var delay = _options.Schedule[Math.Min(attemptsMade, _options.Schedule.Length - 1)];
+        var jitter = 1 + ((Random.Shared.NextDouble() * 2) - 1) * _options.Jitter;
+        return TimeSpan.FromTicks((long)(delay.Ticks * jitter));
+    }
+
+    /// <summary>Callbacks are signed with the account's callback secret; the first callback creates it (the account rotates it to learn it).</summary>
+    private async Task<string> EnsureCallbackSecretAsync(Guid accountId)
+    {
+        var fresh = WebhookSecrets.NewSecret();
+        await using var command = database.CreateCommand("""
+            update accounts set callback_secret_ciphertext = coalesce(callback_secret_ciphertext, $2) where id = $1
+            returning callback_secret_ciphertext
+            """);
+        command.Parameters.Add(new() { Value = accountId });
+        command.Parameters.Add(new() { Value = secrets.Encrypt(fresh) });
+        var stored = (byte[])(await command.ExecuteScalarAsync())!;
+        return secrets.Decrypt(stored);
+    }
+
+    /// <summary>Writes attempt results in batches: one transaction for up to a few hundred attempts.</summary>
+    private async Task RecordLoopAsync(CancellationToken cancellationToken)
+    {
+        var batch = new List<AttemptResult>(512);
+        while (await _results.Reader.WaitToReadAsync(cancellationToken))
+        {
+            while (batch.Count < 512 && _results.Reader.TryRead(out var result))
+            {
+                batch.Add(result);
+            }
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    await RecordAsync(batch, cancellationToken);
+                    break;
+                }
+                catch (Exception error) when (error is NpgsqlException or TimeoutException && attempt < 20)
+                {
+                    // Unrecorded results are not lost deliveries: their leases expire and they are tried again.
+                    LogRecordFailed(logger, error, batch.Count);
+                    await Task.Delay(TimeSpan.FromMilliseconds(200 * (attempt + 1)), cancellationToken);
+                }
+            }
+            batch.Clear();
+        }
+    }
+
+    private async Task RecordAsync(List<AttemptResult> batch, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var npgsqlBatch = new NpgsqlBatch(connection, transaction);
+        var released = batch.Where(r => r.Status == "released").ToArray();
+        if (released.Length > 0)
+        {
+            npgsqlBatch.BatchCommands.Add(Command("""
+                update webhook_deliveries set next_attempt_at = $2, attempts = attempts - 1 where id = any($1) and status = 'pending'
+                """, released.Select(r => r.DeliveryId).ToArray(), released[0].AttemptedAt));
+            batch = batch.Where(r => r.Status != "released").ToList();
+        }
+        var ids = batch.Select(r => r.DeliveryId).ToArray();
+        var codes = batch.Select(r => r.StatusCode).ToArray();
+        var errors = batch.Select(r => r.Error).ToArray();
+        var next = batch.Select(r => r.NextAttemptAt).ToArray();
+        var at = batch.Select(r => r.AttemptedAt).ToArray();
+        npgsqlBatch.BatchCommands.Add(Command("""
+            insert into webhook_attempts (delivery_id, attempted_at, status_code, latency_ms, error, next_attempt_at)
+            select * from unnest($1::uuid[], $2::timestamptz[], $3::int[], $4::int[], $5::text[], $6::timestamptz[])
+            """, ids, at, codes, batch.Select(r => r.LatencyMs).ToArray(), errors, next));
+        npgsqlBatch.BatchCommands.Add(Command("""
+            update webhook_deliveries d
+               set status = r.status, next_attempt_at = r.next_attempt_at, last_status_code = r.status_code, last_error = r.error,
+                   completed_at = case when r.status = 'pending' then null else r.attempted_at end
+              from unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::timestamptz[])
+                   as r(id, status, next_attempt_at, status_code, error, attempted_at)
+             where d.id = any($1) and d.id = r.id and d.status = 'pending'
+            """, ids, batch.Select(r => r.Status).ToArray(), next, codes, errors, at));
+        var gone = batch.Where(r => r.Gone && r.EndpointId is not null).Select(r => r.EndpointId!.Value).Distinct().ToArray();
+        if (gone.Length > 0)
+        {
+            npgsqlBatch.BatchCommands.Add(Command("""
+                update webhook_endpoints set enabled = false, disabled_reason = 'The endpoint answered 410 Gone', updated_at = $2
+                 where id = any($1) and enabled
+                """, gone, time.GetUtcNow().UtcDateTime));
+        }
+        await npgsqlBatch.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params object?[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
+        }
+        return command;
+    }
+
+    public override void Dispose()
+    {
+        _roomMade.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Taking due webhook deliveries failed; will try again")]
+    private static partial void LogClaimFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Recording {Count} webhook attempts failed; retrying")]
+    private static partial void LogRecordFailed(ILogger logger, Exception error, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Delivering webhook {DeliveryId} failed unexpectedly")]
+    private static partial void LogDeliveryError(ILogger logger, Exception error, Guid deliveryId);
+}
