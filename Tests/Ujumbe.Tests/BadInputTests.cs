@@ -41,7 +41,11 @@ public sealed class BadInputTests(UjumbeFixture ujumbe) : IClassFixture<UjumbeFi
     {
         using var client = ujumbe.Client(ujumbe.DemoKey);
         var body = "{\"name\":\"" + new string('x', 1024 * 1024) + "\"}";
-        await (await client.PostAsync("/v1/api-keys", Json(body))).AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, ErrorCodes.PayloadTooLarge);
+        // Expect: 100-continue, as a well-behaved client sends a large body: the refusal comes before the
+        // body is sent (without it the gateway may close the connection while the client is still writing).
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/api-keys") { Content = Json(body) };
+        request.Headers.ExpectContinue = true;
+        await (await client.SendAsync(request)).AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, ErrorCodes.PayloadTooLarge);
     }
 
     [Fact]
