@@ -85,4 +85,11 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
 public static class ServiceDefaultsLimits
 {
     public const long MaxRequestBodyBytes = 1024 * 1024;
+
+    /// <summary>Contact imports: a 10 MB file plus room for a multipart envelope.</summary>
+    public const long MaxUploadBodyBytes = (10 * 1024 * 1024) + (64 * 1024);
+
+    /// <summary>The requests allowed <see cref="MaxUploadBodyBytes"/> instead of <see cref="MaxRequestBodyBytes"/>.</summary>
+    public static bool IsUpload(HttpRequest request) =>
+        HttpMethods.IsPost(request.Method) && request.Path.Equals("/v1/contacts/import", StringComparison.OrdinalIgnoreCase);
 }

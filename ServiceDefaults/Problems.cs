@@ -19,6 +19,7 @@ public static class ErrorCodes
     public const string AccountSuspended = "ACCOUNT_SUSPENDED";
     public const string SenderIdNotApproved = "SENDER_ID_NOT_APPROVED";
     public const string ContentRejected = "CONTENT_REJECTED";
+    public const string AllRecipientsOptedOut = "ALL_RECIPIENTS_OPTED_OUT";
     public const string NotFound = "NOT_FOUND";
     public const string MethodNotAllowed = "METHOD_NOT_ALLOWED";
     public const string Conflict = "CONFLICT";

@@ -22,6 +22,13 @@ public sealed class UjumbeDb(DbContextOptions<UjumbeDb> options, Caller caller) 
     public DbSet<LedgerEntry> LedgerEntries => Set<LedgerEntry>();
     public DbSet<Batch> Batches => Set<Batch>();
     public DbSet<Message> Messages => Set<Message>();
+    public DbSet<Contact> Contacts => Set<Contact>();
+    public DbSet<OptOut> OptOuts => Set<OptOut>();
+    public DbSet<Segment> Segments => Set<Segment>();
+    public DbSet<Campaign> Campaigns => Set<Campaign>();
+
+    /// <summary>The operators' content policy: platform-wide, not an account's.</summary>
+    public DbSet<ContentRuleRow> ContentRules => Set<ContentRuleRow>();
 
     /// <summary>The account every filtered query is confined to; <see cref="Guid.Empty"/> matches nothing.</summary>
     private Guid TenantId => caller.AccountIdOrEmpty;
@@ -58,6 +65,33 @@ public sealed class UjumbeDb(DbContextOptions<UjumbeDb> options, Caller caller) 
         // Batches and messages are written with SQL (group commit, COPY); the model is for reads.
         model.Entity<Batch>().HasQueryFilter(b => b.AccountId == TenantId);
         model.Entity<Message>().HasQueryFilter(m => m.AccountId == TenantId);
+        model.Entity<Contact>(contact =>
+        {
+            // Stored as jsonb text and parsed here: a plain string mapping needs no dynamic JSON support in Npgsql.
+            contact.Property(c => c.Attributes).HasColumnType("jsonb").HasConversion(
+                attributes => attributes.ToJsonString(null),
+                json => System.Text.Json.Nodes.JsonNode.Parse(json, null, default)!.AsObject(),
+                new Microsoft.EntityFrameworkCore.ChangeTracking.ValueComparer<System.Text.Json.Nodes.JsonObject>(
+                    (a, b) => System.Text.Json.Nodes.JsonNode.DeepEquals(a, b),
+                    attributes => attributes.ToJsonString(null).GetHashCode(StringComparison.Ordinal),
+                    attributes => System.Text.Json.Nodes.JsonNode.Parse(attributes.ToJsonString(null), null, default)!.AsObject()));
+            contact.Property(c => c.Search).ValueGeneratedOnAddOrUpdate()
+                .Metadata.SetAfterSaveBehavior(Microsoft.EntityFrameworkCore.Metadata.PropertySaveBehavior.Ignore);
+            contact.HasQueryFilter(c => c.AccountId == TenantId);
+        });
+        model.Entity<OptOut>(optOut =>
+        {
+            optOut.ToTable("opt_outs");
+            optOut.HasKey(o => new { o.AccountId, o.Phone });
+            optOut.HasQueryFilter(o => o.AccountId == TenantId);
+        });
+        model.Entity<Segment>().HasQueryFilter(s => s.AccountId == TenantId);
+        model.Entity<Campaign>(campaign =>
+        {
+            campaign.Property(c => c.Audience).HasColumnType("jsonb");
+            campaign.HasQueryFilter(c => c.AccountId == TenantId);
+        });
+        model.Entity<ContentRuleRow>().ToTable("content_rules");
 
         ApplySnakeCaseNames(model);
     }

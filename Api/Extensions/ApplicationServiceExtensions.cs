@@ -6,6 +6,8 @@ using Ujumbe.Api.Accounts;
 using Ujumbe.Api.ApiKeys;
 using Ujumbe.Api.Data;
 using Ujumbe.Api.Identity;
+using Ujumbe.Api.Contacts;
+using Ujumbe.Api.Content;
 using Ujumbe.Api.Messages;
 using Ujumbe.Api.Seeding;
 using Ujumbe.ServiceDefaults;
@@ -63,6 +65,8 @@ public static class ApplicationServiceExtensions
         services.AddOptions<SendPipelineOptions>().Bind(configuration.GetSection(SendPipelineOptions.Section));
         services.AddSingleton<SendWriter>();
         services.AddSingleton<SendPipeline>();
+        services.AddSingleton<ContactImporter>();
+        services.AddSingleton<ContentPolicyProvider>();
         services.AddHostedService(provider => provider.GetRequiredService<SendPipeline>());
 
         services.AddOptions<GatewaySigningOptions>().Bind(configuration.GetSection(GatewaySigningOptions.Section));

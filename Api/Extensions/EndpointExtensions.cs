@@ -3,8 +3,12 @@ using Ujumbe.Api.ApiKeys;
 using Ujumbe.Api.Identity;
 using Ujumbe.Api.Auth;
 using Ujumbe.Api.Billing;
+using Ujumbe.Api.Campaigns;
+using Ujumbe.Api.Contacts;
+using Ujumbe.Api.Content;
 using Ujumbe.Api.Internal;
 using Ujumbe.Api.Messages;
+using Ujumbe.Api.Segments;
 using Ujumbe.Api.SenderIds;
 using Ujumbe.Api.Webhooks;
 
@@ -30,6 +34,11 @@ public static class EndpointExtensions
         v1.MapLedgerApi();
         v1.MapSenderIdsApi();
         v1.MapWebhooksApi();
+        v1.MapContactsApi();
+        v1.MapOptOutsApi();
+        v1.MapSegmentsApi();
+        v1.MapCampaignsApi();
+        v1.MapAdminContentRulesApi();
 
         app.MapAuthApi();
         app.MapInternalApi();

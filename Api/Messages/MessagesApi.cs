@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Ujumbe.Api.Accounts;
+using Ujumbe.Api.Content;
 using Ujumbe.Api.Data;
 using Ujumbe.Api.Identity;
 using Ujumbe.Api.Phones;
@@ -17,9 +18,11 @@ namespace Ujumbe.Api.Messages;
 
 public sealed record AcceptedMessage(string Id, string To, string Status);
 
+public sealed record SkippedRecipient(string To, string Reason);
+
 public sealed record SendAcceptedResponse(
     string BatchId, string Status, int Recipients, string Encoding, int Segments, long Credits,
-    DateTime? ScheduledAt, string? Reference, IReadOnlyList<AcceptedMessage> Messages);
+    DateTime? ScheduledAt, string? Reference, IReadOnlyList<AcceptedMessage> Messages, IReadOnlyList<SkippedRecipient> Skipped);
 
 public sealed record QuoteResponse(int Recipients, string Encoding, int Segments, long Credits, long Balance, long BalanceAfter, bool Sufficient);
 
@@ -45,7 +48,7 @@ public static class MessagesApi
 
     public static async Task<Results<JsonBody, ProblemHttpResult>> SendAsync(
         SendRequest request, HttpRequest http, Caller caller, AccountSettingsCache accounts, SendPipeline pipeline,
-        IOptions<WebhookOptions> webhookOptions, TimeProvider time, CancellationToken cancellationToken)
+        IOptions<WebhookOptions> webhookOptions, ContentPolicyProvider contentPolicy, TimeProvider time, CancellationToken cancellationToken)
     {
         var (key, keyProblem) = ReadIdempotencyKey(http);
         if (keyProblem is not null)
@@ -63,7 +66,11 @@ public static class MessagesApi
         {
             return ToProblem(problem);
         }
-        if (send!.CallbackUrl is { } callback
+        if ((await contentPolicy.GetAsync(cancellationToken)).Match(send!.Text) is { } blocked)
+        {
+            return ContentProblems.Rejected(blocked);
+        }
+        if (send.CallbackUrl is { } callback
             && await UrlGuard.CheckAsync(callback, webhookOptions.Value.AllowPrivateNetworks, cancellationToken) is { } callbackError)
         {
             return Problems.Validation("callback_url", callbackError);
@@ -71,16 +78,23 @@ public static class MessagesApi
 
         var batchId = Guid.CreateVersion7(now);
         var messageIds = new Guid[send.Recipients.Count];
-        var accepted = new AcceptedMessage[messageIds.Length];
-        var status = send.ScheduledAt is null ? "queued" : "scheduled";
         for (var i = 0; i < messageIds.Length; i++)
         {
             messageIds[i] = Guid.CreateVersion7(now);
-            accepted[i] = new AcceptedMessage(PublicId.Format(PublicId.Message, messageIds[i]), send.Recipients[i], status);
         }
-        var response = new SendAcceptedResponse(PublicId.Format(PublicId.Batch, batchId), status, send.Recipients.Count,
-            SmsSegments.EncodingName(send.Encoding), send.Segments, send.Credits, send.ScheduledAt, send.Reference, accepted);
-        var body = JsonSerializer.SerializeToUtf8Bytes(response, JsonDefaults.Options);
+        var status = send.ScheduledAt is null ? "queued" : "scheduled";
+        byte[] Respond(SendCommand sending)
+        {
+            var accepted = new AcceptedMessage[sending.MessageIds.Length];
+            for (var i = 0; i < accepted.Length; i++)
+            {
+                accepted[i] = new AcceptedMessage(PublicId.Format(PublicId.Message, sending.MessageIds[i]), sending.Recipients[i], status);
+            }
+            var response = new SendAcceptedResponse(PublicId.Format(PublicId.Batch, batchId), status, sending.Recipients.Count,
+                SmsSegments.EncodingName(send.Encoding), send.Segments, sending.Credits, send.ScheduledAt, send.Reference, accepted,
+                [.. sending.Skipped.Select(to => new SkippedRecipient(to, "opted_out"))]);
+            return JsonSerializer.SerializeToUtf8Bytes(response, JsonDefaults.Options);
+        }
 
         var command = new SendCommand
         {
@@ -98,12 +112,14 @@ public static class MessagesApi
             Reference = send.Reference,
             TraceParent = Activity.Current?.Id,
             Idempotency = key is null ? null : new IdempotencyClaim(key, send.Fingerprint()),
-            AcceptedResponse = body,
+            RespondAfterSkipping = Respond,
         };
+        command.AcceptedResponse = Respond(command);
         var outcome = await pipeline.SendAsync(command, cancellationToken);
         return outcome.Result switch
         {
-            SendResult.Accepted => new JsonBody(StatusCodes.Status202Accepted, body),
+            SendResult.Accepted => new JsonBody(StatusCodes.Status202Accepted, command.AcceptedResponse),
+            SendResult.AllRecipientsOptedOut => AllOptedOut(),
             SendResult.Replayed => new JsonBody(outcome.ReplayStatus, outcome.ReplayBody!, Replayed: true),
             SendResult.InsufficientBalance => Problems.Create(402, ErrorCodes.InsufficientBalance, "Insufficient balance.",
                 $"This send needs {send.Credits} credits and {outcome.Available} are available. Nothing was queued or charged.",
@@ -235,6 +251,10 @@ public static class MessagesApi
             m.Text ?? row.Text, MessageStatuses.Public(m.Status), row.Encoding, m.Segments, m.Credits, m.ErrorCode,
             m.CreatedAt, m.SentAt, m.DeliveredAt, m.FailedAt, m.CanceledAt, row.Reference);
     }
+
+    internal static ProblemHttpResult AllOptedOut() =>
+        Problems.Create(422, ErrorCodes.AllRecipientsOptedOut, "Every recipient has opted out.",
+            "Every number in this send has opted out of messages from this account; nothing was queued or charged.");
 
     internal static ProblemHttpResult ToProblem(SendProblem problem) =>
         Problems.Create(problem.Status, problem.Code, problem.Title, problem.Detail, problem.Errors);

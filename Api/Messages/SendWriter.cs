@@ -61,6 +61,7 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
         public HashSet<(Guid Account, string Name)> ApprovedSenders { get; } = [];
         public HashSet<(Guid Account, string Key)> ClaimedKeys { get; } = [];
         public Dictionary<(Guid Account, string Key), (byte[] Hash, int? Status, byte[]? Body)> ExistingKeys { get; } = [];
+        public HashSet<(Guid Account, string Phone)> OptedOut { get; } = [];
     }
 
     private static async Task<GroupState> ReadStateAsync(
@@ -80,6 +81,10 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
         batch.BatchCommands.Add(Command(
             "select account_id, name from sender_ids where status = 'approved' and account_id = any($1) and name = any($2)",
             accounts, senders));
+        // Read in the transaction that writes the messages: a number that opted out before this commit is never messaged.
+        batch.BatchCommands.Add(Command(
+            "select account_id, phone from opt_outs where account_id = any($1) and phone = any($2)",
+            accounts, group.SelectMany(c => c.Recipients).Distinct().ToArray()));
         if (keyed.Count > 0)
         {
             var keyAccounts = keyed.Select(c => c.AccountId).ToArray();
@@ -115,6 +120,11 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
         while (await reader.ReadAsync(cancellationToken))
         {
             state.ApprovedSenders.Add((reader.GetGuid(0), reader.GetString(1)));
+        }
+        await reader.NextResultAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            state.OptedOut.Add((reader.GetGuid(0), reader.GetString(1)));
         }
         if (keyed.Count > 0)
         {
@@ -163,6 +173,26 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
             {
                 outcomes[i] = SendOutcome.SenderIdNotApproved;
                 continue;
+            }
+            if (state.OptedOut.Count > 0)
+            {
+                var optedOut = new HashSet<int>();
+                for (var r = 0; r < command.Recipients.Count; r++)
+                {
+                    if (state.OptedOut.Contains((command.AccountId, command.Recipients[r])))
+                    {
+                        optedOut.Add(r);
+                    }
+                }
+                if (optedOut.Count > 0)
+                {
+                    command.Skip(optedOut);
+                    if (command.Recipients.Count == 0)
+                    {
+                        outcomes[i] = SendOutcome.AllOptedOut;
+                        continue;
+                    }
+                }
             }
             var funds = available.GetValueOrDefault(command.AccountId);
             if (command.Credits > funds)
@@ -223,6 +253,7 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
                 AddMessages(batch, accepted);
             }
             AddOutbox(batch, accepted);
+            AddCampaigns(batch, accepted);
         }
         AddIdempotencyAnswers(batch, group, state, outcomes);
         await batch.ExecuteNonQueryAsync(cancellationToken);
@@ -309,6 +340,7 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
         var recipients = new string[count];
         var statuses = new string[count];
         var segments = new int[count];
+        var texts = new string?[count];
         var createdAt = new DateTime[count];
         var row = 0;
         foreach (var command in accepted)
@@ -321,23 +353,24 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
                 accounts[row] = command.AccountId;
                 recipients[row] = command.Recipients[r];
                 statuses[row] = status;
-                segments[row] = command.Segments;
+                segments[row] = command.SegmentsOf(r);
+                texts[row] = command.TextOf(r);
                 createdAt[row] = command.CreatedAt;
             }
         }
         batch.BatchCommands.Add(Command("""
-            insert into messages (id, batch_id, account_id, recipient, status, segments, credits, created_at)
-            select id, batch_id, account_id, recipient, status, segments, segments, created_at
-              from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[], $7::timestamptz[])
-                   as m(id, batch_id, account_id, recipient, status, segments, created_at)
+            insert into messages (id, batch_id, account_id, recipient, status, segments, credits, text, created_at)
+            select id, batch_id, account_id, recipient, status, segments, segments, text, created_at
+              from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[], $7::text[], $8::timestamptz[])
+                   as m(id, batch_id, account_id, recipient, status, segments, text, created_at)
             """,
-            ids, batches, accounts, recipients, statuses, segments, createdAt));
+            ids, batches, accounts, recipients, statuses, segments, texts, createdAt));
     }
 
     private static async Task CopyMessagesAsync(NpgsqlConnection connection, List<SendCommand> accepted, CancellationToken cancellationToken)
     {
         await using var copy = await connection.BeginBinaryImportAsync(
-            "copy messages (id, batch_id, account_id, recipient, status, segments, credits, created_at) from stdin (format binary)",
+            "copy messages (id, batch_id, account_id, recipient, status, segments, credits, text, created_at) from stdin (format binary)",
             cancellationToken);
         foreach (var command in accepted)
         {
@@ -350,8 +383,17 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
                 await copy.WriteAsync(command.AccountId, NpgsqlDbType.Uuid, cancellationToken);
                 await copy.WriteAsync(command.Recipients[r], NpgsqlDbType.Text, cancellationToken);
                 await copy.WriteAsync(status, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(command.Segments, NpgsqlDbType.Integer, cancellationToken);
-                await copy.WriteAsync(command.Segments, NpgsqlDbType.Integer, cancellationToken);
+                var segments = command.SegmentsOf(r);
+                await copy.WriteAsync(segments, NpgsqlDbType.Integer, cancellationToken);
+                await copy.WriteAsync(segments, NpgsqlDbType.Integer, cancellationToken);
+                if (command.TextOf(r) is { } text)
+                {
+                    await copy.WriteAsync(text, NpgsqlDbType.Text, cancellationToken);
+                }
+                else
+                {
+                    await copy.WriteNullAsync(cancellationToken);
+                }
                 await copy.WriteAsync(command.CreatedAt, NpgsqlDbType.TimestampTz, cancellationToken);
             }
         }
@@ -389,7 +431,7 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
                     chunkTraces.Add(trace);
                 }
                 chunk.Add(new OutboundMessage(command.MessageIds[r], command.BatchId, command.AccountId,
-                    command.Recipients[r], command.SenderId, command.Text, command.Segments));
+                    command.Recipients[r], command.SenderId, command.TextOf(r) ?? command.Text, command.SegmentsOf(r)));
             }
         }
         Flush();
@@ -400,6 +442,24 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
         batch.BatchCommands.Add(Command(
             "insert into outbox (routing_key, payload, trace_parent) select $1, p, t from unnest($2::bytea[], $3::text[]) as o(p, t)",
             Topology.Dispatch, payloads.ToArray(), traceParents.ToArray()));
+    }
+
+    private static void AddCampaigns(NpgsqlBatch batch, List<SendCommand> accepted)
+    {
+        foreach (var command in accepted)
+        {
+            if (command.Campaign is not { } campaign)
+            {
+                continue;
+            }
+            var skippedNumbers = campaign.SkippedNumbers.Concat(command.Skipped).Take(CampaignRecord.MaxSkippedNumbersKept).ToArray();
+            batch.BatchCommands.Add(Command("""
+                insert into campaigns (id, account_id, batch_id, name, template, audience, skipped, skipped_numbers, created_at)
+                values ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)
+                """,
+                campaign.Id, command.AccountId, command.BatchId, campaign.Name, campaign.Template, campaign.AudienceJson,
+                campaign.Skipped + command.Skipped.Count, skippedNumbers, command.CreatedAt));
+        }
     }
 
     private static void AddIdempotencyAnswers(NpgsqlBatch batch, IReadOnlyList<SendCommand> group, GroupState state, SendOutcome?[] outcomes)
@@ -417,7 +477,7 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
             {
                 answered.Add(command);
             }
-            else if (outcomes[i]!.Result is SendResult.InsufficientBalance or SendResult.SenderIdNotApproved)
+            else if (outcomes[i]!.Result is SendResult.InsufficientBalance or SendResult.SenderIdNotApproved or SendResult.AllRecipientsOptedOut)
             {
                 // Only a 202 is remembered: after a top-up or an approval, the same key may succeed.
                 released.Add(command);

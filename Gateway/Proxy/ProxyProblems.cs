@@ -13,7 +13,12 @@ public sealed class ProxyProblems(RequestDelegate next)
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        var limit = context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? ServiceDefaultsLimits.MaxRequestBodyBytes;
+        var sizeLimit = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (ServiceDefaultsLimits.IsUpload(context.Request) && sizeLimit is { IsReadOnly: false })
+        {
+            sizeLimit.MaxRequestBodySize = ServiceDefaultsLimits.MaxUploadBodyBytes;
+        }
+        var limit = sizeLimit?.MaxRequestBodySize ?? ServiceDefaultsLimits.MaxRequestBodyBytes;
         if (context.Request.ContentLength > limit)
         {
             await TooLarge().ExecuteAsync(context);

@@ -16,6 +16,10 @@ public static class PublicId
     public const string Webhook = "whk";
     public const string WebhookEvent = "evt";
     public const string WebhookDelivery = "whd";
+    public const string Contact = "con";
+    public const string Segment = "seg";
+    public const string Campaign = "cmp";
+    public const string ContentRule = "rul";
 
     public static string Format(string prefix, Guid id) => $"{prefix}_{id:N}";
 

@@ -59,19 +59,41 @@ public sealed class DispatchConsumer(
         // the message sent. If this host dies mid-way the locks go with it and the redelivered chunk
         // submits again, which providers deduplicate on our message id.
         var ready = new HashSet<Guid>();
-        await using (var claim = new NpgsqlCommand(
-            "select id from messages where id = any($1) and status in ('queued', 'submitting') order by id for update", connection, transaction))
+        var optedOut = new List<Guid>();
+        await using (var claim = new NpgsqlCommand("""
+            select m.id, m.status = 'queued' and exists (select 1 from opt_outs o where o.account_id = m.account_id and o.phone = m.recipient)
+              from messages m
+             where m.id = any($1) and m.status in ('queued', 'submitting')
+             order by m.id for update of m
+            """, connection, transaction))
         {
             claim.Parameters.Add(new() { Value = ids });
             await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                ready.Add(reader.GetGuid(0));
+                var id = reader.GetGuid(0);
+                if (reader.GetBoolean(1))
+                {
+                    optedOut.Add(id);
+                }
+                else
+                {
+                    ready.Add(id);
+                }
             }
+        }
+        if (optedOut.Count > 0)
+        {
+            // Opted out after the send was accepted (a scheduled send, a queue backlog): canceled, never sent,
+            // its credits released.
+            await transitions.ApplyAsync(connection, transaction, optedOut, optedOut.Select(_ => "canceled").ToArray(),
+                errorCodes: optedOut.Select(_ => (string?)"OPTED_OUT").ToArray(), cancellationToken: cancellationToken);
+            Count("opted_out", optedOut.Count);
         }
         var toSubmit = chunk.Messages.Where(m => ready.Contains(m.Id)).ToList();
         if (toSubmit.Count == 0)
         {
+            await transaction.CommitAsync(CancellationToken.None);
             return new DispatchOutcome(0, 0, []);
         }
 

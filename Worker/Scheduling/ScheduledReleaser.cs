@@ -68,7 +68,7 @@ public sealed partial class ScheduledReleaser(NpgsqlDataSource database, OutboxR
                 with scheduled as (
                     select coalesce(array_agg(id order by id), '{}') as ids from messages where batch_id = $1 and status = 'scheduled'
                 )
-                select t.id, m.recipient, m.text
+                select t.id, m.recipient, m.text, m.segments
                   from scheduled, transition_messages(scheduled.ids, array_fill('queued'::text, array[cardinality(scheduled.ids)]), $2) t
                   join messages m on m.id = t.id
                  where t.applied
@@ -80,7 +80,7 @@ public sealed partial class ScheduledReleaser(NpgsqlDataSource database, OutboxR
                 while (await reader.ReadAsync(cancellationToken))
                 {
                     messages.Add(new OutboundMessage(reader.GetGuid(0), batch.Id, batch.Account, reader.GetString(1), batch.Sender,
-                        reader.IsDBNull(2) ? batch.Text : reader.GetString(2), batch.Segments));
+                        reader.IsDBNull(2) ? batch.Text : reader.GetString(2), reader.GetInt32(3)));
                 }
             }
             if (messages.Count == 0)

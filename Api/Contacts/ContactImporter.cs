@@ -1,0 +1,172 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Ujumbe.Api.Contacts;
+
+public sealed record ContactImportResult(int Rows, int Created, int Updated, int OptedOut, IReadOnlyList<ImportRowError> Errors, string? FileProblem);
+
+/// <summary>
+/// Imports contacts from CSV: reads and checks every row (the same rules as the API), then writes the
+/// good rows in one transaction — binary COPY into a temporary table, one upsert by phone number, and
+/// the opt-outs the file records. A row whose number appears again later in the file is replaced by
+/// the later one (and reported). On an existing contact an empty cell changes nothing, tags are added
+/// to its tags and attributes merged into its attributes, so importing a partial file never erases.
+/// </summary>
+public sealed class ContactImporter(NpgsqlDataSource database, TimeProvider time)
+{
+    public const string TooLargeProblem = "The file is larger than 10 MB.";
+
+    private static readonly string[] OptOutColumns = ["opted_out", "opt_out", "optout", "unsubscribed"];
+
+    private sealed record GoodRow(int Row, ValidContact Contact, bool OptOut);
+
+    public async Task<ContactImportResult> ImportAsync(Guid accountId, string country, Stream csv, CancellationToken cancellationToken)
+    {
+        var rows = 0;
+        var errors = new List<ImportRowError>();
+        var byPhone = new Dictionary<string, GoodRow>(StringComparer.Ordinal);
+        await foreach (var item in ContactCsv.ReadAsync(csv, cancellationToken))
+        {
+            switch (item)
+            {
+                case CsvHeaderProblem header:
+                    return new ContactImportResult(0, 0, 0, 0, [], header.Message);
+                // Past a limit the reader stops; importing the part before it would leave a half-imported file.
+                case CsvRowError { Error: var message } when message.EndsWith("the rest was not read.", StringComparison.Ordinal):
+                    return new ContactImportResult(0, 0, 0, 0, [],
+                        message.StartsWith("The file is larger", StringComparison.Ordinal) ? TooLargeProblem : message.Replace("; the rest was not read.", ".", StringComparison.Ordinal));
+                case CsvRowError error:
+                    rows++;
+                    errors.Add(new ImportRowError(error.RowNumber, error.Error));
+                    break;
+                case CsvContactRow row:
+                    rows++;
+                    if (Check(row, country, errors) is { } good)
+                    {
+                        if (byPhone.TryGetValue(good.Contact.Phone, out var earlier))
+                        {
+                            errors.Add(new ImportRowError(earlier.Row, $"the number {good.Contact.Phone} is also on row {row.RowNumber}, which was imported instead"));
+                        }
+                        byPhone[good.Contact.Phone] = good;
+                    }
+                    break;
+            }
+        }
+        if (byPhone.Count == 0)
+        {
+            return new ContactImportResult(rows, 0, 0, 0, Sorted(errors), null);
+        }
+        var (created, updated, optedOut) = await WriteAsync(accountId, byPhone.Values, cancellationToken);
+        return new ContactImportResult(rows, created, updated, optedOut, Sorted(errors), null);
+    }
+
+    private static List<ImportRowError> Sorted(List<ImportRowError> errors) => [.. errors.OrderBy(e => e.Row)];
+
+    private static GoodRow? Check(CsvContactRow row, string country, List<ImportRowError> errors)
+    {
+        var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+        var optOut = false;
+        foreach (var (key, value) in row.Attributes)
+        {
+            if (OptOutColumns.Contains(key.ToLowerInvariant()))
+            {
+                optOut = value.Trim().ToLowerInvariant() is "true" or "yes" or "y" or "1";
+            }
+            else if (value.Length > 0)
+            {
+                // Spreadsheet headers ("First visit", "loyalty-tier") become attribute names templates can use.
+                attributes[AttributeName(key)] = value;
+            }
+        }
+        var fieldErrors = new Dictionary<string, string[]>();
+        var attributesJson = JsonSerializer.SerializeToElement(attributes);
+        var valid = ContactFields.Validate(row.Name, row.Phone, row.Email, row.Tags, attributesJson, country, nameRequired: false, fieldErrors);
+        if (valid is null)
+        {
+            errors.Add(new ImportRowError(row.RowNumber, string.Join("; ", fieldErrors.Select(e => $"{e.Key} {string.Join(", ", e.Value)}"))));
+            return null;
+        }
+        return new GoodRow(row.RowNumber, valid, optOut);
+    }
+
+    private static string AttributeName(string header) =>
+        new([.. header.Trim().Select(c => char.IsAsciiLetterOrDigit(c) || c == '_' ? c : '_')]);
+
+    private async Task<(int Created, int Updated, int OptedOut)> WriteAsync(Guid accountId, IEnumerable<GoodRow> rows, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var create = new NpgsqlCommand("""
+            create temporary table import_rows (
+                id uuid, name text, phone text, email text, tags text[], attributes jsonb, opt_out boolean
+            ) on commit drop
+            """, connection, transaction))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            "copy import_rows (id, name, phone, email, tags, attributes, opt_out) from stdin (format binary)", cancellationToken))
+        {
+            foreach (var row in rows)
+            {
+                var contact = row.Contact;
+                await copy.StartRowAsync(cancellationToken);
+                await copy.WriteAsync(Guid.CreateVersion7(now), NpgsqlDbType.Uuid, cancellationToken);
+                await WriteNullableAsync(copy, contact.Name, cancellationToken);
+                await copy.WriteAsync(contact.Phone, NpgsqlDbType.Text, cancellationToken);
+                await WriteNullableAsync(copy, contact.Email, cancellationToken);
+                await copy.WriteAsync(contact.Tags, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(contact.Attributes.ToJsonString(), NpgsqlDbType.Jsonb, cancellationToken);
+                await copy.WriteAsync(row.OptOut, NpgsqlDbType.Boolean, cancellationToken);
+            }
+            await copy.CompleteAsync(cancellationToken);
+        }
+
+        int created, updated, optedOut;
+        await using (var upsert = new NpgsqlCommand("""
+            with upserted as (
+                insert into contacts (id, account_id, name, phone, email, tags, attributes, created_at, updated_at)
+                select id, $1, name, phone, email, tags, attributes, $2, $2 from import_rows
+                on conflict (account_id, phone) do update set
+                    name = coalesce(excluded.name, contacts.name),
+                    email = coalesce(excluded.email, contacts.email),
+                    tags = array(select distinct t from unnest(contacts.tags || excluded.tags) as t order by t),
+                    attributes = contacts.attributes || excluded.attributes,
+                    updated_at = excluded.updated_at
+                returning xmax = 0 as inserted
+            ), opted as (
+                insert into opt_outs (account_id, phone, source, created_at)
+                select $1, phone, 'import', $2 from import_rows where opt_out
+                on conflict (account_id, phone) do nothing
+                returning 1
+            )
+            select (select count(*) filter (where inserted) from upserted),
+                   (select count(*) filter (where not inserted) from upserted),
+                   (select count(*) from opted)
+            """, connection, transaction))
+        {
+            upsert.Parameters.Add(new() { Value = accountId });
+            upsert.Parameters.Add(new() { Value = now });
+            await using var reader = await upsert.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            (created, updated, optedOut) = ((int)reader.GetInt64(0), (int)reader.GetInt64(1), (int)reader.GetInt64(2));
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return (created, updated, optedOut);
+    }
+
+    private static async Task WriteNullableAsync(NpgsqlBinaryImporter copy, string? value, CancellationToken cancellationToken)
+    {
+        if (value is null)
+        {
+            await copy.WriteNullAsync(cancellationToken);
+        }
+        else
+        {
+            await copy.WriteAsync(value, NpgsqlDbType.Text, cancellationToken);
+        }
+    }
+}
