@@ -38,7 +38,7 @@ public sealed class WebhookDeliveryOptions
     public int MaxClaimed { get; set; } = 1024;
 
     /// <summary>At most this many at once to one endpoint (or callback URL), so a slow one cannot hold up the others.</summary>
-    public int MaxInFlightPerEndpoint { get; set; } = 16;
+    public int MaxInFlightPerEndpoint { get; set; } = 32;
 
     /// <summary>
     /// How long a taken delivery is ours; if this Worker dies it becomes due again after it. It must
