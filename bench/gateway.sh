@@ -27,7 +27,7 @@ OPERATOR=$(sed -n 's/.*"operator_key":"\([^"]*\)".*/\1/p' "$KEYS")
 DEMO=$(sed -n 's/.*"demo_key":"\([^"]*\)".*/\1/p' "$KEYS")
 ACCOUNT=019a0000000070008000000000000002
 curl -sf -X PUT -H "Authorization: Bearer $OPERATOR" -H 'content-type: application/json' \
-  -d '{"requests_per_hour":100000000,"messages_per_minute":100000000,"contacts_per_hour":100000000}' \
+  -d '{"requests_per_hour":10000000,"messages_per_minute":10000000,"contacts_per_hour":10000000}' \
   "http://127.0.0.1:$GW/v1/admin/accounts/acct_$ACCOUNT/rate-limits" >/dev/null
 
 # The identity the gateway would forward for the demo key, signed as the gateway signs it.
