@@ -33,6 +33,16 @@ public sealed class ProxyProblems(RequestDelegate next)
             return;
         }
 
+        if (FindInternalHeader(context.Request.Headers) is { } internalHeader)
+        {
+            // Only the gateway speaks in X-Ujumbe-* headers. A client sending one is refused outright
+            // rather than quietly stripped, so a misbuilt integration learns at once (issue 4).
+            await Problems.Create(400, ErrorCodes.ValidationFailed, "The request is not valid.",
+                $"The {internalHeader} header is set by the gateway, never by clients; remove it.",
+                new Dictionary<string, string[]> { [internalHeader] = ["must not be sent"] }).ExecuteAsync(context);
+            return;
+        }
+
         await next(context);
 
         if (context.GetForwarderErrorFeature() is not { } failure || context.Response.HasStarted)
@@ -56,6 +66,9 @@ public sealed class ProxyProblems(RequestDelegate next)
     }
 
     /// <summary>HTTP header values are ASCII; anything else cannot be forwarded faithfully, so it is refused here.</summary>
+    private static string? FindInternalHeader(IHeaderDictionary headers) =>
+        headers.Keys.FirstOrDefault(name => name.StartsWith("X-Ujumbe-", StringComparison.OrdinalIgnoreCase));
+
     private static string? FindNonAsciiHeader(IHeaderDictionary headers)
     {
         foreach (var (name, values) in headers)

@@ -136,17 +136,25 @@ public sealed class GatewayAuthenticationTests(UjumbeFixture ujumbe) : IClassFix
     }
 
     [Fact]
-    public async Task Client_sent_identity_headers_are_ignored()
+    public async Task Client_sent_identity_headers_are_refused_never_honoured()
     {
         using var client = ujumbe.Client(ujumbe.DemoKey);
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/account");
-        // Claim to be the operator, with a "signature" of the client's own making.
-        request.Headers.TryAddWithoutValidation(GatewaySignature.IdentityHeader,
-            $"t={DateTimeOffset.UtcNow.ToUnixTimeSeconds()};kind=account;acct={DemoSeeder.OperatorAccountId:N};scopes=admin");
-        request.Headers.TryAddWithoutValidation(GatewaySignature.SignatureHeader, "v1=AAAA");
-        request.Headers.TryAddWithoutValidation("X-Ujumbe-Account-Id", DemoSeeder.OperatorAccountId.ToString());
+        foreach (var (header, value) in new[]
+        {
+            // Claim to be the operator, with a "signature" of the client's own making.
+            (GatewaySignature.IdentityHeader, $"t={DateTimeOffset.UtcNow.ToUnixTimeSeconds()};kind=account;acct={DemoSeeder.OperatorAccountId:N};scopes=admin"),
+            (GatewaySignature.SignatureHeader, "v1=AAAA"),
+            ("x-ujumbe-account-id", DemoSeeder.OperatorAccountId.ToString()),
+        })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/account");
+            request.Headers.TryAddWithoutValidation(header, value);
+            var problem = await (await client.SendAsync(request)).AssertProblemAsync(HttpStatusCode.BadRequest, ErrorCodes.ValidationFailed);
+            Assert.Contains("set by the gateway", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
 
-        var account = await (await client.SendAsync(request)).AssertJsonAsync();
+        // Without them the same key is the demo account, as always.
+        var account = await (await client.GetAsync("/v1/account")).AssertJsonAsync();
         Assert.Equal(PublicId.Format(PublicId.Account, DemoSeeder.DemoAccountId), account.GetProperty("id").GetString());
     }
 
