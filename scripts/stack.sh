@@ -122,6 +122,14 @@ pg_setup() {
   PG_RUN=(runuser -u postgres --)
   if ! runuser -u postgres -- test -x "$STACK"; then
     local alt; alt=/var/tmp/ujumbe-$(echo -n "$STACK" | md5sum | cut -c1-12)-postgres
+    if [ ! -L "$STACK/postgres" ] && [ -d "$alt/data" ]; then
+      # A new .stack at a path used before: the data an earlier checkout left there is unusable
+      # (its passwords went with that .stack), so start afresh, unless a server still runs from it.
+      local orphan; orphan=$(head -n 1 "$alt/data/postmaster.pid" 2>/dev/null || true)
+      alive "$orphan" postgres && die "a PostgreSQL (pid $orphan) from an earlier checkout at this path still runs from $alt; stop it first"
+      log "removing PostgreSQL data an earlier checkout at this path left in $alt"
+      rm -rf "$alt"
+    fi
     mkdir -p "$alt"; chown postgres:postgres "$alt"
     [ -L "$STACK/postgres" ] || ln -sfn "$alt" "$STACK/postgres"
     PG_DIR=$alt
