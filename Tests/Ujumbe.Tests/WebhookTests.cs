@@ -162,6 +162,62 @@ public sealed class WebhookTests(WebhookFixture ujumbe) : IClassFixture<WebhookF
     }
 
     [Fact]
+    public async Task Retry_after_from_the_receiver_decides_when_the_next_attempt_comes()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 5));
+        Receiver.On("busy", (call, response) =>
+        {
+            response.StatusCode = call == 1 ? 503 : 204;
+            if (call == 1)
+            {
+                response.Headers.RetryAfter = "2";   // the schedule here would retry after 0.2 s
+            }
+            return Task.CompletedTask;
+        });
+        var (id, _) = await RegisterAsync(client, "busy", "batch.finalized");
+        await SendAsync(client, new { to = new[] { "+255712300031" }, text = "later please", sender_id = "UJUMBE" });
+        var received = await WaitForAsync("busy", 2, TimeSpan.FromSeconds(15));
+        Assert.True(received[1].At - received[0].At >= TimeSpan.FromSeconds(1.8), $"retried after {(received[1].At - received[0].At).TotalSeconds:0.00} s");
+
+        JsonElement delivery = default;
+        await HttpAssertions.EventuallyAsync(async () =>
+        {
+            delivery = (await DeliveriesAsync(client, id))[0];
+            return delivery.GetProperty("status").GetString() == "succeeded";
+        }, TimeSpan.FromSeconds(10), "the second attempt is recorded");
+        var first = delivery.GetProperty("history")[0];
+        var planned = first.GetProperty("next_attempt_at").GetDateTime() - first.GetProperty("attempted_at").GetDateTime();
+        Assert.InRange(planned.TotalSeconds, 1.9, 3);
+    }
+
+    [Fact]
+    public async Task Redirects_are_not_followed()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 5));
+        var elsewhere = Receiver.Url("elsewhere");
+        Receiver.On("moved", (_, response) =>
+        {
+            response.StatusCode = 307;
+            response.Headers.Location = elsewhere;
+            return Task.CompletedTask;
+        });
+        var (id, _) = await RegisterAsync(client, "moved", "batch.finalized");
+        await SendAsync(client, new { to = new[] { "+255712300032" }, text = "moved", sender_id = "UJUMBE" });
+
+        JsonElement delivery = default;
+        await HttpAssertions.EventuallyAsync(async () =>
+        {
+            var deliveries = await DeliveriesAsync(client, id);
+            delivery = deliveries.GetArrayLength() > 0 ? deliveries[0] : default;
+            return delivery.ValueKind == JsonValueKind.Object && delivery.GetProperty("history").GetArrayLength() > 0;
+        }, TimeSpan.FromSeconds(15), "the first attempt is recorded");
+        var attempt = delivery.GetProperty("history")[0];
+        Assert.Equal(307, attempt.GetProperty("status_code").GetInt32());
+        Assert.Contains("307", attempt.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Empty(Receiver.At("elsewhere"));
+    }
+
+    [Fact]
     public async Task A_410_disables_the_endpoint()
     {
         using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 5));
