@@ -20,6 +20,7 @@ public sealed partial class CredentialCache(
     private readonly ConcurrentDictionary<Guid, Entry<AccountLookup>> _accounts = new();
     private readonly GatewayOptions _options = options.Value;
     private volatile bool _listening;
+    private long _changesApplied;
     private IAsyncDisposable? _subscription;
 
     private sealed record Entry<T>(T? Value, DateTimeOffset Expires) where T : class;
@@ -27,28 +28,32 @@ public sealed partial class CredentialCache(
     /// <summary>Whether changes are arriving (the subscription is up); when not, entries are short-lived.</summary>
     public bool Listening => _listening;
 
-    public async ValueTask<KeyLookup?> FindKeyAsync(string publicKey, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        if (_keys.TryGetValue(publicKey, out var cached) && cached.Expires > now)
-        {
-            return cached.Value;
-        }
-        var key = await directory.FindAsync(publicKey, cancellationToken);
-        _keys[publicKey] = new Entry<KeyLookup>(key, now + Lifetime(key is null));
-        return key;
-    }
+    public ValueTask<KeyLookup?> FindKeyAsync(string publicKey, CancellationToken cancellationToken) =>
+        FindAsync(_keys, publicKey, directory.FindAsync, cancellationToken);
 
-    public async ValueTask<AccountLookup?> FindAccountAsync(Guid accountId, CancellationToken cancellationToken)
+    public ValueTask<AccountLookup?> FindAccountAsync(Guid accountId, CancellationToken cancellationToken) =>
+        FindAsync(_accounts, accountId, directory.FindAccountAsync, cancellationToken);
+
+    private async ValueTask<T?> FindAsync<TId, T>(
+        ConcurrentDictionary<TId, Entry<T>> cache, TId id, Func<TId, CancellationToken, Task<T?>> fetch, CancellationToken cancellationToken)
+        where TId : notnull where T : class
     {
         var now = time.GetUtcNow();
-        if (_accounts.TryGetValue(accountId, out var cached) && cached.Expires > now)
+        if (cache.TryGetValue(id, out var cached) && cached.Expires > now)
         {
             return cached.Value;
         }
-        var account = await directory.FindAccountAsync(accountId, cancellationToken);
-        _accounts[accountId] = new Entry<AccountLookup>(account, now + Lifetime(account is null));
-        return account;
+        var changesBefore = Volatile.Read(ref _changesApplied);
+        var value = await fetch(id, cancellationToken);
+        var entry = new Entry<T>(value, now + Lifetime(value is null));
+        cache[id] = entry;
+        // A change applied while we were asking may be newer than our answer; its removal may already have
+        // run, so take our entry back out rather than keep a stale answer for the whole lifetime.
+        if (Volatile.Read(ref _changesApplied) != changesBefore)
+        {
+            cache.TryRemove(KeyValuePair.Create(id, entry));
+        }
+        return value;
     }
 
     private TimeSpan Lifetime(bool missing) =>
@@ -57,6 +62,7 @@ public sealed partial class CredentialCache(
     /// <summary>Applies one published change.</summary>
     public void Apply(string change)
     {
+        Interlocked.Increment(ref _changesApplied);
         if (change.StartsWith(CredentialChangeMessages.KeyPrefix, StringComparison.Ordinal))
         {
             _keys.TryRemove(change[CredentialChangeMessages.KeyPrefix.Length..], out _);
@@ -77,6 +83,7 @@ public sealed partial class CredentialCache(
 
     public void Clear()
     {
+        Interlocked.Increment(ref _changesApplied);
         _keys.Clear();
         _accounts.Clear();
     }

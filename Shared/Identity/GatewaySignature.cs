@@ -42,7 +42,7 @@ public sealed class GatewaySignature
     public const string IdentityHeader = "X-Ujumbe-Identity";
     public const string SignatureHeader = "X-Ujumbe-Signature";
 
-    /// <summary>Any client-sent header with this prefix is removed by the gateway.</summary>
+    /// <summary>The gateway refuses a request that carries any header with this prefix (only it may set them).</summary>
     public const string HeaderPrefix = "X-Ujumbe-";
 
     private const string Version = "v1";

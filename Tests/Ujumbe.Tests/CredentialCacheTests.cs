@@ -1,0 +1,99 @@
+extern alias GatewayApp;
+
+using HttpStatusCode = System.Net.HttpStatusCode;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Identity;
+using Ujumbe.Tests.Infrastructure;
+using GatewayApp::Ujumbe.Gateway;
+using GatewayApp::Ujumbe.Gateway.Authentication;
+
+namespace Ujumbe.Tests;
+
+/// <summary>
+/// The gateway's credential cache against a stand-in for the Api's /internal lookups, whose answers
+/// the test controls, to pin down the race between a lookup in flight and a published change.
+/// </summary>
+public sealed class CredentialCacheTests : IAsyncLifetime
+{
+    private StackRedis _redis = null!;
+
+    public async Task InitializeAsync() => _redis = await StackRedis.ConnectAsync();
+
+    public async Task DisposeAsync() => await _redis.DisposeAsync();
+
+    [Fact]
+    public async Task An_answer_that_was_in_flight_when_a_change_arrived_is_not_kept()
+    {
+        var accountId = Guid.NewGuid();
+        var api = new ScriptedAccountLookups();
+        var cache = NewCache(api);
+
+        var inFlight = cache.FindAccountAsync(accountId, CancellationToken.None).AsTask();
+        await api.FirstRequestArrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        cache.Apply(CredentialChangeMessages.Account(accountId)); // suspended while the Api was answering
+        api.ReleaseFirstAnswer();
+        Assert.Equal("active", (await inFlight)!.Status);
+
+        var next = await cache.FindAccountAsync(accountId, CancellationToken.None);
+
+        Assert.Equal("suspended", next!.Status);
+        Assert.Equal(2, api.Requests);
+    }
+
+    [Fact]
+    public async Task Without_a_change_an_answer_is_kept()
+    {
+        var accountId = Guid.NewGuid();
+        var api = new ScriptedAccountLookups();
+        api.ReleaseFirstAnswer();
+        var cache = NewCache(api);
+
+        await cache.FindAccountAsync(accountId, CancellationToken.None);
+        var again = await cache.FindAccountAsync(accountId, CancellationToken.None);
+
+        Assert.Equal("active", again!.Status);
+        Assert.Equal(1, api.Requests);
+    }
+
+    private CredentialCache NewCache(ScriptedAccountLookups api)
+    {
+        var signing = Options.Create(new GatewaySigningOptions { Key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) });
+        var http = new HttpClient(api) { BaseAddress = new Uri("http://api.invalid") };
+        var directory = new KeyDirectory(http, new GatewaySignature(signing, TimeProvider.System));
+        return new CredentialCache(directory, _redis.Client, Options.Create(new GatewayOptions()),
+            Options.Create(new RedisNamingOptions { Prefix = _redis.Prefix }), TimeProvider.System, NullLogger<CredentialCache>.Instance);
+    }
+
+    /// <summary>Answers "active" first (held until released), "suspended" afterwards.</summary>
+    private sealed class ScriptedAccountLookups : HttpMessageHandler
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _requests;
+
+        public TaskCompletionSource FirstRequestArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Requests => Volatile.Read(ref _requests);
+
+        public void ReleaseFirstAnswer() => _release.TrySetResult();
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var accountId = Guid.ParseExact(request.RequestUri!.Segments[^1], "N");
+            var status = "suspended";
+            if (Interlocked.Increment(ref _requests) == 1)
+            {
+                FirstRequestArrived.TrySetResult();
+                await _release.Task.WaitAsync(cancellationToken);
+                status = "active";
+            }
+            return new HttpResponseMessage(HttpStatusCode.OK)
+            {
+                Content = JsonContent.Create(new AccountLookup(accountId, status), options: JsonDefaults.Options),
+            };
+        }
+    }
+}
