@@ -106,7 +106,7 @@ public sealed class GatewayAuthenticationTests(UjumbeFixture ujumbe) : IClassFix
     }
 
     [Fact]
-    public async Task A_revoked_key_stops_working_within_a_second()
+    public async Task A_revoked_key_stops_working_on_the_next_request()
     {
         var (id, secret) = await CreateKeyAsync();
         using var client = ujumbe.Client(secret);
@@ -116,14 +116,11 @@ public sealed class GatewayAuthenticationTests(UjumbeFixture ujumbe) : IClassFix
         var revoked = await (await owner.PostAsync($"/v1/api-keys/{id}/revoke", null)).AssertJsonAsync();
         Assert.Equal("revoked", revoked.GetProperty("status").GetString());
 
-        // The change reaches the gateway's cache through Redis, within a second (issue 4).
-        await HttpAssertions.EventuallyAsync(async () => (await client.GetAsync("/v1/balance")).StatusCode == HttpStatusCode.Unauthorized,
-            TimeSpan.FromSeconds(1), "the revocation reaches the gateway");
         await (await client.GetAsync("/v1/balance")).AssertProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.KeyRevoked);
     }
 
     [Fact]
-    public async Task A_regenerated_key_has_a_new_secret_and_the_old_one_stops_within_a_second()
+    public async Task A_regenerated_key_has_a_new_secret_and_the_old_one_stops_at_once()
     {
         var (id, oldSecret) = await CreateKeyAsync();
         using var owner = ujumbe.Client(ujumbe.DemoKey);
@@ -133,10 +130,9 @@ public sealed class GatewayAuthenticationTests(UjumbeFixture ujumbe) : IClassFix
         Assert.Equal(id, regenerated.GetProperty("id").GetString());
 
         using var old = ujumbe.Client(oldSecret);
-        using var fresh = ujumbe.Client(newSecret);
-        await HttpAssertions.EventuallyAsync(async () => (await fresh.GetAsync("/v1/balance")).IsSuccessStatusCode,
-            TimeSpan.FromSeconds(1), "the new secret reaches the gateway");
         await (await old.GetAsync("/v1/balance")).AssertProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.InvalidCredentials);
+        using var fresh = ujumbe.Client(newSecret);
+        await (await fresh.GetAsync("/v1/balance")).AssertJsonAsync();
     }
 
     [Fact]

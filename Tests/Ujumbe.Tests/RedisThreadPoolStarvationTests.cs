@@ -64,7 +64,9 @@ public sealed class RedisThreadPoolStarvationTests
         var replies = await Task.WhenAll(commands);
 
         Assert.Equal(Enumerable.Range(1, 100).Select(i => (long)i), replies.Order());
-        Assert.Equal(100, slow.Posts);
+        // A reply that arrives before its caller reaches the await continues inline, without a post; the
+        // rest must have gone through the context, or the test proved nothing (60 serial posts > 1 s).
+        Assert.InRange(slow.Posts, 60, 100);
     }
 
     private static async Task<long> IncrementAsync(StackRedis redis, string key) =>
