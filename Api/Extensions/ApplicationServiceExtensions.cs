@@ -48,6 +48,7 @@ public static class ApplicationServiceExtensions
 
         services.AddRedisClient(configuration.GetRequiredConnectionString("redis"));
         services.AddOptions<RedisNamingOptions>().Bind(configuration.GetSection(RedisNamingOptions.Section));
+        services.AddHttpContextAccessor(); // CredentialChanges names each change on the response that made it
         services.AddSingleton<CredentialChanges>();
 
         services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section));

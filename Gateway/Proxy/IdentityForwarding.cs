@@ -7,13 +7,15 @@ namespace Ujumbe.Gateway.Proxy;
 
 /// <summary>
 /// What the Api receives: never the client's secret or its identity claims, always the gateway's
-/// signed identity for this exact method and path.
+/// signed identity for this exact method and path. What the client receives back: never the Api's
+/// credential-change notes, which this gateway applies to its cache first.
 /// </summary>
 public static class IdentityForwarding
 {
     public static void Apply(TransformBuilderContext context)
     {
         var signature = context.Services.GetRequiredService<GatewaySignature>();
+        var credentials = context.Services.GetRequiredService<CredentialCache>();
         context.AddRequestHeaderRemove("Authorization");
         context.AddRequestHeaderRemove(CredentialReader.ApiKeyHeader);
         // Whatever server answered, say nothing about it.
@@ -35,6 +37,18 @@ public static class IdentityForwarding
             var (identity, signed) = signature.Sign(request.Method, request.Path.Value + request.QueryString.Value, caller);
             headers.TryAddWithoutValidation(GatewaySignature.IdentityHeader, identity);
             headers.TryAddWithoutValidation(GatewaySignature.SignatureHeader, signed);
+            return ValueTask.CompletedTask;
+        });
+        context.AddResponseTransform(transform =>
+        {
+            if (transform.ProxyResponse?.Headers.TryGetValues(CredentialChangeMessages.ResponseHeader, out var changes) == true)
+            {
+                foreach (var change in changes)
+                {
+                    credentials.Apply(change);
+                }
+                transform.HttpContext.Response.Headers.Remove(CredentialChangeMessages.ResponseHeader);
+            }
             return ValueTask.CompletedTask;
         });
     }

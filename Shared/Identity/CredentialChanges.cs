@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Ujumbe.Shared.Redis;
@@ -23,17 +24,26 @@ public static class CredentialChangeMessages
     public const string KeyPrefix = "key:";
     public const string AccountPrefix = "account:";
 
+    /// <summary>
+    /// The same changes, on the response to the request that made them: the gateway that forwarded it
+    /// applies them before the client sees the response (so that client's very next request sees the
+    /// change) and removes the header. Other replicas learn of it on the channel.
+    /// </summary>
+    public const string ResponseHeader = "X-Ujumbe-Credential-Change";
+
     public static string Key(string publicKey) => KeyPrefix + publicKey;
 
     public static string Account(Guid accountId) => AccountPrefix + accountId.ToString("N");
 }
 
 /// <summary>
-/// Publishes credential changes (Api side). A failure to publish is logged, not thrown: the change is
-/// committed, and gateways that miss it drop their copy when their cache entry expires (and cache
-/// only briefly while Redis is unreachable; see decision 0010).
+/// Publishes credential changes (Api side), and names them on the current response for the gateway that
+/// forwarded the request. A failure to publish is logged, not thrown: the change is committed, and
+/// gateways that miss it drop their copy when their cache entry expires (and cache only briefly while
+/// Redis is unreachable; see decision 0010).
 /// </summary>
-public sealed partial class CredentialChanges(IRedis redis, IOptions<RedisNamingOptions> naming, ILogger<CredentialChanges> logger)
+public sealed partial class CredentialChanges(
+    IRedis redis, IHttpContextAccessor requests, IOptions<RedisNamingOptions> naming, ILogger<CredentialChanges> logger)
 {
     private readonly string _channel = naming.Value.Prefix + CredentialChangeMessages.Channel;
 
@@ -43,6 +53,7 @@ public sealed partial class CredentialChanges(IRedis redis, IOptions<RedisNaming
 
     private async Task PublishAsync(string message)
     {
+        requests.HttpContext?.Response.Headers.Append(CredentialChangeMessages.ResponseHeader, message);
         try
         {
             await redis.PublishAsync(_channel, message);

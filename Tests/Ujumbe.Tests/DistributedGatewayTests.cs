@@ -2,7 +2,6 @@ extern alias GatewayApp;
 
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Tests.Infrastructure;
@@ -22,12 +21,7 @@ public sealed class DistributedGatewayTests(UjumbeFixture ujumbe) : IClassFixtur
 
     public async Task DisposeAsync() => await _second.DisposeAsync();
 
-    private HttpClient Second(string secret)
-    {
-        var client = _second.CreateSocketClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);
-        return client;
-    }
+    private HttpClient Second(string secret) => UjumbeFixture.Client(_second, secret);
 
     private async Task<(string AccountId, string Secret)> AccountWithLimitsAsync(object limits)
     {

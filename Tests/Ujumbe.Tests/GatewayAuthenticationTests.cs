@@ -120,6 +120,23 @@ public sealed class GatewayAuthenticationTests(UjumbeFixture ujumbe) : IClassFix
     }
 
     [Fact]
+    public async Task The_gateway_that_forwards_a_change_applies_it_before_answering_even_if_it_hears_nothing_on_redis()
+    {
+        // A replica with Redis names of its own never hears the Api's published changes.
+        await using var deaf = ujumbe.StartAnotherGateway(redisPrefix: $"deaf-{Guid.NewGuid():N}:");
+        var (id, secret) = await CreateKeyAsync();
+        using var client = UjumbeFixture.Client(deaf, secret);
+        await (await client.GetAsync("/v1/balance")).AssertJsonAsync(); // now in its cache
+
+        using var owner = UjumbeFixture.Client(deaf, ujumbe.DemoKey);
+        using var revoke = await owner.PostAsync($"/v1/api-keys/{id}/revoke", null);
+        await revoke.AssertJsonAsync();
+        Assert.False(revoke.Headers.Contains(CredentialChangeMessages.ResponseHeader), "the Api's note to the gateway stays internal");
+
+        await (await client.GetAsync("/v1/balance")).AssertProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.KeyRevoked);
+    }
+
+    [Fact]
     public async Task A_regenerated_key_has_a_new_secret_and_the_old_one_stops_at_once()
     {
         var (id, oldSecret) = await CreateKeyAsync();

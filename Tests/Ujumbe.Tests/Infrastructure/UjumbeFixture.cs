@@ -86,18 +86,27 @@ public class UjumbeFixture : IAsyncLifetime
         ["RateLimits:AnonymousPerHour"] = "1000000",
     };
 
-    /// <summary>Another gateway replica of the same deployment (same Api, Redis and keys), stopped by the caller.</summary>
-    public ServiceHost<GatewayApp::Program> StartAnotherGateway()
+    /// <summary>
+    /// Another gateway replica of the same deployment (same Api, Redis and keys), stopped by the caller.
+    /// <paramref name="redisPrefix"/> gives it Redis names of its own, so it hears none of the Api's
+    /// published credential changes.
+    /// </summary>
+    public ServiceHost<GatewayApp::Program> StartAnotherGateway(string? redisPrefix = null)
     {
-        var gateway = new ServiceHost<GatewayApp::Program>(GatewaySettings(Api.Address), ConfigureGatewayServices);
+        var settings = GatewaySettings(Api.Address);
+        settings["Redis:Prefix"] = redisPrefix ?? RedisPrefix;
+        var gateway = new ServiceHost<GatewayApp::Program>(settings, ConfigureGatewayServices);
         gateway.Start();
         return gateway;
     }
 
     /// <summary>A client of the gateway, authenticated with <paramref name="secret"/> as a Bearer token (if given).</summary>
-    public HttpClient Client(string? secret = null)
+    public HttpClient Client(string? secret = null) => Client(Gateway, secret);
+
+    /// <summary>A client of <paramref name="gateway"/>, authenticated with <paramref name="secret"/> as a Bearer token (if given).</summary>
+    public static HttpClient Client(ServiceHost<GatewayApp::Program> gateway, string? secret = null)
     {
-        var client = Gateway.CreateSocketClient();
+        var client = gateway.CreateSocketClient();
         if (secret is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);
