@@ -11,7 +11,7 @@ public sealed class PortalSignInOptions
 {
     public const string Section = "SignIn";
 
-    /// <summary>Failed attempts on one user before it is locked.</summary>
+    /// <summary>Failed attempts on one email address (a user's or not) before it is locked.</summary>
     public int UserFailuresBeforeLock { get; set; } = 5;
 
     /// <summary>Failed attempts from one client address (any users) within <see cref="AddressWindow"/> before it is locked.</summary>
@@ -21,7 +21,7 @@ public sealed class PortalSignInOptions
 
     public TimeSpan LockDuration { get; set; } = TimeSpan.FromMinutes(15);
 
-    /// <summary>Each failed attempt on a user makes the next answer this much slower (doubling, at most 8 steps).</summary>
+    /// <summary>A failed attempt is answered after this, doubled for each earlier failure on the email (at most 8 doublings).</summary>
     public TimeSpan SlowdownStep { get; set; } = TimeSpan.FromMilliseconds(250);
 }
 
@@ -37,34 +37,36 @@ public sealed record SignInOutcome(SignInResult Result, string? Token = null, Ti
 
 /// <summary>
 /// Portal sign-in. Passwords are stored as ASP.NET Core Identity hashes (PBKDF2-HMAC-SHA512, salted).
-/// An unknown email and a wrong password answer alike (and take as long: a hash is always verified).
-/// Failures slow the next answers for that user, then lock the user; failures from one address
-/// across users lock the address.
+/// An unknown email and a wrong password answer alike: a hash is always verified, and failures are
+/// counted per email address whether or not a user has it, so the slowdown (each failure doubles the
+/// wait before the answer) and the lock that follow are the same for both. Failures from one address
+/// across emails lock the address. See decision 0013.
 /// </summary>
 public sealed class SignIn(
     UjumbeDb db, NpgsqlDataSource database, PortalTokens tokens, IPasswordHasher<User> hasher, IOptions<PortalSignInOptions> options, TimeProvider time)
 {
     // Verified against when the email is unknown, so timing does not tell which emails exist.
     private static readonly string DummyHash = new PasswordHasher<User>().HashPassword(null!, Guid.NewGuid().ToString());
+
+    /// <summary>An email's failures are forgotten this long after the last one (unless it is locked).</summary>
+    public static readonly TimeSpan FailureMemory = TimeSpan.FromDays(1);
+
     private readonly PortalSignInOptions _options = options.Value;
 
     public async Task<SignInOutcome> SignInAsync(string email, string password, string? clientIp, CancellationToken cancellationToken)
     {
         var now = time.UtcNow();
-        if (clientIp is not null && await AddressLockedUntilAsync(clientIp, now, cancellationToken) is { } addressUntil)
-        {
-            return new SignInOutcome(SignInResult.Locked, RetryAfter: addressUntil - now);
-        }
-
+#pragma warning disable CA1308 // emails are compared lower-cased (users_email_key is on lower(email))
         var normalized = email.Trim().ToLowerInvariant();
-#pragma warning disable CA1304, CA1311, CA1862 // translated to lower(email) = $1, which the unique index users_email_key serves
-        var user = await db.Users.IgnoreQueryFilters().FirstOrDefaultAsync(u => u.Email.ToLower() == normalized, cancellationToken);
-#pragma warning restore CA1304, CA1311, CA1862
-        if (user?.LockedUntil > now)
+#pragma warning restore CA1308
+        if (await LockedUntilAsync(normalized, clientIp, now, cancellationToken) is { } until)
         {
-            return new SignInOutcome(SignInResult.Locked, RetryAfter: user.LockedUntil.Value - now);
+            return new SignInOutcome(SignInResult.Locked, RetryAfter: until - now);
         }
 
+#pragma warning disable CA1304, CA1311, CA1862 // translated to lower(email) = $1, which the unique index users_email_key serves
+        var user = await db.Users.IgnoreQueryFilters().AsNoTracking().FirstOrDefaultAsync(u => u.Email.ToLower() == normalized, cancellationToken);
+#pragma warning restore CA1304, CA1311, CA1862
         var verified = user?.PasswordHash is { } hash
             && hasher.VerifyHashedPassword(user, hash, password) != PasswordVerificationResult.Failed;
         if (user?.PasswordHash is null)
@@ -74,25 +76,10 @@ public sealed class SignIn(
 
         if (!verified)
         {
-            TimeSpan delay = TimeSpan.Zero;
-            if (user is not null)
-            {
-                user.FailedLogins++;
-                delay = _options.SlowdownStep * Math.Pow(2, Math.Min(user.FailedLogins - 1, 8));
-                if (user.FailedLogins >= _options.UserFailuresBeforeLock)
-                {
-                    user.LockedUntil = now + _options.LockDuration;
-                    user.FailedLogins = 0;
-                }
-                await db.SaveChangesAsync(cancellationToken);
-            }
-            if (clientIp is not null)
-            {
-                await RecordAddressFailureAsync(clientIp, now, cancellationToken);
-            }
-            await Task.Delay(delay, time, cancellationToken);
-            return user?.LockedUntil > now
-                ? new SignInOutcome(SignInResult.Locked, RetryAfter: user.LockedUntil.Value - now)
+            var (failures, lockedUntil) = await RecordFailureAsync(normalized, clientIp, now, cancellationToken);
+            await Task.Delay(_options.SlowdownStep * Math.Pow(2, Math.Min(failures - 1, 8)), time, cancellationToken);
+            return lockedUntil > now
+                ? new SignInOutcome(SignInResult.Locked, RetryAfter: lockedUntil.Value - now)
                 : new SignInOutcome(SignInResult.InvalidCredentials);
         }
 
@@ -101,38 +88,85 @@ public sealed class SignIn(
         {
             return new SignInOutcome(SignInResult.AccountSuspended);
         }
-        if (user!.FailedLogins != 0 || user.LockedUntil is not null)
-        {
-            user.FailedLogins = 0;
-            user.LockedUntil = null;
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        return new SignInOutcome(SignInResult.SignedIn, tokens.Issue(new PortalUser(user.Id, user.AccountId, user.Role)));
+        await db.Database.ExecuteSqlAsync($"delete from sign_in_failures where email = {normalized}", cancellationToken);
+        return new SignInOutcome(SignInResult.SignedIn, tokens.Issue(new PortalUser(user!.Id, user.AccountId, user.Role)));
     }
 
-    private async Task<DateTime?> AddressLockedUntilAsync(string clientIp, DateTime now, CancellationToken cancellationToken)
+    /// <summary>When the email's or the address's lock ends, if either is locked now.</summary>
+    private async Task<DateTime?> LockedUntilAsync(string email, string? clientIp, DateTime now, CancellationToken cancellationToken)
     {
-        await using var command = database.CreateCommand("select locked_until from login_failures where client_ip = $1 and locked_until > $2");
-        command.Parameters.Add(new() { Value = clientIp });
+        await using var command = database.CreateCommand("""
+            select max(locked_until) from (
+                select locked_until from sign_in_failures where email = $1 and locked_until > $3
+                union all
+                select locked_until from login_failures where client_ip = $2 and locked_until > $3) locks
+            """);
+        command.Parameters.Add(new() { Value = email });
+        command.Parameters.Add(new() { Value = (object?)clientIp ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         command.Parameters.Add(new() { Value = now });
         return await command.ExecuteScalarAsync(cancellationToken) as DateTime?;
     }
 
-    private async Task RecordAddressFailureAsync(string clientIp, DateTime now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Counts one failure for the email and for the address, and locks either at its threshold; returns the
+    /// email's failures so far (counting this one) and its lock. One round trip, and each count is a single
+    /// atomic update, so concurrent failures are all counted.
+    /// </summary>
+    private async Task<(int Failures, DateTime? LockedUntil)> RecordFailureAsync(
+        string email, string? clientIp, DateTime now, CancellationToken cancellationToken)
     {
-        // One statement: start a new window if the old one is over, count, and lock at the threshold.
-        await using var command = database.CreateCommand("""
-            insert into login_failures as f (client_ip, failures, window_start) values ($1, 1, $2)
-            on conflict (client_ip) do update
-               set failures = case when f.window_start < $2 - $3 then 1 else f.failures + 1 end,
-                   window_start = case when f.window_start < $2 - $3 then $2 else f.window_start end,
-                   locked_until = case when f.window_start >= $2 - $3 and f.failures + 1 >= $4 then $2 + $5 else f.locked_until end
+        await using var batch = database.CreateBatch();
+        var byEmail = new NpgsqlBatchCommand("""
+            insert into sign_in_failures as f (email, failures, last_failure_at, locked_until)
+            values ($1, 1, $2, case when $3 <= 1 then $2 + $4 end)
+            on conflict (email) do update
+               set failures = case when f.failures + 1 >= $3 then 0 else f.failures + 1 end,
+                   last_failure_at = $2,
+                   locked_until = case when f.failures + 1 >= $3 then $2 + $4 else f.locked_until end
+            returning case when locked_until = $2 + $4 then $3 else failures end, locked_until
             """);
-        command.Parameters.Add(new() { Value = clientIp });
-        command.Parameters.Add(new() { Value = now });
-        command.Parameters.Add(new() { Value = _options.AddressWindow });
-        command.Parameters.Add(new() { Value = _options.AddressFailuresBeforeLock });
-        command.Parameters.Add(new() { Value = _options.LockDuration });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        byEmail.Parameters.Add(new() { Value = email });
+        byEmail.Parameters.Add(new() { Value = now });
+        byEmail.Parameters.Add(new() { Value = _options.UserFailuresBeforeLock });
+        byEmail.Parameters.Add(new() { Value = _options.LockDuration });
+        batch.BatchCommands.Add(byEmail);
+
+        // Emails that failed once and went quiet would otherwise stay for ever; a few go with each failure.
+        var forgetIdle = new NpgsqlBatchCommand("""
+            delete from sign_in_failures where ctid = any(array(
+                select ctid from sign_in_failures
+                 where last_failure_at < $1 and (locked_until is null or locked_until < $2)
+                 limit 16))
+            """);
+        forgetIdle.Parameters.Add(new() { Value = now - FailureMemory });
+        forgetIdle.Parameters.Add(new() { Value = now });
+        batch.BatchCommands.Add(forgetIdle);
+
+        if (clientIp is not null)
+        {
+            // Start a new window if the old one is over, count, and lock at the threshold.
+            var byAddress = new NpgsqlBatchCommand("""
+                insert into login_failures as f (client_ip, failures, window_start) values ($1, 1, $2)
+                on conflict (client_ip) do update
+                   set failures = case when f.window_start < $2 - $3 then 1 else f.failures + 1 end,
+                       window_start = case when f.window_start < $2 - $3 then $2 else f.window_start end,
+                       locked_until = case when f.window_start >= $2 - $3 and f.failures + 1 >= $4 then $2 + $5 else f.locked_until end
+                """);
+            byAddress.Parameters.Add(new() { Value = clientIp });
+            byAddress.Parameters.Add(new() { Value = now });
+            byAddress.Parameters.Add(new() { Value = _options.AddressWindow });
+            byAddress.Parameters.Add(new() { Value = _options.AddressFailuresBeforeLock });
+            byAddress.Parameters.Add(new() { Value = _options.LockDuration });
+            batch.BatchCommands.Add(byAddress);
+        }
+
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var result = (reader.GetInt32(0), reader.IsDBNull(1) ? (DateTime?)null : reader.GetDateTime(1));
+        while (await reader.NextResultAsync(cancellationToken))
+        {
+            // Let the remaining statements finish before the connection goes back to the pool.
+        }
+        return result;
     }
 }

@@ -29,8 +29,6 @@ public sealed class User
     public required string Email { get; set; }
     public string? PasswordHash { get; set; }
     public required string Role { get; set; }
-    public int FailedLogins { get; set; }
-    public DateTime? LockedUntil { get; set; }
     public DateTime CreatedAt { get; set; }
 }
 

@@ -67,9 +67,9 @@ public sealed class DemoSeeder(
         }
         var password = System.Security.Cryptography.RandomNumberGenerator.GetString("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 16);
         user.PasswordHash = hasher.HashPassword(user, password);
-        user.FailedLogins = 0;
-        user.LockedUntil = null;
         await db.SaveChangesAsync(cancellationToken);
+        // A fresh password starts unlocked.
+        await db.Database.ExecuteSqlAsync($"delete from sign_in_failures where email = {email.ToLowerInvariant()}", cancellationToken);
         return password;
     }
 

@@ -101,7 +101,7 @@ public sealed class PortalSignInTests(StrictSignInFixture ujumbe) : IClassFixtur
 
         // Locked means locked: even the right password is refused until the lock expires.
         await (await LoginAsync(email, password)).AssertProblemAsync(HttpStatusCode.TooManyRequests, ErrorCodes.RateLimitExceeded);
-        await ujumbe.Database.ExecuteAsync("update users set locked_until = now() - interval '1 second' where email = $1", email);
+        await ujumbe.Database.ExecuteAsync("update sign_in_failures set locked_until = now() - interval '1 second' where email = $1", email);
         await (await LoginAsync(email, password)).AssertJsonAsync();
     }
 
@@ -155,6 +155,73 @@ public sealed class PortalSignInTests(StrictSignInFixture ujumbe) : IClassFixtur
         using var client = ujumbe.Client();
         await (await client.PostAsync("/v1/auth/login", new StringContent(body, System.Text.Encoding.UTF8, "application/json")))
             .AssertProblemAsync(HttpStatusCode.BadRequest, ErrorCodes.ValidationFailed);
+    }
+}
+
+/// <summary>Sign-in as <see cref="StrictSignInFixture"/>, but the loopback address never locks, so tests can fail often.</summary>
+public sealed class ManyFailuresFixture : UjumbeFixture
+{
+    protected override Dictionary<string, string?> ApiSettings()
+    {
+        var settings = base.ApiSettings();
+        settings["SignIn:UserFailuresBeforeLock"] = "4";
+        settings["SignIn:AddressFailuresBeforeLock"] = "1000";
+        settings["SignIn:SlowdownStep"] = "00:00:00.100";
+        return settings;
+    }
+}
+
+/// <summary>Failures are counted per email, known or not, and none is lost to a race.</summary>
+public sealed class EmailLockoutTests(ManyFailuresFixture ujumbe) : IClassFixture<ManyFailuresFixture>
+{
+    private async Task<HttpResponseMessage> LoginAsync(string email, string password)
+    {
+        using var client = ujumbe.Client();
+        return await client.PostAsJsonAsync("/v1/auth/login", new { email, password });
+    }
+
+    [Fact]
+    public async Task An_unknown_email_is_slowed_and_locked_exactly_like_a_known_one()
+    {
+        var unknown = $"nobody-{Guid.NewGuid():N}@example.com";
+        var elapsed = new List<TimeSpan>();
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            var watch = Stopwatch.StartNew();
+            await (await LoginAsync(unknown, "guess " + attempt)).AssertProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.InvalidCredentials);
+            elapsed.Add(watch.Elapsed);
+        }
+        // The same schedule as a user's: 100 ms, 200 ms, 400 ms, then locked.
+        Assert.True(elapsed[2] >= TimeSpan.FromMilliseconds(400), $"third failure answered after {elapsed[2]}");
+        var locked = await LoginAsync(unknown.ToUpperInvariant(), "guess 4");
+        await locked.AssertProblemAsync(HttpStatusCode.TooManyRequests, ErrorCodes.RateLimitExceeded);
+        Assert.True(locked.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+    }
+
+    [Fact]
+    public async Task Concurrent_wrong_passwords_are_all_counted()
+    {
+        using var admin = ujumbe.Client(ujumbe.OperatorKey);
+        var email = $"owner-{Guid.NewGuid():N}@example.com";
+        await (await admin.PostAsJsonAsync("/v1/admin/accounts", new { name = "Race", owner_email = email })).AssertJsonAsync(HttpStatusCode.Created);
+        var password = "correct horse " + Guid.NewGuid().ToString("N")[..6];
+        await ujumbe.Database.ExecuteAsync("update users set password_hash = $1 where email = $2",
+            new Microsoft.AspNetCore.Identity.PasswordHasher<object>().HashPassword(null!, password), email);
+
+        // As many at once as the lock threshold: every one must count, so the email ends up locked.
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => LoginAsync(email, "guess " + i)));
+        Assert.All(attempts, a => Assert.Contains(a.StatusCode, new[] { HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests }));
+
+        await (await LoginAsync(email, password)).AssertProblemAsync(HttpStatusCode.TooManyRequests, ErrorCodes.RateLimitExceeded);
+    }
+
+    [Fact]
+    public async Task A_successful_sign_in_forgets_earlier_failures()
+    {
+        var email = SeededKeysNames.Demo;
+        await (await LoginAsync(email, "wrong")).AssertProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.InvalidCredentials);
+        await (await LoginAsync(email, ujumbe.DemoPassword)).AssertJsonAsync();
+        Assert.Equal(0L, await ujumbe.Database.ScalarAsync<long>("select count(*) from sign_in_failures where email = $1", email.ToLowerInvariant()));
     }
 }
 
