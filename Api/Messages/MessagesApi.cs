@@ -122,8 +122,9 @@ public static class MessagesApi
             SendResult.AllRecipientsOptedOut => AllOptedOut(),
             SendResult.Replayed => new JsonBody(outcome.ReplayStatus, outcome.ReplayBody!, Replayed: true),
             SendResult.InsufficientBalance => Problems.Create(402, ErrorCodes.InsufficientBalance, "Insufficient balance.",
-                $"This send needs {send.Credits} credits and {outcome.Available} are available. Nothing was queued or charged.",
-                extensions: [new("credits_required", send.Credits), new("credits_available", outcome.Available)]),
+                // command, not send: opted-out numbers have been left out of what it needs.
+                $"This send needs {command.Credits} credits and {outcome.Available} are available. Nothing was queued or charged.",
+                extensions: [new("credits_required", command.Credits), new("credits_available", outcome.Available)]),
             SendResult.SenderIdNotApproved => Problems.Forbidden(
                 $"Sender ID {send.SenderId} is not approved for this account. Request it with POST /v1/sender-ids.",
                 ErrorCodes.SenderIdNotApproved),

@@ -94,6 +94,19 @@ public sealed class SendRulesTests(SendingFixture ujumbe) : IClassFixture<Sendin
     }
 
     [Fact]
+    public async Task The_402_states_what_the_send_needs_without_its_opted_out_numbers()
+    {
+        var (client, nothingHappened) = await FundedAsync(credits: 3);
+        await (await client.PostAsJsonAsync("/v1/opt-outs", new { phone_number = "+255712000003" })).AssertJsonAsync();
+        var problem = await (await client.PostAsJsonAsync("/v1/messages",
+            new { to = new[] { "+255712000001", "+255712000002", "+255712000003" }, text = new string('x', 161), sender_id = "UJUMBE" }))
+            .AssertProblemAsync(HttpStatusCode.PaymentRequired, ErrorCodes.InsufficientBalance);
+        Assert.Equal(4, problem.GetProperty("credits_required").GetInt64()); // 2 numbers x 2 segments
+        Assert.Contains("needs 4 credits", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await nothingHappened();
+    }
+
+    [Fact]
     public async Task Credits_are_segments_times_unique_recipients_and_short_funds_get_402_with_nothing_queued()
     {
         var (client, nothingHappened) = await FundedAsync(credits: 5);
