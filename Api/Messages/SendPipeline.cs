@@ -52,7 +52,7 @@ public sealed partial class SendPipeline(SendWriter writer, IOptions<SendPipelin
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(_queues.Select(queue => Task.Run(() => WriteLoopAsync(queue.Reader, stoppingToken), CancellationToken.None)));
+        Task.WhenAll(_queues.Select(queue => Task.Run(() => WriteLoopAsync(queue.Reader), CancellationToken.None)));
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -64,7 +64,7 @@ public sealed partial class SendPipeline(SendWriter writer, IOptions<SendPipelin
         await base.StopAsync(cancellationToken);
     }
 
-    private async Task WriteLoopAsync(ChannelReader<SendCommand> reader, CancellationToken stoppingToken)
+    private async Task WriteLoopAsync(ChannelReader<SendCommand> reader)
     {
         var group = new List<SendCommand>(_options.MaxGroupSends);
         while (await reader.WaitToReadAsync(CancellationToken.None))
@@ -80,7 +80,9 @@ public sealed partial class SendPipeline(SendWriter writer, IOptions<SendPipelin
             }
             try
             {
-                await writer.WriteAsync(group, stoppingToken.IsCancellationRequested ? CancellationToken.None : stoppingToken);
+                // Never cancelled: a cancellation that lands after PostgreSQL committed would report
+                // accepted sends as failed (and a client retry would send and charge them twice).
+                await writer.WriteAsync(group, CancellationToken.None);
             }
             catch (Exception error)
             {
