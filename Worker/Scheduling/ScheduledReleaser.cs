@@ -8,7 +8,7 @@ namespace Ujumbe.Worker.Scheduling;
 /// Releases scheduled batches when their time comes: in one transaction their messages move from
 /// scheduled to queued and their dispatch chunks go into the outbox (so a release is never half
 /// done); then the relay publishes them. Polls every 250 ms, so a message leaves within about half a
-/// second of its scheduled time. Several Workers share the work (SKIP LOCKED).
+/// second of its scheduled time. Several Workers share the work (advisory locks per batch).
 /// </summary>
 public sealed partial class ScheduledReleaser(NpgsqlDataSource database, OutboxRelay relay, TimeProvider time, ILogger<ScheduledReleaser> logger)
     : BackgroundService
@@ -42,10 +42,14 @@ public sealed partial class ScheduledReleaser(NpgsqlDataSource database, OutboxR
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var due = new List<(Guid Id, Guid Account, string Sender, string Text, int Segments, string? Trace)>();
+        // Workers share the due batches through advisory locks, not row locks: a row lock taken here before
+        // transition_messages locks the messages would be the reverse of a cancel's order (messages, then
+        // batch) and could deadlock with it. Releasing a batch twice would be harmless anyway: the second
+        // finds its messages queued and moves nothing.
         await using (var select = new NpgsqlCommand("""
-            select id, account_id, sender_id, text, segments, trace_parent from batches
-             where status = 'scheduled' and scheduled_at <= $1
-             order by scheduled_at limit 10 for update skip locked
+            select id, account_id, sender_id, text, segments, trace_parent
+              from (select * from batches where status = 'scheduled' and scheduled_at <= $1 order by scheduled_at limit 10) due
+             where pg_try_advisory_xact_lock(hashtextextended(id::text, 0))
             """, connection, transaction))
         {
             select.Parameters.Add(new() { Value = now });
