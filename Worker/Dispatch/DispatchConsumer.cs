@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Npgsql;
+using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Messaging;
 using Ujumbe.Worker.Providers;
 
@@ -24,7 +25,8 @@ public sealed class DispatchOptions
 /// <item>submit them, holding the locks;</item>
 /// <item>record the answers (sent, with the provider's id and the credits to capture; or rejected, with
 /// its code and the credits to release) and commit;</item>
-/// <item>messages the provider could not take now go back through the retry queues.</item>
+/// <item>messages the provider could not take now go back through the retry queues; after the last
+/// retry they fail with PROVIDER_UNAVAILABLE and their credits are released.</item>
 /// </list>
 /// </summary>
 public sealed class DispatchConsumer(
@@ -40,10 +42,29 @@ public sealed class DispatchConsumer(
         {
             return Handled.Done;
         }
+        if (attempt >= Topology.RetryDelays.Length)
+        {
+            await GiveUpAsync(outcome.Unavailable);
+            return Handled.Done;
+        }
         // Only what the provider could not take goes round again.
         var rest = JsonSerializer.SerializeToUtf8Bytes(chunk with { Messages = outcome.Unavailable }, MessagingJson.Default.DispatchChunk);
         await RetryAsync(rest, attempt, System.Diagnostics.Activity.Current?.Id, CancellationToken.None);
         return Handled.Done;
+    }
+
+    /// <summary>
+    /// The last try found the provider still unavailable: the messages fail with PROVIDER_UNAVAILABLE and
+    /// their credits are released, rather than wait in the dead-letter queue with credits reserved and
+    /// their batch never finalized. (A chunk whose handling throws still goes there: that is our fault.)
+    /// </summary>
+    private async Task GiveUpAsync(IReadOnlyList<OutboundMessage> unavailable)
+    {
+        var ids = unavailable.Select(m => m.Id).ToArray();
+        var failed = await transitions.ApplyAsync(ids, ids.Select(_ => "failed").ToArray(),
+            errorCodes: ids.Select(_ => (string?)ErrorCodes.ProviderUnavailable).ToArray(), onlyFrom: ["queued"],
+            cancellationToken: CancellationToken.None);
+        Count("gave_up", failed.Count(t => t.Applied));
     }
 
     public sealed record DispatchOutcome(int Sent, int Rejected, IReadOnlyList<OutboundMessage> Unavailable);

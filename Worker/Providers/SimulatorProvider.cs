@@ -16,6 +16,9 @@ public sealed class SimulatorOptions
     /// <summary>Share of accepted messages that are delivered (the rest fail with <c>SIM_UNDELIVERED</c>).</summary>
     public double DeliveryRate { get; set; } = 1.0;
 
+    /// <summary>Share of recipients the provider cannot take now, on any try (answered "unavailable": retry later).</summary>
+    public double UnavailableRate { get; set; }
+
     /// <summary>How long each submission takes.</summary>
     public TimeSpan SubmitLatency { get; set; } = TimeSpan.Zero;
 
@@ -69,6 +72,11 @@ public sealed class SimulatorProvider(IOptions<SimulatorOptions> options, Confir
                 results[i] = earlier; // a resubmission: same answer, nothing sent again
                 continue;
             }
+            if (Chance("unavailable", message.To) < _options.UnavailableRate)
+            {
+                results[i] = new SubmitResult(message.Id, SubmitStatus.Unavailable);
+                continue;
+            }
             var (accepted, delivered) = Predict(message.To);
             var result = accepted
                 ? new SubmitResult(message.Id, SubmitStatus.Accepted, "sim-" + message.Id.ToString("N"))
@@ -84,7 +92,7 @@ public sealed class SimulatorProvider(IOptions<SimulatorOptions> options, Confir
         {
             await ReportLaterAsync(reports, cancellationToken);
         }
-        foreach (var result in results)
+        foreach (var result in results.Where(r => r.Status != SubmitStatus.Unavailable))
         {
             _seen.TryAdd(result.MessageId, result);
         }
