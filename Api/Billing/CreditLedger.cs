@@ -12,8 +12,10 @@ public sealed class InsufficientCreditsException(Guid accountId)
 }
 
 /// <summary>
-/// The only way credits move: one call updates the account's balance row and appends the ledger
-/// entry with the resulting figures, inside the caller's transaction. The balance row's
+/// How one credit change is made (top-ups, adjustments): one call updates the account's balance row and
+/// appends the ledger entry with the resulting figures, inside the caller's transaction. (The send path
+/// reserves for many accounts at once in SendWriter, and the Worker posts captures and releases through
+/// post_pending_credits; both also write a ledger entry for every balance change.) The balance row's
 /// check constraints (available ≥ 0, reserved ≥ 0) make an overdraft impossible under any
 /// concurrency: the row lock serialises writers and a violating update fails as a whole.
 /// </summary>

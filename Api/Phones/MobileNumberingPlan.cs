@@ -65,8 +65,6 @@ public sealed record MobileNumberingPlan
         Name = name;
         Adjective = adjective;
         _lengths = nationalNumberLengths.Order().Distinct().ToArray();
-        NationalNumberLengths = _lengths.AsReadOnly();
-        MobilePrefixes = mobilePrefixes.ToArray().AsReadOnly();
         MinLength = _lengths[0];
         MaxLength = _lengths[^1];
     }
@@ -82,12 +80,6 @@ public sealed record MobileNumberingPlan
 
     /// <summary>For messages: "Tanzanian".</summary>
     public string Adjective { get; }
-
-    /// <summary>Allowed lengths of a mobile NSN (the number after the calling code, without a trunk 0).</summary>
-    public IReadOnlyList<int> NationalNumberLengths { get; }
-
-    /// <summary>Leading digits of the NSN that mobile networks hold, as written in the data.</summary>
-    public IReadOnlyList<string> MobilePrefixes { get; }
 
     internal int MinLength { get; }
 
@@ -110,9 +102,6 @@ public sealed record MobileNumberingPlan
     internal bool HasMobilePrefix(ReadOnlySpan<char> nsn) =>
         nsn.Length >= PrefixDigits
         && _mobileByFirstThreeDigits[((nsn[0] - '0') * 100) + ((nsn[1] - '0') * 10) + (nsn[2] - '0')];
-
-    /// <summary>Whether the NSN (ASCII digits only) is a whole mobile number of this country.</summary>
-    internal bool IsMobile(ReadOnlySpan<char> nsn) => HasLength(nsn.Length) && HasMobilePrefix(nsn);
 
     private static bool IsDigits(string? text, int minLength, int maxLength)
     {
