@@ -28,7 +28,6 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
     /// <summary>Above this many messages in a group they go in by binary COPY instead of array parameters.</summary>
     private const int CopyThreshold = 2_000;
 
-    private static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 
     public async Task WriteAsync(IReadOnlyList<SendCommand> group, CancellationToken cancellationToken)
     {
@@ -101,7 +100,7 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
                 returning account_id, key
                 """,
                 keyAccounts, keys, keyed.Select(c => c.Idempotency!.RequestHash).ToArray(),
-                keyed.Select(c => c.CreatedAt).ToArray(), now - IdempotencyWindow));
+                keyed.Select(c => c.CreatedAt).ToArray(), now - IdempotencyKeys.Window));
             batch.BatchCommands.Add(Command("""
                 select k.account_id, k.key, k.request_hash, k.response_status, k.response_body
                   from idempotency_keys k

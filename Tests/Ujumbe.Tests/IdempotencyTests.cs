@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using Ujumbe.ServiceDefaults;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Ujumbe.Tests.Infrastructure;
+using Ujumbe.Worker.Housekeeping;
 
 namespace Ujumbe.Tests;
 
@@ -13,6 +16,24 @@ public sealed class IdempotencyTests(SendingFixture ujumbe) : IClassFixture<Send
         var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages") { Content = JsonContent.Create(body) };
         request.Headers.Add("Idempotency-Key", key);
         return request;
+    }
+
+    [Fact]
+    public async Task Keys_past_their_24_hours_are_deleted_with_their_stored_answers()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 10));
+        var (fresh, old) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
+        foreach (var key in new[] { fresh, old })
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await client.SendAsync(Send(key, new { to = new[] { "+255712000012" }, text = key, sender_id = "UJUMBE" }))).StatusCode);
+        }
+        await ujumbe.Database.ExecuteAsync("update idempotency_keys set created_at = now() - interval '24 hours 1 minute' where key = $1", old);
+
+        var sweeper = ujumbe.Worker.Services.GetServices<IHostedService>().OfType<IdempotencyKeySweeper>().Single();
+        Assert.True(await sweeper.SweepAsync(CancellationToken.None) >= 1);
+
+        Assert.Equal(0L, await ujumbe.Database.ScalarAsync<long>("select count(*) from idempotency_keys where key = $1", old));
+        Assert.Equal(1L, await ujumbe.Database.ScalarAsync<long>("select count(*) from idempotency_keys where key = $1 and response_body is not null", fresh));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Health;
 using Ujumbe.Shared.Messaging;
 using Ujumbe.Worker.Dispatch;
+using Ujumbe.Worker.Housekeeping;
 using Ujumbe.Worker.Providers;
 using Ujumbe.Worker.Scheduling;
 using Ujumbe.Worker.Webhooks;
@@ -44,6 +45,7 @@ public static class WorkerServiceExtensions
         services.AddHostedService<DispatchConsumer>();
         services.AddHostedService<DeliveryReportConsumer>();
         services.AddHostedService<ScheduledReleaser>();
+        services.AddHostedService<IdempotencyKeySweeper>();
         services.AddHostedService<CreditPoster>();
 
         services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section));
