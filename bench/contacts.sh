@@ -9,7 +9,6 @@
 ROWS=${ROWS:-100000}
 TOTAL=${TOTAL:-1000000}
 GW=5380 API=5381
-ACCOUNT=019a0000000070008000000000000002
 
 need_tools curl awk
 start_stack
@@ -17,18 +16,17 @@ build_release
 
 DB=$(fresh_database ujumbe_bench_contacts)
 AMQP=$(fresh_vhost bench-contacts)
-KEYS=$OUT/keys.json
 # No Worker: (b) measures acceptance; the dispatch of what is accepted is bench/send.sh's subject.
 start_service api Api $API ConnectionStrings__postgres="$DB" ConnectionStrings__rabbitmq="$AMQP" Seed__KeysFile="$KEYS"
 start_service gateway Gateway $GW services__api__http__0="http://127.0.0.1:$API"
 wait_healthy $API $GW
-OPERATOR=$(sed -n 's/.*"operator_key":"\([^"]*\)".*/\1/p' "$KEYS")
-DEMO=$(sed -n 's/.*"demo_key":"\([^"]*\)".*/\1/p' "$KEYS")
+OPERATOR=$(seed_key operator)
+DEMO=$(seed_key demo)
 curl -sf -H "Authorization: Bearer $OPERATOR" -H 'content-type: application/json' \
-  -d '{"amount":100000000,"reason":"benchmark"}' "http://127.0.0.1:$GW/v1/admin/accounts/acct_$ACCOUNT/credits" >/dev/null
+  -d '{"amount":100000000,"reason":"benchmark"}' "http://127.0.0.1:$GW/v1/admin/accounts/acct_$DEMO_ACCOUNT/credits" >/dev/null
 curl -sf -X PUT -H "Authorization: Bearer $OPERATOR" -H 'content-type: application/json' \
   -d '{"requests_per_hour":10000000,"messages_per_minute":10000000,"contacts_per_hour":10000000}' \
-  "http://127.0.0.1:$GW/v1/admin/accounts/acct_$ACCOUNT/rate-limits" >/dev/null
+  "http://127.0.0.1:$GW/v1/admin/accounts/acct_$DEMO_ACCOUNT/rate-limits" >/dev/null
 call() {  # call METHOD PATH [curl args...] -> "status seconds", body in $OUT/last.json
   local method=$1 path=$2; shift 2
   curl -s -o "$OUT/last.json" -w '%{http_code} %{time_total}\n' -X "$method" -H "Authorization: Bearer $DEMO" "$@" "http://127.0.0.1:$GW$path"
@@ -64,11 +62,11 @@ MESSAGES=$(psql_admin -d ujumbe_bench_contacts -c "select count(*) from messages
 # (c) a million contacts in the account, then searches
 log "adding contacts up to $TOTAL"
 psql_admin -d ujumbe_bench_contacts -c "insert into contacts (id, account_id, name, phone, email, tags, attributes, created_at, updated_at)
-    select uuid_v7(now()), '$ACCOUNT', 'Person ' || i, '+25574' || lpad(i::text, 7, '0'), 'p' || i || '@example.org',
+    select uuid_v7(now()), '$DEMO_ACCOUNT', 'Person ' || i, '+25574' || lpad(i::text, 7, '0'), 'p' || i || '@example.org',
            array['g' || (i % 10), 'bulk'], jsonb_build_object('city', 'City' || (i % 50)), now(), now()
       from generate_series(1, $TOTAL - $ROWS) as i" >/dev/null
 psql_admin -d ujumbe_bench_contacts -c "vacuum analyze contacts" >/dev/null
-COUNT=$(psql_admin -d ujumbe_bench_contacts -c "select count(*) from contacts where account_id = '$ACCOUNT'")
+COUNT=$(psql_admin -d ujumbe_bench_contacts -c "select count(*) from contacts where account_id = '$DEMO_ACCOUNT'")
 SEARCH=()
 QUERIES=("" "?q=Person%20123456" "?q=contact%209" "?q=0740054321" "?q=c77777%40example" "?tag=g3" "?q=baraka%20nothing" "?tag=g3&q=person%2012")
 for index in "${!QUERIES[@]}"; do
@@ -87,7 +85,7 @@ plan() {  # the SQL EF sends for a page (filter from the query, account filter o
   psql_admin -d ujumbe_bench_contacts -c "explain (analyze, buffers, costs off, summary on)
     select c.id, c.name, c.phone, exists (select 1 from opt_outs o where o.account_id = c.account_id and o.phone = c.phone)
       from (select * from contacts where $1) as c
-     where c.account_id = '$ACCOUNT' order by c.id desc limit 20"
+     where c.account_id = '$DEMO_ACCOUNT' order by c.id desc limit 20"
 }
 PLAN_Q=$(plan "search like '%person 123456%' escape '\\'")
 PLAN_TAG=$(plan "tags @> array['g3']::text[]")

@@ -17,21 +17,19 @@ build_release
 
 DB=$(fresh_database ujumbe_bench_gw)
 AMQP=$(fresh_vhost bench-gw)
-KEYS=$OUT/keys.json
 # The direct and nginx runs replay one signature for the whole session: let the Api accept it for an hour.
 start_service api Api $API ConnectionStrings__postgres="$DB" ConnectionStrings__rabbitmq="$AMQP" Seed__KeysFile="$KEYS" \
   GatewaySigning__MaxAgeSeconds=3600
 start_service gateway Gateway $GW services__api__http__0="http://127.0.0.1:$API"
 wait_healthy $API $GW
-OPERATOR=$(sed -n 's/.*"operator_key":"\([^"]*\)".*/\1/p' "$KEYS")
-DEMO=$(sed -n 's/.*"demo_key":"\([^"]*\)".*/\1/p' "$KEYS")
-ACCOUNT=019a0000000070008000000000000002
+OPERATOR=$(seed_key operator)
+DEMO=$(seed_key demo)
 curl -sf -X PUT -H "Authorization: Bearer $OPERATOR" -H 'content-type: application/json' \
   -d '{"requests_per_hour":10000000,"messages_per_minute":10000000,"contacts_per_hour":10000000}' \
-  "http://127.0.0.1:$GW/v1/admin/accounts/acct_$ACCOUNT/rate-limits" >/dev/null
+  "http://127.0.0.1:$GW/v1/admin/accounts/acct_$DEMO_ACCOUNT/rate-limits" >/dev/null
 
 # The identity the gateway would forward for the demo key, signed as the gateway signs it.
-IDENTITY="t=$(date +%s);kind=account;acct=$ACCOUNT;scopes=messages,contacts,campaigns,account"
+IDENTITY="t=$(date +%s);kind=account;acct=$DEMO_ACCOUNT;scopes=messages,contacts,campaigns,account"
 KEYHEX=$(printf '%s' "$GatewaySigning__Key" | base64 -d | od -An -tx1 | tr -d ' \n')
 SIGNATURE="v1=$(printf 'v1\nGET\n/v1/balance\n%s' "$IDENTITY" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$KEYHEX" -binary | base64 | tr '+/' '-_' | tr -d '=')"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Ujumbe-Identity: $IDENTITY" -H "X-Ujumbe-Signature: $SIGNATURE" "http://127.0.0.1:$API/v1/balance")" = 200 ] \

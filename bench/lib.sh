@@ -7,6 +7,9 @@ STACK=${UJUMBE_STACK_DIR:-$ROOT/.stack}
 export UJUMBE_STACK_DIR=$STACK
 OUT=$ROOT/bench/out/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
+# The Api seeds the demo account and writes its keys here when started with Seed__KeysFile="$KEYS".
+KEYS=$OUT/keys.json
+DEMO_ACCOUNT=019a0000000070008000000000000002
 
 PIDS=()
 STARTED_STACK=0
@@ -95,6 +98,14 @@ wait_healthy() {  # wait_healthy PORT...
     done
     [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health")" = 200 ] || { log "port $port not healthy"; tail -n 30 "$OUT"/*.log; exit 1; }
   done
+}
+
+# seed_key operator|demo: a key from the seeded keys file
+seed_key() {
+  local key
+  key=$(sed -n "s/.*\"$1_key\":\"\([^\"]*\)\".*/\1/p" "$KEYS")
+  [ -n "$key" ] || { log "no $1_key in $KEYS"; exit 1; }
+  echo "$key"
 }
 
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }

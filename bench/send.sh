@@ -15,21 +15,20 @@ build_release
 
 DB=$(fresh_database ujumbe_bench)
 AMQP=$(fresh_vhost bench)
-KEYS=$OUT/keys.json
 common=(ConnectionStrings__postgres="$DB" ConnectionStrings__rabbitmq="$AMQP")
 start_service api Api $API "${common[@]}" Seed__KeysFile="$KEYS"
 start_service worker Worker $WORKER "${common[@]}" Providers__Simulator__DeliveryReportDelay=00:00:00.100
 start_service gateway Gateway $GW services__api__http__0="http://127.0.0.1:$API"
 wait_healthy $API $WORKER $GW
-OPERATOR=$(sed -n 's/.*"operator_key":"\([^"]*\)".*/\1/p' "$KEYS")
-DEMO=$(sed -n 's/.*"demo_key":"\([^"]*\)".*/\1/p' "$KEYS")
+OPERATOR=$(seed_key operator)
+DEMO=$(seed_key demo)
 # Enough credits for every run (the demo account already has the approved sender ID UJUMBE).
 curl -sf -H "Authorization: Bearer $OPERATOR" -H 'content-type: application/json' \
-  -d '{"amount":100000000,"reason":"benchmark"}' "http://127.0.0.1:$GW/v1/admin/accounts/acct_019a0000000070008000000000000002/credits" >/dev/null
+  -d '{"amount":100000000,"reason":"benchmark"}' "http://127.0.0.1:$GW/v1/admin/accounts/acct_$DEMO_ACCOUNT/credits" >/dev/null
 # A benchmark sends far beyond the contract's default limits (1,000 requests an hour): raise the account's own.
 curl -sf -X PUT -H "Authorization: Bearer $OPERATOR" -H 'content-type: application/json' \
   -d '{"requests_per_hour":10000000,"messages_per_minute":10000000,"contacts_per_hour":10000000}' \
-  "http://127.0.0.1:$GW/v1/admin/accounts/acct_019a0000000070008000000000000002/rate-limits" >/dev/null
+  "http://127.0.0.1:$GW/v1/admin/accounts/acct_$DEMO_ACCOUNT/rate-limits" >/dev/null
 export BENCH_KEY=$DEMO
 log "warm-up"
 wrk_run warmup 8 5 "http://127.0.0.1:$GW" -s "$ROOT/bench/send.lua" >/dev/null

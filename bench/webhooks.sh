@@ -13,7 +13,6 @@ build_release
 
 DB=$(fresh_database ujumbe_bench_hooks)
 AMQP=$(fresh_vhost bench-hooks)
-KEYS=$OUT/keys.json
 common=(ConnectionStrings__postgres="$DB" ConnectionStrings__rabbitmq="$AMQP" Webhooks__AllowPrivateNetworks=true)
 start_service api Api $API "${common[@]}" Seed__KeysFile="$KEYS"
 start_service worker Worker $WORKER "${common[@]}"
@@ -42,13 +41,11 @@ CONF
 nginx -p "$N" -e "$N/error.log" -c "$N/nginx.conf" -g 'daemon off;' &
 PIDS+=($!)
 
-ACCOUNT=019a0000000070008000000000000002
-DEMO=$(sed -n 's/.*"demo_key":"\([^"]*\)".*/\1/p' "$KEYS")
 # The Api's own port: these calls need a gateway signature, so sign one like the gateway does.
 KEYHEX=$(printf '%s' "$GatewaySigning__Key" | base64 -d | od -An -tx1 | tr -d ' \n')
 signed_post() {  # signed_post PATH BODY
   local identity signature
-  identity="t=$(date +%s);kind=account;acct=$ACCOUNT;scopes=messages,contacts,campaigns,account"
+  identity="t=$(date +%s);kind=account;acct=$DEMO_ACCOUNT;scopes=messages,contacts,campaigns,account"
   signature="v1=$(printf 'v1\nPOST\n%s\n%s' "$1" "$identity" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$KEYHEX" -binary | base64 | tr '+/' '-_' | tr -d '=')"
   curl -sf -H "X-Ujumbe-Identity: $identity" -H "X-Ujumbe-Signature: $signature" -H 'content-type: application/json' -d "$2" "http://127.0.0.1:$API$1"
 }
@@ -59,7 +56,7 @@ CPU=()
 for run in $(seq 1 "$RUNS"); do
   # Pause the Worker, make the events (as sender-ID approvals would), release it and time the drain.
   kill -STOP "$PID_worker"
-  psql_admin -d ujumbe_bench_hooks -c "select count(emit_webhook_event('$ACCOUNT', 'sender_id.approved',
+  psql_admin -d ujumbe_bench_hooks -c "select count(emit_webhook_event('$DEMO_ACCOUNT', 'sender_id.approved',
       jsonb_build_object('sender_id', jsonb_build_object('name', 'BENCH' || i, 'status', 'approved')), null, now()))
       from generate_series(1, $EVENTS) as i" >/dev/null
   hz=$(getconf CLK_TCK); nginx_worker=$(pgrep -P "${PIDS[-1]}" | head -1)
