@@ -22,11 +22,8 @@ start_service gateway Gateway $GW services__api__http__0="http://127.0.0.1:$API"
 wait_healthy $API $GW
 OPERATOR=$(seed_key operator)
 DEMO=$(seed_key demo)
-curl -sf -H "Authorization: Bearer $OPERATOR" -H 'content-type: application/json' \
-  -d '{"amount":100000000,"reason":"benchmark"}' "http://127.0.0.1:$GW/v1/admin/accounts/acct_$DEMO_ACCOUNT/credits" >/dev/null
-curl -sf -X PUT -H "Authorization: Bearer $OPERATOR" -H 'content-type: application/json' \
-  -d '{"requests_per_hour":10000000,"messages_per_minute":10000000,"contacts_per_hour":10000000}' \
-  "http://127.0.0.1:$GW/v1/admin/accounts/acct_$DEMO_ACCOUNT/rate-limits" >/dev/null
+top_up_demo $GW "$OPERATOR"
+raise_demo_limits $GW "$OPERATOR"
 call() {  # call METHOD PATH [curl args...] -> "status seconds", body in $OUT/last.json
   local method=$1 path=$2; shift 2
   curl -s -o "$OUT/last.json" -w '%{http_code} %{time_total}\n' -X "$method" -H "Authorization: Bearer $DEMO" "$@" "http://127.0.0.1:$GW$path"

@@ -24,9 +24,7 @@ start_service gateway Gateway $GW services__api__http__0="http://127.0.0.1:$API"
 wait_healthy $API $GW
 OPERATOR=$(seed_key operator)
 DEMO=$(seed_key demo)
-curl -sf -X PUT -H "Authorization: Bearer $OPERATOR" -H 'content-type: application/json' \
-  -d '{"requests_per_hour":10000000,"messages_per_minute":10000000,"contacts_per_hour":10000000}' \
-  "http://127.0.0.1:$GW/v1/admin/accounts/acct_$DEMO_ACCOUNT/rate-limits" >/dev/null
+raise_demo_limits $GW "$OPERATOR"
 
 # The identity the gateway would forward for the demo key, signed as the gateway signs it.
 IDENTITY="t=$(date +%s);kind=account;acct=$DEMO_ACCOUNT;scopes=messages,contacts,campaigns,account"

@@ -108,6 +108,22 @@ seed_key() {
   echo "$key"
 }
 
+# top_up_demo GATEWAY_PORT OPERATOR_KEY: credits enough for any run
+top_up_demo() {
+  curl -sf -H "Authorization: Bearer $2" -H 'content-type: application/json' \
+    -d '{"amount":100000000,"reason":"benchmark"}' "http://127.0.0.1:$1/v1/admin/accounts/acct_$DEMO_ACCOUNT/credits" >/dev/null \
+    || { log "could not top up the demo account's credits"; exit 1; }
+}
+
+# raise_demo_limits GATEWAY_PORT OPERATOR_KEY: a benchmark sends far beyond the contract's default
+# limits (1,000 requests an hour): raise the demo account's own.
+raise_demo_limits() {
+  curl -sf -X PUT -H "Authorization: Bearer $2" -H 'content-type: application/json' \
+    -d '{"requests_per_hour":10000000,"messages_per_minute":10000000,"contacts_per_hour":10000000}' \
+    "http://127.0.0.1:$1/v1/admin/accounts/acct_$DEMO_ACCOUNT/rate-limits" >/dev/null \
+    || { log "could not raise the demo account's rate limits"; exit 1; }
+}
+
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # Busy ticks of the whole machine (all CPUs), for what processes that come and go used (PostgreSQL backends).
 machine_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }

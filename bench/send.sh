@@ -23,12 +23,8 @@ wait_healthy $API $WORKER $GW
 OPERATOR=$(seed_key operator)
 DEMO=$(seed_key demo)
 # Enough credits for every run (the demo account already has the approved sender ID UJUMBE).
-curl -sf -H "Authorization: Bearer $OPERATOR" -H 'content-type: application/json' \
-  -d '{"amount":100000000,"reason":"benchmark"}' "http://127.0.0.1:$GW/v1/admin/accounts/acct_$DEMO_ACCOUNT/credits" >/dev/null
-# A benchmark sends far beyond the contract's default limits (1,000 requests an hour): raise the account's own.
-curl -sf -X PUT -H "Authorization: Bearer $OPERATOR" -H 'content-type: application/json' \
-  -d '{"requests_per_hour":10000000,"messages_per_minute":10000000,"contacts_per_hour":10000000}' \
-  "http://127.0.0.1:$GW/v1/admin/accounts/acct_$DEMO_ACCOUNT/rate-limits" >/dev/null
+top_up_demo $GW "$OPERATOR"
+raise_demo_limits $GW "$OPERATOR"
 export BENCH_KEY=$DEMO
 log "warm-up"
 wrk_run warmup 8 5 "http://127.0.0.1:$GW" -s "$ROOT/bench/send.lua" >/dev/null
