@@ -27,9 +27,8 @@ DEMO=$(seed_key demo)
 raise_demo_limits $GW "$OPERATOR"
 
 # The identity the gateway would forward for the demo key, signed as the gateway signs it.
-IDENTITY="t=$(date +%s);kind=account;acct=$DEMO_ACCOUNT;scopes=messages,contacts,campaigns,account"
-KEYHEX=$(printf '%s' "$GatewaySigning__Key" | base64 -d | od -An -tx1 | tr -d ' \n')
-SIGNATURE="v1=$(printf 'v1\nGET\n/v1/balance\n%s' "$IDENTITY" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$KEYHEX" -binary | base64 | tr '+/' '-_' | tr -d '=')"
+SIGNED=$(gateway_signature GET /v1/balance)
+read -r IDENTITY SIGNATURE <<<"$SIGNED"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Ujumbe-Identity: $IDENTITY" -H "X-Ujumbe-Signature: $SIGNATURE" "http://127.0.0.1:$API/v1/balance")" = 200 ] \
   || { log "the hand-made signature is refused"; exit 1; }
 

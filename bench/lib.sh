@@ -124,6 +124,16 @@ raise_demo_limits() {
     || { log "could not raise the demo account's rate limits"; exit 1; }
 }
 
+# gateway_signature METHOD PATH: prints "IDENTITY SIGNATURE", the X-Ujumbe-Identity and
+# X-Ujumbe-Signature values the gateway would forward for a demo-key request, signed as it signs them
+gateway_signature() {
+  local identity keyhex mac
+  identity="t=$(date +%s);kind=account;acct=$DEMO_ACCOUNT;scopes=messages,contacts,campaigns,account"
+  keyhex=$(printf '%s' "$GatewaySigning__Key" | base64 -d | od -An -tx1 | tr -d ' \n')
+  mac=$(printf 'v1\n%s\n%s\n%s' "$1" "$2" "$identity" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$keyhex" -binary | base64 | tr '+/' '-_' | tr -d '=')
+  echo "$identity v1=$mac"
+}
+
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # Busy ticks of the whole machine (all CPUs), for what processes that come and go used (PostgreSQL backends).
 machine_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }

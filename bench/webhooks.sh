@@ -7,7 +7,7 @@ EVENTS=${EVENTS:-10000}
 RUNS=${RUNS:-3}
 API=5481 WORKER=5482 RECEIVER=5490
 
-need_tools curl nginx
+need_tools curl nginx openssl
 start_stack
 build_release
 
@@ -42,11 +42,10 @@ nginx -p "$N" -e "$N/error.log" -c "$N/nginx.conf" -g 'daemon off;' &
 PIDS+=($!)
 
 # The Api's own port: these calls need a gateway signature, so sign one like the gateway does.
-KEYHEX=$(printf '%s' "$GatewaySigning__Key" | base64 -d | od -An -tx1 | tr -d ' \n')
 signed_post() {  # signed_post PATH BODY
-  local identity signature
-  identity="t=$(date +%s);kind=account;acct=$DEMO_ACCOUNT;scopes=messages,contacts,campaigns,account"
-  signature="v1=$(printf 'v1\nPOST\n%s\n%s' "$1" "$identity" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$KEYHEX" -binary | base64 | tr '+/' '-_' | tr -d '=')"
+  local signed identity signature
+  signed=$(gateway_signature POST "$1")
+  read -r identity signature <<<"$signed"
   curl -sf -H "X-Ujumbe-Identity: $identity" -H "X-Ujumbe-Signature: $signature" -H 'content-type: application/json' -d "$2" "http://127.0.0.1:$API$1"
 }
 signed_post /v1/webhooks "{\"url\":\"http://127.0.0.1:$RECEIVER/hook\",\"events\":[\"sender_id.approved\"]}" >/dev/null
