@@ -33,21 +33,7 @@ read -r IDENTITY SIGNATURE <<<"$SIGNED"
   || { log "the hand-made signature is refused"; exit 1; }
 
 # nginx: a plain reverse proxy with keep-alive to the Api, adding the same headers.
-N=$OUT/nginx
-mkdir -p "$N/tmp"
-cat >"$N/nginx.conf" <<CONF
-worker_processes 2;
-pid $N/nginx.pid;
-error_log $N/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    keepalive_requests 10000000;
-    client_body_temp_path $N/tmp/body;
-    proxy_temp_path $N/tmp/proxy;
-    fastcgi_temp_path $N/tmp/fastcgi;
-    uwsgi_temp_path $N/tmp/uwsgi;
-    scgi_temp_path $N/tmp/scgi;
+PROXY=$(cat <<CONF
     upstream api { server 127.0.0.1:$API; keepalive 64; }
     server {
         listen 127.0.0.1:$NGINX;
@@ -59,11 +45,9 @@ http {
             proxy_set_header X-Ujumbe-Signature "$SIGNATURE";
         }
     }
-}
 CONF
-nginx -p "$N" -e "$N/error.log" -c "$N/nginx.conf" -g 'daemon off;' &
-PIDS+=($!)
-for i in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$NGINX/v1/balance" && break; sleep 0.1; done
+)
+start_nginx 2 $NGINX "$PROXY"
 
 log "warm-up"
 wrk_run warm-direct 8 5 "http://127.0.0.1:$API/v1/balance" -H "X-Ujumbe-Identity: $IDENTITY" -H "X-Ujumbe-Signature: $SIGNATURE" >/dev/null

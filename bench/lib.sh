@@ -89,6 +89,39 @@ start_service() {
   eval "PID_$name=$!"
 }
 
+# start_nginx WORKERS PORT HTTP_CONF: nginx in the foreground (recorded in PIDS and PID_nginx), its
+# files under $OUT/nginx, with HTTP_CONF (the server block listening on 127.0.0.1:PORT, and
+# whatever else it needs) inside the http block; returns once it answers on PORT.
+start_nginx() {
+  local n=$OUT/nginx i
+  mkdir -p "$n/tmp"
+  cat >"$n/nginx.conf" <<CONF
+worker_processes $1;
+pid $n/nginx.pid;
+error_log $n/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 10000000;
+    client_body_temp_path $n/tmp/body;
+    proxy_temp_path $n/tmp/proxy;
+    fastcgi_temp_path $n/tmp/fastcgi;
+    uwsgi_temp_path $n/tmp/uwsgi;
+    scgi_temp_path $n/tmp/scgi;
+$3
+}
+CONF
+  nginx -p "$n" -e "$n/error.log" -c "$n/nginx.conf" -g 'daemon off;' &
+  PIDS+=($!)
+  PID_nginx=$!
+  for i in $(seq 1 50); do
+    curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$2/" && return 0
+    kill -0 "$PID_nginx" 2>/dev/null || break
+    sleep 0.1
+  done
+  log "nginx is not answering on port $2"; tail -n 20 "$n/error.log" >&2; exit 1
+}
+
 wait_healthy() {  # wait_healthy PORT...
   local port i
   for port in "$@"; do

@@ -19,27 +19,8 @@ start_service worker Worker $WORKER "${common[@]}"
 wait_healthy $API $WORKER
 
 # The receiver: nginx answering 204 to everything, keep-alive.
-N=$OUT/nginx
-mkdir -p "$N/tmp"
-cat >"$N/nginx.conf" <<CONF
-worker_processes 1;
-pid $N/nginx.pid;
-error_log $N/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    keepalive_requests 10000000;
-    client_body_buffer_size 64k;
-    client_body_temp_path $N/tmp/body;
-    proxy_temp_path $N/tmp/proxy;
-    fastcgi_temp_path $N/tmp/fastcgi;
-    uwsgi_temp_path $N/tmp/uwsgi;
-    scgi_temp_path $N/tmp/scgi;
-    server { listen 127.0.0.1:$RECEIVER; location / { return 204; } }
-}
-CONF
-nginx -p "$N" -e "$N/error.log" -c "$N/nginx.conf" -g 'daemon off;' &
-PIDS+=($!)
+start_nginx 1 $RECEIVER "    client_body_buffer_size 64k;
+    server { listen 127.0.0.1:$RECEIVER; location / { return 204; } }"
 
 # The Api's own port: these calls need a gateway signature, so sign one like the gateway does.
 signed_post() {  # signed_post PATH BODY
@@ -58,7 +39,7 @@ for run in $(seq 1 "$RUNS"); do
   psql_admin -d ujumbe_bench_hooks -c "select count(emit_webhook_event('$DEMO_ACCOUNT', 'sender_id.approved',
       jsonb_build_object('sender_id', jsonb_build_object('name', 'BENCH' || i, 'status', 'approved')), null, now()))
       from generate_series(1, $EVENTS) as i" >/dev/null
-  hz=$(getconf CLK_TCK); nginx_worker=$(pgrep -P "${PIDS[-1]}" | head -1)
+  hz=$(getconf CLK_TCK); nginx_worker=$(pgrep -P "$PID_nginx" | head -1)
   before_worker=$(cpu_ticks "$PID_worker"); before_all=$(machine_ticks); before_nginx=$(cpu_ticks "$nginx_worker")
   start=$(date +%s.%N)
   kill -CONT "$PID_worker"
