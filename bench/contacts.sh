@@ -28,7 +28,6 @@ call() {  # call METHOD PATH [curl args...] -> "status seconds", body in $OUT/la
   local method=$1 path=$2; shift 2
   curl -s -o "$OUT/last.json" -w '%{http_code} %{time_total}\n' -X "$method" -H "Authorization: Bearer $DEMO" "$@" "http://127.0.0.1:$GW$path"
 }
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # (a) import
 CSV=$OUT/contacts.csv

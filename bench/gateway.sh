@@ -64,7 +64,6 @@ for run in $(seq 1 "$RUNS"); do
   done
 done
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 {
   echo
   echo "## Gateway overhead — $(date -u +%Y-%m-%d) (issue 4)"
@@ -76,8 +75,9 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
   echo "| ---: | --- | ---: | ---: | ---: | --- |"
   for c in $CONNS; do
     for path in direct gateway nginx; do
-      runs=""; for run in $(seq 1 "$RUNS"); do runs="$runs $(cut -d' ' -f1 <<<"${R[$path-$c-$run]}")"; done
-      med=$(tr ' ' '\n' <<<"$runs" | grep -v '^$' | median)
+      each=(); for run in $(seq 1 "$RUNS"); do each+=("$(cut -d' ' -f1 <<<"${R[$path-$c-$run]}")"); done
+      runs=$(printf ' %s' "${each[@]}")
+      med=$(median "${each[@]}")
       for run in $(seq 1 "$RUNS"); do [ "$(cut -d' ' -f1 <<<"${R[$path-$c-$run]}")" = "$med" ] && pick=${R[$path-$c-$run]}; done
       read -r rps p50 p99 errors <<<"$pick"
       echo "| $c | $path | $rps | $p50 | $p99 |$runs |"

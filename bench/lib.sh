@@ -167,6 +167,10 @@ gateway_signature() {
   echo "$identity v1=$mac"
 }
 
+# median VALUE...: the middle value (the lower middle one for an even count), always one of the
+# values given: gateway.sh finds the run it came from.
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # Busy ticks of the whole machine (all CPUs), for what processes that come and go used (PostgreSQL backends).
 machine_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }

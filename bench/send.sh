@@ -56,7 +56,7 @@ for run in 1 2 3 4 5; do
   [ "${t%% *}" = 202 ] || { log "large send failed: $t"; head -c 600 "$OUT/big-$run.out"; exit 1; }
   ACCEPT_TIMES+=("${t##* }")
 done
-ACCEPT_MEDIAN=$(printf '%s\n' "${ACCEPT_TIMES[@]}" | sort -n | sed -n 3p)
+ACCEPT_MEDIAN=$(median "${ACCEPT_TIMES[@]}")
 log "10,000-recipient accept: ${ACCEPT_TIMES[*]} (median $ACCEPT_MEDIAN s)"
 
 # (c) 100,000 messages to final status: accept 10 × 10,000, then time until every one is final.

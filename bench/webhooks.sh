@@ -55,7 +55,7 @@ for run in $(seq 1 "$RUNS"); do
   log "run $run: $EVENTS deliveries in $seconds s (CPU: ${CPU[-1]})"
 done
 attempts=$(psql_admin -d ujumbe_bench_hooks -c "select count(*) from webhook_attempts where status_code = 204")
-median=$(printf '%s\n' "${TIMES[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+median_seconds=$(median "${TIMES[@]}")
 {
   echo
   echo "## Webhook delivery — $(date -u +%Y-%m-%d) (issue 5)"
@@ -67,5 +67,5 @@ median=$(printf '%s\n' "${TIMES[@]}" | sort -n | awk '{a[NR]=$1} END {print a[in
   echo "| ---: | ---: | ---: | --- |"
   for i in "${!TIMES[@]}"; do echo "| $((i + 1)) | ${TIMES[$i]} | $(echo "$EVENTS / ${TIMES[$i]}" | bc) | ${CPU[$i]} |"; done
   echo
-  echo "Median: $(echo "$EVENTS / $median" | bc) deliveries/s; $attempts attempts recorded as 204 in the history."
+  echo "Median: $(echo "$EVENTS / $median_seconds" | bc) deliveries/s; $attempts attempts recorded as 204 in the history."
 } | tee -a "$ROOT/docs/benchmarks.md"
