@@ -56,6 +56,23 @@ build_release() {
 
 psql_admin() { PGPASSWORD=$(sed -n 's/.*Password=\([^;]*\);.*/\1/p' <<<"$ConnectionStrings__postgres") psql -h 127.0.0.1 -p "${UJUMBE_PG_PORT:-54329}" -U postgres -Atq "$@"; }
 
+# wait_until DB CONDITION TIMEOUT_SECONDS POLL_SECONDS: checks the SQL condition inside one session,
+# so polling costs next to nothing, until it holds; each check commits, so the wait holds back no
+# vacuum of what it waits for. Stops the run if the condition still does not hold after
+# TIMEOUT_SECONDS: a wait that gave up must never be timed as a finish.
+wait_until() {
+  psql_admin -d "$1" -c "do \$\$
+      declare deadline timestamptz := clock_timestamp() + interval '$3 seconds';
+      begin
+          loop
+              exit when ($2);
+              if clock_timestamp() > deadline then raise exception 'still waiting after % s', $3; end if;
+              perform pg_sleep($4);
+              commit;
+          end loop;
+      end \$\$" >/dev/null || { log "gave up after $3 s waiting in $1 for: $2"; exit 1; }
+}
+
 # fresh_database NAME: drops and recreates it; prints its connection string
 fresh_database() {
   psql_admin -d postgres -c "drop database if exists $1 with (force)" -c "create database $1" >/dev/null

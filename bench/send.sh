@@ -39,10 +39,8 @@ for c in $CONNS; do
 done
 
 log "waiting for the queue to drain"
-for i in $(seq 1 600); do
-  [ "$(psql_admin -d ujumbe_bench -c "select count(*) from messages where status in ('queued','submitting','sent')")" = 0 ] && break
-  sleep 1
-done
+ALL_FINAL="not exists (select 1 from messages where status in ('queued','submitting','sent'))"
+wait_until ujumbe_bench "$ALL_FINAL" 600 1
 
 # (b) one 10,000-recipient request
 BIG=$OUT/big.json
@@ -60,10 +58,7 @@ ACCEPT_MEDIAN=$(median "${ACCEPT_TIMES[@]}")
 log "10,000-recipient accept: ${ACCEPT_TIMES[*]} (median $ACCEPT_MEDIAN s)"
 
 # (c) 100,000 messages to final status: accept 10 × 10,000, then time until every one is final.
-for i in $(seq 1 600); do
-  [ "$(psql_admin -d ujumbe_bench -c "select count(*) from messages where status in ('queued','submitting','sent')")" = 0 ] && break
-  sleep 1
-done
+wait_until ujumbe_bench "$ALL_FINAL" 600 1
 start=$(date +%s.%N)
 SENDERS=()
 for run in $(seq 1 10); do
@@ -72,11 +67,7 @@ for run in $(seq 1 10); do
 done
 wait "${SENDERS[@]}"  # only these: a bare wait would wait for the services too
 accepted=$(date +%s.%N)
-for i in $(seq 1 1200); do
-  left=$(psql_admin -d ujumbe_bench -c "select count(*) from messages where status in ('queued','submitting','sent')")
-  [ "$left" = 0 ] && break
-  sleep 0.2
-done
+wait_until ujumbe_bench "$ALL_FINAL" 300 0.2
 done_at=$(date +%s.%N)
 E2E_SECONDS=$(echo "$done_at - $start" | bc)
 E2E_RATE=$(echo "100000 / $E2E_SECONDS" | bc)

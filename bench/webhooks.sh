@@ -43,12 +43,7 @@ for run in $(seq 1 "$RUNS"); do
   before_worker=$(cpu_ticks "$PID_worker"); before_all=$(machine_ticks); before_nginx=$(cpu_ticks "$nginx_worker")
   start=$(date +%s.%N)
   kill -CONT "$PID_worker"
-  # Wait inside one session (a fresh snapshot per check), so polling costs next to nothing.
-  psql_admin -d ujumbe_bench_hooks -c "do \$\$ begin
-      for i in 1..30000 loop
-          exit when not exists (select 1 from webhook_deliveries where status = 'pending');
-          perform pg_sleep(0.01);
-      end loop; end \$\$" >/dev/null
+  wait_until ujumbe_bench_hooks "not exists (select 1 from webhook_deliveries where status = 'pending')" 300 0.01
   seconds=$(echo "$(date +%s.%N) - $start" | bc)
   TIMES+=("$seconds")
   CPU+=("worker $(echo "scale=1; ($(cpu_ticks "$PID_worker") - $before_worker) / $hz" | bc) s, whole machine $(echo "scale=1; ($(machine_ticks) - $before_all) / $hz" | bc) s, nginx $(echo "scale=1; ($(cpu_ticks "$nginx_worker") - $before_nginx) / $hz" | bc) s")
