@@ -3,7 +3,7 @@
 #   (a) single-recipient sends per second at 8, 32 and 64 connections, p50/p99 latency,
 #   (b) time to accept one 10,000-recipient request,
 #   (c) end-to-end dispatch: 100,000 queued messages to final status with the simulator.
-# Appends the results to docs/benchmarks.md. Usage: bench/send.sh  (env: DUR=20 CONNS="8 32 64" RUNS=3)
+# Appends the results to docs/benchmarks.md. Usage: bench/send.sh  (env: DUR=20 CONNS="8 32 64")
 . "$(dirname "$0")/lib.sh"
 DUR=${DUR:-20}
 CONNS=${CONNS:-"8 32 64"}
