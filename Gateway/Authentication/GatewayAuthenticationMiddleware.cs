@@ -58,11 +58,26 @@ public sealed partial class GatewayAuthenticationMiddleware(
             return;
         }
 
-        var (answered, key) = await LookupAsync(() => credentials.FindKeyAsync(publicKey, context.RequestAborted), publicKey);
-        if (!answered)
+        if (!credentials.TryGetKey(publicKey, out var key))
         {
-            await UnavailableAsync(context);
-            return;
+            // Asking the Api costs it a request and a query: the address pays first, so made-up keys
+            // stop at its limit without reaching the Api; a real key gets the charge back.
+            if (!await admission.AdmitKeyLookupAsync(context, anonymous))
+            {
+                GatewayTelemetry.Authenticated(ErrorCodes.RateLimitExceeded);
+                return;
+            }
+            var (answered, found) = await LookupAsync(() => credentials.FindKeyAsync(publicKey, context.RequestAborted), publicKey);
+            if (!answered || (found is not null && ApiKeySecret.Matches(credential.Value, found.SecretHash)))
+            {
+                await admission.RefundKeyLookupAsync(context, anonymous);
+            }
+            if (!answered)
+            {
+                await UnavailableAsync(context);
+                return;
+            }
+            key = found;
         }
         // Unknown key and wrong secret look the same from outside: no hint about which keys exist.
         if (key is null || !ApiKeySecret.Matches(credential.Value, key.SecretHash))

@@ -67,6 +67,21 @@ public sealed partial class RateLimiter(IRedis redis, TimeProvider time, ILogger
         return result
         """);
 
+    // KEYS: one bucket; ARGV: its limit and period (ms). Gives back one request's emission interval.
+    private static readonly RedisScript Refund = new("""
+        local tat = tonumber(redis.call('GET', KEYS[1]))
+        if not tat then return 0 end
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        tat = tat - tonumber(ARGV[2]) / tonumber(ARGV[1])
+        if tat <= now then
+          redis.call('DEL', KEYS[1])
+        else
+          redis.call('SET', KEYS[1], string.format('%.3f', tat), 'PX', math.max(1, math.ceil(tat - now)))
+        end
+        return 1
+        """);
+
     private readonly ConcurrentDictionary<string, double> _local = new(StringComparer.Ordinal);
     private readonly Lock _localGate = new();
     private long _lastFallbackLog;
@@ -105,6 +120,35 @@ public sealed partial class RateLimiter(IRedis redis, TimeProvider time, ILogger
                 LogFallback(logger, error);
             }
             return CheckLocally(buckets);
+        }
+    }
+
+    /// <summary>Takes back one request counted against <paramref name="bucket"/> (it turned out not to be what the bucket limits).</summary>
+    public async ValueTask RefundAsync(Bucket bucket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await redis.EvalAsync(Refund, [bucket.Key], [bucket.Limit, (long)bucket.Period.TotalMilliseconds], cancellationToken);
+        }
+        catch (RedisException)
+        {
+            // Charged here while Redis was away, or not at all: at worst one request too many is counted.
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            lock (_localGate)
+            {
+                if (_local.TryGetValue(bucket.Key, out var tat))
+                {
+                    tat -= bucket.Period.TotalMilliseconds / bucket.Limit;
+                    if (tat <= now)
+                    {
+                        _local.TryRemove(bucket.Key, out _);
+                    }
+                    else
+                    {
+                        _local[bucket.Key] = tat;
+                    }
+                }
+            }
         }
     }
 
