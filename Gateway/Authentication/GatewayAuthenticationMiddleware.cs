@@ -11,7 +11,8 @@ public sealed record GatewayCaller(CallerIdentity Identity);
 
 /// <summary>
 /// Resolves the caller and admits the request before anything is forwarded. Client-sent identity
-/// headers are dropped first, so nothing a client says about itself reaches the Api. Requests
+/// headers never get here (<see cref="Proxy.ProxyProblems"/> refuses them with 400), so nothing a
+/// client says about itself reaches the Api. Requests
 /// without valid credentials count against their client address's limit and then get 401; valid ones
 /// count against their key's (or user's) limits; over a limit is 429. None of these reach the Api.
 /// </summary>
@@ -26,7 +27,6 @@ public sealed partial class GatewayAuthenticationMiddleware(
 
     public async Task InvokeAsync(HttpContext context)
     {
-        RemoveClientIdentityHeaders(context.Request.Headers);
         var clientIp = context.Connection.RemoteIpAddress?.ToString();
         var anonymous = CallerIdentity.Anonymous with { ClientIp = clientIp };
 
@@ -195,22 +195,6 @@ public sealed partial class GatewayAuthenticationMiddleware(
             LogLookupFailed(logger, error, subject);
             activity?.SetStatus(ActivityStatusCode.Error, error.Message);
             return (false, null);
-        }
-    }
-
-    private static void RemoveClientIdentityHeaders(IHeaderDictionary headers)
-    {
-        List<string>? spoofed = null;
-        foreach (var header in headers.Keys)
-        {
-            if (header.StartsWith(GatewaySignature.HeaderPrefix, StringComparison.OrdinalIgnoreCase))
-            {
-                (spoofed ??= []).Add(header);
-            }
-        }
-        foreach (var header in spoofed ?? [])
-        {
-            headers.Remove(header);
         }
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Hosting;
 using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Identity;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Ujumbe.Gateway.Proxy;
@@ -65,10 +66,10 @@ public sealed class ProxyProblems(RequestDelegate next)
         }
     }
 
-    /// <summary>HTTP header values are ASCII; anything else cannot be forwarded faithfully, so it is refused here.</summary>
     private static string? FindInternalHeader(IHeaderDictionary headers) =>
-        headers.Keys.FirstOrDefault(name => name.StartsWith("X-Ujumbe-", StringComparison.OrdinalIgnoreCase));
+        headers.Keys.FirstOrDefault(name => name.StartsWith(GatewaySignature.HeaderPrefix, StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>HTTP header values are ASCII; anything else cannot be forwarded faithfully, so it is refused here.</summary>
     private static string? FindNonAsciiHeader(IHeaderDictionary headers)
     {
         foreach (var (name, values) in headers)
