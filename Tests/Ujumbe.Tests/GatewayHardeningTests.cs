@@ -155,6 +155,18 @@ public sealed class GatewayHardeningTests(HardeningFixture gateway) : IClassFixt
         Assert.StartsWith("414", await RawStatusAsync(address, $"GET /v1/echo?{new string('a', 10_000)} HTTP/1.1\r\nHost: x\r\n\r\n"), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("/v1/echo", ServiceDefaultsLimits.MaxRequestBodyBytes)]
+    [InlineData("/v1/contacts/import", ServiceDefaultsLimits.MaxUploadBodyBytes)]
+    public async Task A_body_over_its_routes_limit_gets_413_stating_that_limit(string path, long limit)
+    {
+        using var client = gateway.Client();
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(new byte[limit + 1]) };
+        request.Headers.ExpectContinue = true; // refused before the body is sent
+        var problem = await (await client.SendAsync(request)).AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, ErrorCodes.PayloadTooLarge);
+        Assert.Equal($"The body must not exceed {limit / 1024} KiB.", problem.GetProperty("detail").GetString());
+    }
+
     [Fact]
     public async Task A_request_line_that_is_not_http_gets_400()
     {
