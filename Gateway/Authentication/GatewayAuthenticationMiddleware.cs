@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Ujumbe.Gateway.RateLimiting;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
@@ -67,7 +68,7 @@ public sealed partial class GatewayAuthenticationMiddleware(
                 GatewayTelemetry.Authenticated(ErrorCodes.RateLimitExceeded);
                 return;
             }
-            var (answered, found) = await LookupAsync(() => credentials.FindKeyAsync(publicKey, context.RequestAborted), publicKey);
+            var (answered, found) = await LookupAsync(() => credentials.FindKeyAsync(publicKey, context.RequestAborted), publicKey, context.RequestAborted);
             if (!answered || (found is not null && ApiKeySecret.Matches(credential.Value, found.SecretHash)))
             {
                 await admission.RefundKeyLookupAsync(context, anonymous);
@@ -115,7 +116,7 @@ public sealed partial class GatewayAuthenticationMiddleware(
             await RefuseAsync(context, anonymous, 401, ErrorCodes.InvalidCredentials, "The portal token is not valid or has expired; sign in again.");
             return;
         }
-        var (answered, account) = await LookupAsync(() => credentials.FindAccountAsync(user.AccountId, context.RequestAborted), user.AccountId.ToString("N"));
+        var (answered, account) = await LookupAsync(() => credentials.FindAccountAsync(user.AccountId, context.RequestAborted), user.AccountId.ToString("N"), context.RequestAborted);
         if (!answered)
         {
             await UnavailableAsync(context);
@@ -179,7 +180,11 @@ public sealed partial class GatewayAuthenticationMiddleware(
             "Credentials cannot be checked right now; retry shortly.").ExecuteAsync(context);
     }
 
-    private async Task<(bool Answered, T? Value)> LookupAsync<T>(Func<ValueTask<T?>> lookup, string subject) where T : class
+    /// <summary>
+    /// Answered false: the Api could not be asked or gave no usable answer (503 for the client). A client
+    /// that hung up is not a lookup failure: its cancellation goes on up, and nobody is answered.
+    /// </summary>
+    private async Task<(bool Answered, T? Value)> LookupAsync<T>(Func<ValueTask<T?>> lookup, string subject, CancellationToken aborted) where T : class
     {
         using var activity = GatewayTelemetry.Source.StartActivity("credential lookup");
         activity?.SetTag("ujumbe.subject", subject);
@@ -190,7 +195,7 @@ public sealed partial class GatewayAuthenticationMiddleware(
             GatewayTelemetry.KeyLookupDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return (true, value);
         }
-        catch (Exception error) when (error is HttpRequestException or TaskCanceledException)
+        catch (Exception error) when (error is HttpRequestException or TaskCanceledException or JsonException && !aborted.IsCancellationRequested)
         {
             LogLookupFailed(logger, error, subject);
             activity?.SetStatus(ActivityStatusCode.Error, error.Message);
