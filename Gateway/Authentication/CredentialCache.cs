@@ -21,15 +21,13 @@ public sealed partial class CredentialCache(
     private readonly ConcurrentDictionary<string, Entry<KeyLookup>> _keys = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Guid, Entry<AccountLookup>> _accounts = new();
     private readonly GatewayOptions _options = options.Value;
+    // Whether changes are arriving (the subscription is up); when not, entries are short-lived.
     private volatile bool _listening;
     private long _changesApplied;
     private IAsyncDisposable? _subscription;
     private ITimer? _sweeper;
 
     private sealed record Entry<T>(T? Value, DateTimeOffset Expires) where T : class;
-
-    /// <summary>Whether changes are arriving (the subscription is up); when not, entries are short-lived.</summary>
-    public bool Listening => _listening;
 
     /// <summary>Entries held, live or expired.</summary>
     public int Count => _keys.Count + _accounts.Count;

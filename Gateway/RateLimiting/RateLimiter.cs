@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Ujumbe.Shared.Redis;
 
@@ -82,12 +81,10 @@ public sealed partial class RateLimiter(IRedis redis, TimeProvider time, ILogger
         return 1
         """);
 
-    private readonly ConcurrentDictionary<string, double> _local = new(StringComparer.Ordinal);
+    // This replica's buckets while Redis is unreachable; only touched under _localGate.
+    private readonly Dictionary<string, double> _local = new(StringComparer.Ordinal);
     private readonly Lock _localGate = new();
     private long _lastFallbackLog;
-
-    /// <summary>Whether the last decision came from this replica alone (Redis unreachable).</summary>
-    public bool Local { get; private set; }
 
     public async ValueTask<RateDecision> CheckAsync(IReadOnlyList<Bucket> buckets, CancellationToken cancellationToken)
     {
@@ -102,7 +99,6 @@ public sealed partial class RateLimiter(IRedis redis, TimeProvider time, ILogger
         try
         {
             var reply = await redis.EvalAsync(Gcra, keys, arguments, cancellationToken);
-            Local = false;
             var figures = new (long Remaining, long ResetMs)[buckets.Count];
             for (var i = 0; i < buckets.Count; i++)
             {
@@ -112,7 +108,6 @@ public sealed partial class RateLimiter(IRedis redis, TimeProvider time, ILogger
         }
         catch (RedisException error)
         {
-            Local = true;
             var now = Environment.TickCount64;
             if (now - Interlocked.Read(ref _lastFallbackLog) > 10_000)
             {
@@ -141,7 +136,7 @@ public sealed partial class RateLimiter(IRedis redis, TimeProvider time, ILogger
                     tat -= bucket.Period.TotalMilliseconds / bucket.Limit;
                     if (tat <= now)
                     {
-                        _local.TryRemove(bucket.Key, out _);
+                        _local.Remove(bucket.Key);
                     }
                     else
                     {
@@ -196,7 +191,7 @@ public sealed partial class RateLimiter(IRedis redis, TimeProvider time, ILogger
                 {
                     if (tat <= now)
                     {
-                        _local.TryRemove(key, out _);
+                        _local.Remove(key);
                     }
                 }
             }
