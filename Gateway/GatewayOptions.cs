@@ -13,6 +13,13 @@ public sealed class GatewayOptions
     /// <summary>How long "no such key" is remembered (new keys are published, so this is only a safety net).</summary>
     public TimeSpan MissingCacheLifetime { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How many keys (and, apart, accounts) the cache may hold before it stops remembering "no such key":
+    /// a flood of made-up keys cannot grow it past this. Expired entries are swept every
+    /// <see cref="MissingCacheLifetime"/>.
+    /// </summary>
+    public int CacheCapacity { get; set; } = 100_000;
+
     /// <summary>How long anything is cached while Redis is unreachable (changes cannot reach us then).</summary>
     public TimeSpan DegradedCacheLifetime { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -38,17 +38,19 @@ public static class ServiceDefaultsExtensions
 
     /// <summary>
     /// <c>/alive</c>: the process is up. <c>/health</c>: it and every dependency answer.
-    /// Both are mapped in every environment: orchestrators probe production too.
+    /// Both are mapped in every environment: orchestrators probe production too. A service the internet
+    /// reaches (<paramref name="publicFacing"/>) says how each check is, never why it fails.
     /// </summary>
-    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    public static WebApplication MapDefaultEndpoints(this WebApplication app, bool publicFacing = false)
     {
-        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync })
+        var writer = publicFacing ? HealthResponse.WritePublicAsync : (Func<HttpContext, HealthReport, Task>)HealthResponse.WriteAsync;
+        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = writer })
             .AllowAnonymous()
             .DisableHttpMetrics();
         app.MapHealthChecks("/alive", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains("live"),
-            ResponseWriter = HealthResponse.WriteAsync,
+            ResponseWriter = writer,
         })
             .AllowAnonymous()
             .DisableHttpMetrics();

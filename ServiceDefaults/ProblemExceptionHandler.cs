@@ -25,8 +25,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         var problem = exception switch
         {
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => Problem(
-                413, ErrorCodes.PayloadTooLarge, "The request body is too large.",
-                $"The body must not exceed {ServiceDefaultsLimits.MaxRequestBodyBytes / 1024} KiB."),
+                413, ErrorCodes.PayloadTooLarge, "The request body is too large.", ServiceDefaultsLimits.TooLargeDetail(context.Request)),
             BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } => Problem(
                 415, ErrorCodes.UnsupportedMediaType, "Unsupported media type.", "Send the body as application/json."),
             BadHttpRequestException { InnerException: JsonException json } => Problem(
@@ -92,4 +91,8 @@ public static class ServiceDefaultsLimits
     /// <summary>The requests allowed <see cref="MaxUploadBodyBytes"/> instead of <see cref="MaxRequestBodyBytes"/>.</summary>
     public static bool IsUpload(HttpRequest request) =>
         HttpMethods.IsPost(request.Method) && request.Path.Equals("/v1/contacts/import", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>What a 413 says: the limit of this request's route, not always the general one.</summary>
+    public static string TooLargeDetail(HttpRequest request) =>
+        $"The body must not exceed {(IsUpload(request) ? MaxUploadBodyBytes : MaxRequestBodyBytes) / 1024} KiB.";
 }

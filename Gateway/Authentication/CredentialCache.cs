@@ -11,6 +11,8 @@ namespace Ujumbe.Gateway.Authentication;
 /// are published on Redis and drop the affected entries on every replica at once. While the
 /// subscription is down, entries live only <see cref="GatewayOptions.DegradedCacheLifetime"/> (changes
 /// cannot reach us), and when it comes back the whole cache is dropped (we may have missed some).
+/// Expired entries are swept periodically and "no such key" is not remembered past
+/// <see cref="GatewayOptions.CacheCapacity"/>, so made-up keys cannot grow it without bound.
 /// </summary>
 public sealed partial class CredentialCache(
     KeyDirectory directory, IRedis redis, IOptions<GatewayOptions> options, IOptions<RedisNamingOptions> naming,
@@ -19,14 +21,26 @@ public sealed partial class CredentialCache(
     private readonly ConcurrentDictionary<string, Entry<KeyLookup>> _keys = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Guid, Entry<AccountLookup>> _accounts = new();
     private readonly GatewayOptions _options = options.Value;
+    // Whether changes are arriving (the subscription is up); when not, entries are short-lived.
     private volatile bool _listening;
     private long _changesApplied;
     private IAsyncDisposable? _subscription;
+    private ITimer? _sweeper;
 
     private sealed record Entry<T>(T? Value, DateTimeOffset Expires) where T : class;
 
-    /// <summary>Whether changes are arriving (the subscription is up); when not, entries are short-lived.</summary>
-    public bool Listening => _listening;
+    /// <summary>Entries held, live or expired.</summary>
+    public int Count => _keys.Count + _accounts.Count;
+
+    /// <summary>Whether this replica holds a live answer for the key (null: there is no such key), so no lookup is needed.</summary>
+    public bool TryGetKey(string publicKey, out KeyLookup? key) => TryGet(_keys, publicKey, out key);
+
+    private bool TryGet<TId, T>(ConcurrentDictionary<TId, Entry<T>> cache, TId id, out T? value) where TId : notnull where T : class
+    {
+        var live = cache.TryGetValue(id, out var cached) && cached.Expires > time.GetUtcNow();
+        value = live ? cached!.Value : null;
+        return live;
+    }
 
     public ValueTask<KeyLookup?> FindKeyAsync(string publicKey, CancellationToken cancellationToken) =>
         FindAsync(_keys, publicKey, directory.FindAsync, cancellationToken);
@@ -38,13 +52,17 @@ public sealed partial class CredentialCache(
         ConcurrentDictionary<TId, Entry<T>> cache, TId id, Func<TId, CancellationToken, Task<T?>> fetch, CancellationToken cancellationToken)
         where TId : notnull where T : class
     {
-        var now = time.GetUtcNow();
-        if (cache.TryGetValue(id, out var cached) && cached.Expires > now)
+        if (TryGet(cache, id, out var cached))
         {
-            return cached.Value;
+            return cached;
         }
+        var now = time.GetUtcNow();
         var changesBefore = Volatile.Read(ref _changesApplied);
         var value = await fetch(id, cancellationToken);
+        if (value is null && cache.Count >= _options.CacheCapacity)
+        {
+            return value; // asking again costs the asker (see Admission), not our memory
+        }
         var entry = new Entry<T>(value, now + Lifetime(value is null));
         cache[id] = entry;
         // A change applied while we were asking may be newer than our answer; its removal may already have
@@ -88,8 +106,28 @@ public sealed partial class CredentialCache(
         _accounts.Clear();
     }
 
+    private void Sweep()
+    {
+        var now = time.GetUtcNow();
+        foreach (var (publicKey, entry) in _keys)
+        {
+            if (entry.Expires <= now)
+            {
+                _keys.TryRemove(KeyValuePair.Create(publicKey, entry));
+            }
+        }
+        foreach (var (accountId, entry) in _accounts)
+        {
+            if (entry.Expires <= now)
+            {
+                _accounts.TryRemove(KeyValuePair.Create(accountId, entry));
+            }
+        }
+    }
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        _sweeper = time.CreateTimer(_ => Sweep(), null, _options.MissingCacheLifetime, _options.MissingCacheLifetime);
         redis.ConnectionStateChanged += OnConnectionStateChanged;
         var channel = naming.Value.Prefix + CredentialChangeMessages.Channel;
         _subscription = await redis.SubscribeAsync(channel, message => Apply(message.Text), cancellationToken);
@@ -118,6 +156,10 @@ public sealed partial class CredentialCache(
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         redis.ConnectionStateChanged -= OnConnectionStateChanged;
+        if (_sweeper is not null)
+        {
+            await _sweeper.DisposeAsync();
+        }
         if (_subscription is not null)
         {
             await _subscription.DisposeAsync();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Ujumbe.Gateway.RateLimiting;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
@@ -11,7 +12,8 @@ public sealed record GatewayCaller(CallerIdentity Identity);
 
 /// <summary>
 /// Resolves the caller and admits the request before anything is forwarded. Client-sent identity
-/// headers are dropped first, so nothing a client says about itself reaches the Api. Requests
+/// headers never get here (<see cref="Proxy.ProxyProblems"/> refuses them with 400), so nothing a
+/// client says about itself reaches the Api. Requests
 /// without valid credentials count against their client address's limit and then get 401; valid ones
 /// count against their key's (or user's) limits; over a limit is 429. None of these reach the Api.
 /// </summary>
@@ -26,7 +28,6 @@ public sealed partial class GatewayAuthenticationMiddleware(
 
     public async Task InvokeAsync(HttpContext context)
     {
-        RemoveClientIdentityHeaders(context.Request.Headers);
         var clientIp = context.Connection.RemoteIpAddress?.ToString();
         var anonymous = CallerIdentity.Anonymous with { ClientIp = clientIp };
 
@@ -58,11 +59,26 @@ public sealed partial class GatewayAuthenticationMiddleware(
             return;
         }
 
-        var (answered, key) = await LookupAsync(() => credentials.FindKeyAsync(publicKey, context.RequestAborted), publicKey);
-        if (!answered)
+        if (!credentials.TryGetKey(publicKey, out var key))
         {
-            await UnavailableAsync(context);
-            return;
+            // Asking the Api costs it a request and a query: the address pays first, so made-up keys
+            // stop at its limit without reaching the Api; a real key gets the charge back.
+            if (!await admission.AdmitKeyLookupAsync(context, anonymous))
+            {
+                GatewayTelemetry.Authenticated(ErrorCodes.RateLimitExceeded);
+                return;
+            }
+            var (answered, found) = await LookupAsync(() => credentials.FindKeyAsync(publicKey, context.RequestAborted), publicKey, context.RequestAborted);
+            if (!answered || (found is not null && ApiKeySecret.Matches(credential.Value, found.SecretHash)))
+            {
+                await admission.RefundKeyLookupAsync(context, anonymous);
+            }
+            if (!answered)
+            {
+                await UnavailableAsync(context);
+                return;
+            }
+            key = found;
         }
         // Unknown key and wrong secret look the same from outside: no hint about which keys exist.
         if (key is null || !ApiKeySecret.Matches(credential.Value, key.SecretHash))
@@ -100,7 +116,7 @@ public sealed partial class GatewayAuthenticationMiddleware(
             await RefuseAsync(context, anonymous, 401, ErrorCodes.InvalidCredentials, "The portal token is not valid or has expired; sign in again.");
             return;
         }
-        var (answered, account) = await LookupAsync(() => credentials.FindAccountAsync(user.AccountId, context.RequestAborted), user.AccountId.ToString("N"));
+        var (answered, account) = await LookupAsync(() => credentials.FindAccountAsync(user.AccountId, context.RequestAborted), user.AccountId.ToString("N"), context.RequestAborted);
         if (!answered)
         {
             await UnavailableAsync(context);
@@ -164,7 +180,11 @@ public sealed partial class GatewayAuthenticationMiddleware(
             "Credentials cannot be checked right now; retry shortly.").ExecuteAsync(context);
     }
 
-    private async Task<(bool Answered, T? Value)> LookupAsync<T>(Func<ValueTask<T?>> lookup, string subject) where T : class
+    /// <summary>
+    /// Answered false: the Api could not be asked or gave no usable answer (503 for the client). A client
+    /// that hung up is not a lookup failure: its cancellation goes on up, and nobody is answered.
+    /// </summary>
+    private async Task<(bool Answered, T? Value)> LookupAsync<T>(Func<ValueTask<T?>> lookup, string subject, CancellationToken aborted) where T : class
     {
         using var activity = GatewayTelemetry.Source.StartActivity("credential lookup");
         activity?.SetTag("ujumbe.subject", subject);
@@ -175,27 +195,11 @@ public sealed partial class GatewayAuthenticationMiddleware(
             GatewayTelemetry.KeyLookupDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return (true, value);
         }
-        catch (Exception error) when (error is HttpRequestException or TaskCanceledException)
+        catch (Exception error) when (error is HttpRequestException or TaskCanceledException or JsonException && !aborted.IsCancellationRequested)
         {
             LogLookupFailed(logger, error, subject);
             activity?.SetStatus(ActivityStatusCode.Error, error.Message);
             return (false, null);
-        }
-    }
-
-    private static void RemoveClientIdentityHeaders(IHeaderDictionary headers)
-    {
-        List<string>? spoofed = null;
-        foreach (var header in headers.Keys)
-        {
-            if (header.StartsWith(GatewaySignature.HeaderPrefix, StringComparison.OrdinalIgnoreCase))
-            {
-                (spoofed ??= []).Add(header);
-            }
-        }
-        foreach (var header in spoofed ?? [])
-        {
-            headers.Remove(header);
         }
     }
 

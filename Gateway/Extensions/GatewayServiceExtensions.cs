@@ -72,7 +72,7 @@ public static class GatewayServiceExtensions
         app.Services.GetRequiredService<GatewaySignature>();
         app.Services.GetRequiredService<PortalTokens>();
 
-        app.MapDefaultEndpoints();
+        app.MapDefaultEndpoints(publicFacing: true);
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<ProxyProblems>();

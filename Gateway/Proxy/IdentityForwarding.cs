@@ -6,9 +6,10 @@ using Yarp.ReverseProxy.Transforms.Builder;
 namespace Ujumbe.Gateway.Proxy;
 
 /// <summary>
-/// What the Api receives: never the client's secret or its identity claims, always the gateway's
-/// signed identity for this exact method and path. What the client receives back: never the Api's
-/// credential-change notes, which this gateway applies to its cache first.
+/// What the Api receives: never the client's secret, always the gateway's signed identity for this
+/// exact method and path (a client's own identity claims were refused before, by
+/// <see cref="ProxyProblems"/>). What the client receives back: never the Api's credential-change
+/// notes, which this gateway applies to its cache first.
 /// </summary>
 public static class IdentityForwarding
 {
@@ -23,10 +24,6 @@ public static class IdentityForwarding
         context.AddRequestTransform(transform =>
         {
             var headers = transform.ProxyRequest.Headers;
-            foreach (var name in headers.Select(h => h.Key).Where(IsIdentityHeader).ToList())
-            {
-                headers.Remove(name);
-            }
             var request = transform.HttpContext.Request;
             // Headers the client named in Connection are for this hop only (RFC 9110 §7.6.1).
             foreach (var listed in request.Headers.Connection.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
@@ -52,7 +49,4 @@ public static class IdentityForwarding
             return ValueTask.CompletedTask;
         });
     }
-
-    private static bool IsIdentityHeader(string name) =>
-        name.StartsWith(GatewaySignature.HeaderPrefix, StringComparison.OrdinalIgnoreCase);
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Hosting;
 using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Identity;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Ujumbe.Gateway.Proxy;
@@ -21,7 +22,7 @@ public sealed class ProxyProblems(RequestDelegate next)
         var limit = sizeLimit?.MaxRequestBodySize ?? ServiceDefaultsLimits.MaxRequestBodyBytes;
         if (context.Request.ContentLength > limit)
         {
-            await TooLarge().ExecuteAsync(context);
+            await TooLarge(context.Request).ExecuteAsync(context);
             return;
         }
 
@@ -51,7 +52,7 @@ public sealed class ProxyProblems(RequestDelegate next)
         }
         var problem = failure.Error switch
         {
-            ForwarderError.RequestBodyClient when Is413(failure.Exception) => TooLarge(),
+            ForwarderError.RequestBodyClient when Is413(failure.Exception) => TooLarge(context.Request),
             ForwarderError.RequestTimedOut => Problems.Create(504, ErrorCodes.UpstreamTimeout, "Upstream timeout.",
                 "The service did not answer in time; the request may or may not have been applied. Retry with the same Idempotency-Key."),
             ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled => null,
@@ -65,10 +66,10 @@ public sealed class ProxyProblems(RequestDelegate next)
         }
     }
 
-    /// <summary>HTTP header values are ASCII; anything else cannot be forwarded faithfully, so it is refused here.</summary>
     private static string? FindInternalHeader(IHeaderDictionary headers) =>
-        headers.Keys.FirstOrDefault(name => name.StartsWith("X-Ujumbe-", StringComparison.OrdinalIgnoreCase));
+        headers.Keys.FirstOrDefault(name => name.StartsWith(GatewaySignature.HeaderPrefix, StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>HTTP header values are ASCII; anything else cannot be forwarded faithfully, so it is refused here.</summary>
     private static string? FindNonAsciiHeader(IHeaderDictionary headers)
     {
         foreach (var (name, values) in headers)
@@ -88,7 +89,6 @@ public sealed class ProxyProblems(RequestDelegate next)
         error is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
         || error?.InnerException is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge };
 
-    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult TooLarge() =>
-        Problems.Create(413, ErrorCodes.PayloadTooLarge, "The request body is too large.",
-            $"The body must not exceed {ServiceDefaultsLimits.MaxRequestBodyBytes / 1024} KiB.");
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult TooLarge(HttpRequest request) =>
+        Problems.Create(413, ErrorCodes.PayloadTooLarge, "The request body is too large.", ServiceDefaultsLimits.TooLargeDetail(request));
 }

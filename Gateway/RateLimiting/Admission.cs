@@ -27,9 +27,30 @@ public sealed class Admission(RateLimiter limiter, IOptions<RateLimitOptions> op
     private readonly string _prefix = naming.Value.Prefix + "rl:";
 
     /// <summary>Admits (returns true) or answers 429 itself (returns false).</summary>
-    public async ValueTask<bool> AdmitAsync(HttpContext context, CallerIdentity? caller, RateLimitOverrides? overrides)
+    public ValueTask<bool> AdmitAsync(HttpContext context, CallerIdentity? caller, RateLimitOverrides? overrides) =>
+        AdmitAsync(context, Buckets(context.Request, caller, overrides));
+
+    /// <summary>
+    /// Charges the client address for asking the Api about a key this replica does not hold, before it is
+    /// asked: made-up keys stop at the address's limit without costing the Api anything. A key that turns
+    /// out to be real gets its charge back (<see cref="RefundKeyLookupAsync"/>), so real keys never pay.
+    /// This is a bucket of its own, not the address's anonymous one, so an address whose anonymous budget
+    /// is spent (say, by a client repeating one bad key) can still present a valid key.
+    /// </summary>
+    public ValueTask<bool> AdmitKeyLookupAsync(HttpContext context, CallerIdentity anonymous) =>
+        AdmitAsync(context, [KeyLookupBucket(context.Request, anonymous)]);
+
+    public ValueTask RefundKeyLookupAsync(HttpContext context, CallerIdentity anonymous) =>
+        limiter.RefundAsync(KeyLookupBucket(context.Request, anonymous), context.RequestAborted);
+
+    private Bucket KeyLookupBucket(HttpRequest request, CallerIdentity anonymous) =>
+        new($"{_prefix}lookup:ip:{Address(request, anonymous)}", _defaults.AnonymousPerHour, TimeSpan.FromHours(1));
+
+    private static string Address(HttpRequest request, CallerIdentity? caller) =>
+        caller?.ClientIp ?? request.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    private async ValueTask<bool> AdmitAsync(HttpContext context, List<Bucket> buckets)
     {
-        var buckets = Buckets(context.Request, caller, overrides);
         var decision = await limiter.CheckAsync(buckets, context.RequestAborted);
         var headers = context.Response.Headers;
         headers["X-RateLimit-Limit"] = decision.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -50,8 +71,7 @@ public sealed class Admission(RateLimiter limiter, IOptions<RateLimitOptions> op
     {
         if (caller is not { Kind: CallerKind.Account })
         {
-            var address = caller?.ClientIp ?? request.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-            return [new Bucket($"{_prefix}anon:ip:{address}", _defaults.AnonymousPerHour, TimeSpan.FromHours(1))];
+            return [new Bucket($"{_prefix}anon:ip:{Address(request, caller)}", _defaults.AnonymousPerHour, TimeSpan.FromHours(1))];
         }
         var subject = caller.KeyId is { } key ? $"key:{key:N}" : $"user:{caller.UserId:N}";
         var buckets = new List<Bucket>(2)

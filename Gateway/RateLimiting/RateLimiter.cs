@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Ujumbe.Shared.Redis;
 
@@ -67,12 +66,25 @@ public sealed partial class RateLimiter(IRedis redis, TimeProvider time, ILogger
         return result
         """);
 
-    private readonly ConcurrentDictionary<string, double> _local = new(StringComparer.Ordinal);
+    // KEYS: one bucket; ARGV: its limit and period (ms). Gives back one request's emission interval.
+    private static readonly RedisScript Refund = new("""
+        local tat = tonumber(redis.call('GET', KEYS[1]))
+        if not tat then return 0 end
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        tat = tat - tonumber(ARGV[2]) / tonumber(ARGV[1])
+        if tat <= now then
+          redis.call('DEL', KEYS[1])
+        else
+          redis.call('SET', KEYS[1], string.format('%.3f', tat), 'PX', math.max(1, math.ceil(tat - now)))
+        end
+        return 1
+        """);
+
+    // This replica's buckets while Redis is unreachable; only touched under _localGate.
+    private readonly Dictionary<string, double> _local = new(StringComparer.Ordinal);
     private readonly Lock _localGate = new();
     private long _lastFallbackLog;
-
-    /// <summary>Whether the last decision came from this replica alone (Redis unreachable).</summary>
-    public bool Local { get; private set; }
 
     public async ValueTask<RateDecision> CheckAsync(IReadOnlyList<Bucket> buckets, CancellationToken cancellationToken)
     {
@@ -87,7 +99,6 @@ public sealed partial class RateLimiter(IRedis redis, TimeProvider time, ILogger
         try
         {
             var reply = await redis.EvalAsync(Gcra, keys, arguments, cancellationToken);
-            Local = false;
             var figures = new (long Remaining, long ResetMs)[buckets.Count];
             for (var i = 0; i < buckets.Count; i++)
             {
@@ -97,7 +108,6 @@ public sealed partial class RateLimiter(IRedis redis, TimeProvider time, ILogger
         }
         catch (RedisException error)
         {
-            Local = true;
             var now = Environment.TickCount64;
             if (now - Interlocked.Read(ref _lastFallbackLog) > 10_000)
             {
@@ -105,6 +115,35 @@ public sealed partial class RateLimiter(IRedis redis, TimeProvider time, ILogger
                 LogFallback(logger, error);
             }
             return CheckLocally(buckets);
+        }
+    }
+
+    /// <summary>Takes back one request counted against <paramref name="bucket"/> (it turned out not to be what the bucket limits).</summary>
+    public async ValueTask RefundAsync(Bucket bucket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await redis.EvalAsync(Refund, [bucket.Key], [bucket.Limit, (long)bucket.Period.TotalMilliseconds], cancellationToken);
+        }
+        catch (RedisException)
+        {
+            // Charged here while Redis was away, or not at all: at worst one request too many is counted.
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            lock (_localGate)
+            {
+                if (_local.TryGetValue(bucket.Key, out var tat))
+                {
+                    tat -= bucket.Period.TotalMilliseconds / bucket.Limit;
+                    if (tat <= now)
+                    {
+                        _local.Remove(bucket.Key);
+                    }
+                    else
+                    {
+                        _local[bucket.Key] = tat;
+                    }
+                }
+            }
         }
     }
 
@@ -152,7 +191,7 @@ public sealed partial class RateLimiter(IRedis redis, TimeProvider time, ILogger
                 {
                     if (tat <= now)
                     {
-                        _local.TryRemove(key, out _);
+                        _local.Remove(key);
                     }
                 }
             }

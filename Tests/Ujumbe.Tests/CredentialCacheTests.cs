@@ -59,13 +59,67 @@ public sealed class CredentialCacheTests : IAsyncLifetime
         Assert.Equal(1, api.Requests);
     }
 
-    private CredentialCache NewCache(ScriptedAccountLookups api)
+    [Fact]
+    public async Task Expired_entries_do_not_stay()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var cache = NewCache(new UnknownKeys(), new GatewayOptions { MissingCacheLifetime = TimeSpan.FromMilliseconds(100) }, clock);
+        await cache.StartAsync(CancellationToken.None);
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                Assert.Null(await cache.FindKeyAsync(ApiKeySecret.NewPublicKey(), CancellationToken.None));
+            }
+            Assert.Equal(3, cache.Count);
+
+            clock.Now += TimeSpan.FromMinutes(10); // past every lifetime; nobody asks for these keys again
+            await HttpAssertions.EventuallyAsync(() => Task.FromResult(cache.Count == 0), because: "expired entries are swept");
+        }
+        finally
+        {
+            await cache.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Made_up_keys_do_not_grow_it_past_its_capacity()
+    {
+        var api = new UnknownKeys();
+        var cache = NewCache(api, new GatewayOptions { CacheCapacity = 2 });
+        var keys = Enumerable.Range(0, 3).Select(_ => ApiKeySecret.NewPublicKey()).ToList();
+        foreach (var key in keys)
+        {
+            Assert.Null(await cache.FindKeyAsync(key, CancellationToken.None));
+        }
+        Assert.Equal(2, cache.Count);
+
+        await cache.FindKeyAsync(keys[0], CancellationToken.None); // remembered
+        await cache.FindKeyAsync(keys[2], CancellationToken.None); // not: asked again
+        Assert.Equal(4, api.Requests);
+    }
+
+    private CredentialCache NewCache(HttpMessageHandler api, GatewayOptions? options = null, TimeProvider? time = null)
     {
         var signing = Options.Create(new GatewaySigningOptions { Key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) });
         var http = new HttpClient(api) { BaseAddress = new Uri("http://api.invalid") };
         var directory = new KeyDirectory(http, new GatewaySignature(signing, TimeProvider.System));
-        return new CredentialCache(directory, _redis.Client, Options.Create(new GatewayOptions()),
-            Options.Create(new RedisNamingOptions { Prefix = _redis.Prefix }), TimeProvider.System, NullLogger<CredentialCache>.Instance);
+        return new CredentialCache(directory, _redis.Client, Options.Create(options ?? new GatewayOptions()),
+            Options.Create(new RedisNamingOptions { Prefix = _redis.Prefix }), time ?? TimeProvider.System, NullLogger<CredentialCache>.Instance);
+    }
+
+    /// <summary>Knows no key at all.</summary>
+    private sealed class UnknownKeys : HttpMessageHandler
+    {
+        private int _requests;
+
+        public int Requests => Volatile.Read(ref _requests);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _requests);
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.NotFound));
+        }
     }
 
     /// <summary>Answers "active" first (held until released), "suspended" afterwards.</summary>

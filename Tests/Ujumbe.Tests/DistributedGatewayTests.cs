@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Identity;
 using Ujumbe.Tests.Infrastructure;
 
 namespace Ujumbe.Tests;
@@ -173,6 +174,53 @@ public sealed class AnonymousLimitTests(AnonymousLimitFixture ujumbe) : IClassFi
 
         // Valid keys count against their own limits, not the address's.
         using var demo = ujumbe.Client(ujumbe.DemoKey);
+        await (await demo.GetAsync("/v1/balance")).AssertJsonAsync();
+    }
+}
+
+/// <summary>Decision 0010: a key the gateway does not hold costs its address before the Api is asked about it.</summary>
+public sealed class KeyGuessingTests(AnonymousLimitFixture ujumbe) : IClassFixture<AnonymousLimitFixture>
+{
+    [Fact]
+    public async Task An_address_past_its_limit_gets_429_for_made_up_keys_without_the_api_being_asked()
+    {
+        using var demo = ujumbe.Client(ujumbe.DemoKey);
+        await (await demo.GetAsync("/v1/balance")).AssertJsonAsync(); // the gateway now holds the demo key
+
+        var guesses = Enumerable.Range(0, 10).Select(_ => ApiKeySecret.NewPublicKey()).ToList();
+        var asked = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var listener = new ActivityListener
+        {
+            // The gateway's calls to the Api; each stops when the Api's answer arrives, before the gateway answers.
+            ShouldListenTo = source => source.Name == "System.Net.Http",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+            ActivityStopped = activity =>
+            {
+                if (activity.GetTagItem("url.full") is string url && guesses.Any(key => url.EndsWith("/internal/keys/" + key, StringComparison.Ordinal)))
+                {
+                    asked.Add(url);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        foreach (var key in guesses.Take(5))
+        {
+            using var client = ujumbe.Client(ApiKeySecret.NewSecret(key));
+            await (await client.GetAsync("/v1/balance")).AssertProblemAsync(HttpStatusCode.Unauthorized, ErrorCodes.InvalidCredentials);
+        }
+        Assert.Equal(5, asked.Count);
+
+        foreach (var key in guesses.Skip(5))
+        {
+            using var client = ujumbe.Client(ApiKeySecret.NewSecret(key));
+            var refused = await client.GetAsync("/v1/balance");
+            await refused.AssertProblemAsync(HttpStatusCode.TooManyRequests, ErrorCodes.RateLimitExceeded);
+            Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        }
+        Assert.Equal(5, asked.Count);
+
+        // A key the gateway holds is not looked up, so it is not held back with the guesses.
         await (await demo.GetAsync("/v1/balance")).AssertJsonAsync();
     }
 }

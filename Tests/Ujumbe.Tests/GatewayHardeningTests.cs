@@ -1,5 +1,6 @@
 extern alias GatewayApp;
 
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -8,6 +9,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
@@ -23,6 +25,18 @@ namespace Ujumbe.Tests;
 public sealed class HardeningFixture : IAsyncLifetime
 {
     public string Secret { get; } = ApiKeySecret.NewSecret(ApiKeySecret.NewPublicKey());
+
+    /// <summary>A key whose lookup the upstream answers with something that is not JSON.</summary>
+    public string GarbledSecret { get; } = ApiKeySecret.NewSecret(ApiKeySecret.NewPublicKey());
+
+    /// <summary>A key whose lookup the upstream never answers; <see cref="SlowLookupArrived"/> says when it is asked.</summary>
+    public string SlowSecret { get; } = ApiKeySecret.NewSecret(ApiKeySecret.NewPublicKey());
+
+    public TaskCompletionSource SlowLookupArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>What the gateway logged at Warning and above.</summary>
+    public CapturedLogs Logs { get; } = new();
+
     private readonly string _signingKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     private WebApplication _upstream = null!;
     public ServiceHost<GatewayApp::Program> Gateway { get; private set; } = null!;
@@ -30,14 +44,28 @@ public sealed class HardeningFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         ApiKeySecret.TryGetPublicKey(Secret, out var publicKey);
+        ApiKeySecret.TryGetPublicKey(GarbledSecret, out var garbled);
+        ApiKeySecret.TryGetPublicKey(SlowSecret, out var slow);
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         _upstream = builder.Build();
         _upstream.MapGet("/alive", () => Results.Ok());
-        _upstream.MapGet("/internal/keys/{pk}", (string pk) => pk == publicKey
-            ? Results.Json(new KeyLookup(Guid.NewGuid(), Guid.NewGuid(), publicKey, ApiKeySecret.Hash(Secret), ["messages", "account"], null, null, "active"), JsonDefaults.Options)
-            : Results.NotFound());
+        _upstream.MapGet("/internal/keys/{pk}", async (string pk, CancellationToken cancellationToken) =>
+        {
+            if (pk == garbled)
+            {
+                return Results.Text("<html>not a key</html>", "application/json");
+            }
+            if (pk == slow)
+            {
+                SlowLookupArrived.TrySetResult();
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            return pk == publicKey
+                ? Results.Json(new KeyLookup(Guid.NewGuid(), Guid.NewGuid(), publicKey, ApiKeySecret.Hash(Secret), ["messages", "account"], null, null, "active"), JsonDefaults.Options)
+                : Results.NotFound();
+        });
         _upstream.MapPost("/internal/keys/usage", () => Results.NoContent());
         _upstream.Map("/v1/echo", (HttpRequest request) => Results.Json(request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString())));
         _upstream.MapGet("/v1/slow", async (CancellationToken cancellationToken) =>
@@ -55,16 +83,18 @@ public sealed class HardeningFixture : IAsyncLifetime
             ["ConnectionStrings:redis"] = TestStack.Settings.Redis,
             ["Redis:Prefix"] = "test-" + Guid.NewGuid().ToString("N")[..12] + ":",
             ["Gateway:UpstreamTimeout"] = "00:00:00.500",
-        });
+        }, services => services.AddSingleton<ILoggerProvider>(Logs));
         Gateway.Start();
     }
 
-    public HttpClient Client(bool authenticated = true)
+    public HttpClient Client(bool authenticated = true) => Client(authenticated ? Secret : null);
+
+    public HttpClient Client(string? secret)
     {
         var client = Gateway.CreateSocketClient();
-        if (authenticated)
+        if (secret is not null)
         {
-            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Secret);
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", secret);
         }
         return client;
     }
@@ -73,6 +103,30 @@ public sealed class HardeningFixture : IAsyncLifetime
     {
         await Gateway.DisposeAsync();
         await _upstream.DisposeAsync();
+    }
+}
+
+/// <summary>Log entries, kept for a test to read.</summary>
+public sealed class CapturedLogs : ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(string Category, LogLevel Level, string Message)> _entries = new();
+
+    public IReadOnlyCollection<(string Category, LogLevel Level, string Message)> Entries => _entries;
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturedLogs logs, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            logs._entries.Enqueue((category, logLevel, formatter(state, exception)));
     }
 }
 
@@ -118,6 +172,43 @@ public sealed class GatewayHardeningTests(HardeningFixture gateway) : IClassFixt
     }
 
     [Fact]
+    public async Task A_key_lookup_answer_that_is_not_json_is_503_not_500()
+    {
+        using var client = gateway.Client(gateway.GarbledSecret);
+        await (await client.GetAsync("/v1/echo")).AssertProblemAsync(HttpStatusCode.ServiceUnavailable, ErrorCodes.ServiceUnavailable);
+    }
+
+    [Fact]
+    public async Task A_client_that_hangs_up_during_its_key_lookup_is_not_a_lookup_failure()
+    {
+        ApiKeySecret.TryGetPublicKey(gateway.SlowSecret, out var publicKey);
+        var lookupEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Ujumbe.Gateway",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+            ActivityStopped = activity =>
+            {
+                if (activity.GetTagItem("ujumbe.subject") as string == publicKey)
+                {
+                    lookupEnded.TrySetResult();
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        using var client = gateway.Client(gateway.SlowSecret);
+        using var hangUp = new CancellationTokenSource();
+        var sending = client.GetAsync("/v1/echo", hangUp.Token);
+        await gateway.SlowLookupArrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await hangUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sending);
+        await lookupEnded.Task.WaitAsync(TimeSpan.FromSeconds(10)); // the gateway has seen the hang-up
+
+        Assert.DoesNotContain(gateway.Logs.Entries, entry => entry.Level >= LogLevel.Error && entry.Message.Contains(publicKey, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Answers_carry_no_server_header()
     {
         using var client = gateway.Client();
@@ -153,6 +244,18 @@ public sealed class GatewayHardeningTests(HardeningFixture gateway) : IClassFixt
         var address = gateway.Gateway.Address;
         Assert.StartsWith("431", await RawStatusAsync(address, $"GET /v1/echo HTTP/1.1\r\nHost: x\r\nX-Big: {new string('a', 40_000)}\r\n\r\n"), StringComparison.Ordinal);
         Assert.StartsWith("414", await RawStatusAsync(address, $"GET /v1/echo?{new string('a', 10_000)} HTTP/1.1\r\nHost: x\r\n\r\n"), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/v1/echo", ServiceDefaultsLimits.MaxRequestBodyBytes)]
+    [InlineData("/v1/contacts/import", ServiceDefaultsLimits.MaxUploadBodyBytes)]
+    public async Task A_body_over_its_routes_limit_gets_413_stating_that_limit(string path, long limit)
+    {
+        using var client = gateway.Client();
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(new byte[limit + 1]) };
+        request.Headers.ExpectContinue = true; // refused before the body is sent
+        var problem = await (await client.SendAsync(request)).AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, ErrorCodes.PayloadTooLarge);
+        Assert.Equal($"The body must not exceed {limit / 1024} KiB.", problem.GetProperty("detail").GetString());
     }
 
     [Fact]

@@ -51,6 +51,8 @@ public sealed class HealthTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Equal("Unhealthy", health.GetProperty("status").GetString());
         Assert.Equal("Unhealthy", CheckStatus(health, "postgres"));
+        // Only the internal network reaches the Api: its operators see why.
+        Assert.StartsWith("PostgreSQL does not answer", health.GetProperty("checks").GetProperty("postgres").GetProperty("description").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/alive")).StatusCode);
 
         await postgres.StartServerAsync();
@@ -87,11 +89,19 @@ public sealed class HealthTests
         using var client = gateway.CreateSocketClient();
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health")).StatusCode);
 
+        var apiAddress = api.Address.Authority;
         await api.DisposeAsync();
         var (status, health) = await GetAsync(client, "/health");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Equal("Unhealthy", CheckStatus(health, "api"));
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/alive")).StatusCode);
+
+        // The gateway's /health is public: statuses only, no exception text naming internal addresses.
+        Assert.DoesNotContain(apiAddress, health.GetRawText(), StringComparison.Ordinal);
+        foreach (var check in health.GetProperty("checks").EnumerateObject())
+        {
+            Assert.False(check.Value.TryGetProperty("description", out _), $"{check.Name}: {check.Value}");
+        }
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public static class WebServiceExtensions
 
     public static WebApplication MapDashboard(this WebApplication app)
     {
-        app.MapDefaultEndpoints();
+        app.MapDefaultEndpoints(publicFacing: true);
         app.MapGet("/", () => TypedResults.Content(HomePage, "text/html; charset=utf-8"));
         return app;
     }
