@@ -15,19 +15,6 @@ public sealed record AccountResponse(
 
 public sealed record BalanceResponse(long Balance, long Reserved, long Available);
 
-/// <summary>
-/// Per-key request limits (API.md "Conventions"), used where an account has none of its own. The
-/// gateway enforces them and holds the same defaults (its own RateLimits section); these serve the
-/// account's description.
-/// </summary>
-public sealed class RateLimitDefaults
-{
-    public const string Section = "RateLimits";
-    public int MessagesPerMinute { get; set; } = 100;
-    public int ContactsPerHour { get; set; } = 500;
-    public int RequestsPerHour { get; set; } = 1000;
-}
-
 /// <summary>The caller's own account and credits.</summary>
 public static class AccountApi
 {

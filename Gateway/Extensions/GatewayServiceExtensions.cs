@@ -50,7 +50,7 @@ public static class GatewayServiceExtensions
         services.AddOptions<RedisNamingOptions>().Bind(configuration.GetSection(RedisNamingOptions.Section));
         services.AddSingleton<CredentialCache>();
         services.AddHostedService(provider => provider.GetRequiredService<CredentialCache>());
-        services.AddOptions<RateLimitOptions>().Bind(configuration.GetSection(RateLimitOptions.Section));
+        services.AddOptions<RateLimitDefaults>().Bind(configuration.GetSection(RateLimitDefaults.Section));
         services.AddSingleton<RateLimiter>();
         services.AddSingleton<Admission>();
 

@@ -4,26 +4,14 @@ using Ujumbe.Shared.Identity;
 
 namespace Ujumbe.Gateway.RateLimiting;
 
-/// <summary>The platform's default limits (API.md "Conventions"); an account's own override them.</summary>
-public sealed class RateLimitOptions
-{
-    public const string Section = "RateLimits";
-    public int MessagesPerMinute { get; set; } = 100;
-    public int ContactsPerHour { get; set; } = 500;
-    public int RequestsPerHour { get; set; } = 1000;
-
-    /// <summary>Requests without valid credentials, per client address.</summary>
-    public int AnonymousPerHour { get; set; } = 100;
-}
-
 /// <summary>
 /// Decides whether a request may pass its rate limits and puts the X-RateLimit-* headers on every
 /// answer. Authenticated requests count per key (or portal user) against "everything" and, for sends
 /// and contacts, against that policy too; anything without valid credentials counts per client address.
 /// </summary>
-public sealed class Admission(RateLimiter limiter, IOptions<RateLimitOptions> options, IOptions<RedisNamingOptions> naming)
+public sealed class Admission(RateLimiter limiter, IOptions<RateLimitDefaults> options, IOptions<RedisNamingOptions> naming)
 {
-    private readonly RateLimitOptions _defaults = options.Value;
+    private readonly RateLimitDefaults _defaults = options.Value;
     private readonly string _prefix = naming.Value.Prefix + "rl:";
 
     /// <summary>Admits (returns true) or answers 429 itself (returns false).</summary>
