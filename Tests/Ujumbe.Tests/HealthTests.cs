@@ -21,6 +21,17 @@ public sealed class HealthTests
         return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement);
     }
 
+    private static Dictionary<string, string?> ApiSettings(string postgres, string rabbitmq) => new()
+    {
+        ["ConnectionStrings:postgres"] = postgres,
+        ["ConnectionStrings:rabbitmq"] = rabbitmq,
+        ["ConnectionStrings:redis"] = TestStack.Settings.Redis,
+        ["Redis:Prefix"] = "test-health:",
+        ["GatewaySigning:Key"] = SigningKey,
+        ["PortalTokens:SigningKey"] = SigningKey,
+        ["Webhooks:SecretKey"] = SigningKey,
+    };
+
     private static string CheckStatus(JsonElement health, string check) =>
         health.GetProperty("checks").GetProperty(check).GetProperty("status").GetString()!;
 
@@ -29,16 +40,7 @@ public sealed class HealthTests
     {
         await using var postgres = await TemporaryPostgres.StartAsync();
         await using var broker = await TestStack.CreateVirtualHostAsync();
-        await using var api = new ServiceHost<ApiApp::Program>(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:postgres"] = postgres.ConnectionString,
-            ["ConnectionStrings:rabbitmq"] = broker.ConnectionString,
-            ["ConnectionStrings:redis"] = TestStack.Settings.Redis,
-            ["Redis:Prefix"] = "test-health:",
-            ["GatewaySigning:Key"] = SigningKey,
-            ["PortalTokens:SigningKey"] = SigningKey,
-            ["Webhooks:SecretKey"] = SigningKey,
-        });
+        await using var api = new ServiceHost<ApiApp::Program>(ApiSettings(postgres.ConnectionString, broker.ConnectionString));
         api.Start();
         using var client = api.CreateSocketClient();
 
@@ -65,16 +67,7 @@ public sealed class HealthTests
     {
         await using var database = await TestStack.CreateDatabaseAsync();
         await using var broker = await TestStack.CreateVirtualHostAsync();
-        var api = new ServiceHost<ApiApp::Program>(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:postgres"] = database.ConnectionString,
-            ["ConnectionStrings:rabbitmq"] = broker.ConnectionString,
-            ["ConnectionStrings:redis"] = TestStack.Settings.Redis,
-            ["Redis:Prefix"] = "test-health:",
-            ["GatewaySigning:Key"] = SigningKey,
-            ["PortalTokens:SigningKey"] = SigningKey,
-            ["Webhooks:SecretKey"] = SigningKey,
-        });
+        await using var api = new ServiceHost<ApiApp::Program>(ApiSettings(database.ConnectionString, broker.ConnectionString));
         api.Start();
         await using var gateway = new ServiceHost<GatewayApp::Program>(new Dictionary<string, string?>
         {
@@ -83,14 +76,13 @@ public sealed class HealthTests
             ["Redis:Prefix"] = "test-health:",
             ["GatewaySigning:Key"] = SigningKey,
             ["PortalTokens:SigningKey"] = SigningKey,
-            ["Webhooks:SecretKey"] = SigningKey,
         });
         gateway.Start();
         using var client = gateway.CreateSocketClient();
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health")).StatusCode);
 
         var apiAddress = api.Address.Authority;
-        await api.DisposeAsync();
+        await api.DisposeAsync(); // stopped mid-test; the await using at the end is then a no-op
         var (status, health) = await GetAsync(client, "/health");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Equal("Unhealthy", CheckStatus(health, "api"));

@@ -27,9 +27,6 @@ public static class HttpAssertions
         return JsonDocument.Parse(body).RootElement;
     }
 
-    public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string path, object body) =>
-        client.PostAsJsonAsync(path, body);
-
     /// <summary>Polls <paramref name="condition"/> until it holds or the deadline passes (no fixed sleeps).</summary>
     public static async Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan? within = null, string? because = null)
     {

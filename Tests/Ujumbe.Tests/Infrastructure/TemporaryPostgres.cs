@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace Ujumbe.Tests.Infrastructure;
@@ -42,7 +40,7 @@ public sealed class TemporaryPostgres : IAsyncDisposable
         {
             await RunAsync("chown", "-R", "postgres:postgres", directory);
         }
-        var server = new TemporaryPostgres(directory, bin, FreePort(), password);
+        var server = new TemporaryPostgres(directory, bin, TestStack.FreeLoopbackPort(), password);
         await server.PostgresAsync("initdb", "-D", directory + "/data", "-U", "postgres", "--auth-host=scram-sha-256",
             "--pwfile=" + directory + "/pw", "-E", "UTF8", "--locale=C.UTF-8");
         await server.StartServerAsync();
@@ -91,12 +89,5 @@ public sealed class TemporaryPostgres : IAsyncDisposable
         {
             throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed: {await output}{await errors}");
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

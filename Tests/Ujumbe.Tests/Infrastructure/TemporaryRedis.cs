@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Ujumbe.Tests.Infrastructure;
@@ -39,7 +37,7 @@ public sealed class TemporaryRedis : IAsyncDisposable
     {
         var directory = Path.Combine(Path.GetTempPath(), "ujumbe-redis-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(directory);
-        var server = new TemporaryRedis(directory, FreePort(), password, extraArguments);
+        var server = new TemporaryRedis(directory, TestStack.FreeLoopbackPort(), password, extraArguments);
         await server.StartServerAsync();
         return server;
     }
@@ -132,12 +130,5 @@ public sealed class TemporaryRedis : IAsyncDisposable
     {
         await StopServerAsync();
         Directory.Delete(_directory, recursive: true);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

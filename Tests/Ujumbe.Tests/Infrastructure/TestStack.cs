@@ -98,6 +98,14 @@ public static class TestStack
     /// A fresh RabbitMQ virtual host on the stack's broker (through its management API), so each
     /// test's Api and Worker have queues of their own; deleted on dispose.
     /// </summary>
+    /// <summary>A loopback port nothing listens on right now, for a server a test starts itself.</summary>
+    public static int FreeLoopbackPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     public static async Task<TestVirtualHost> CreateVirtualHostAsync()
     {
         var name = "test-" + Guid.NewGuid().ToString("N")[..12];
@@ -167,13 +175,6 @@ public sealed class TestVirtualHost(string name, string connectionString, HttpCl
 {
     public string Name { get; } = name;
     public string ConnectionString { get; } = connectionString;
-
-    /// <summary>How many messages wait in a queue of this vhost (from the management API; it lags by a few seconds).</summary>
-    public async Task<long> QueueLengthAsync(string queue)
-    {
-        var info = await management.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/queues/{Name}/{Uri.EscapeDataString(queue)}");
-        return info.TryGetProperty("messages", out var messages) ? messages.GetInt64() : 0;
-    }
 
     public async ValueTask DisposeAsync()
     {
