@@ -329,6 +329,43 @@ public sealed class WebhookTests(WebhookFixture ujumbe) : IClassFixture<WebhookF
     }
 
     [Fact]
+    public async Task A_result_the_database_refuses_is_dropped_without_stopping_the_recording_of_the_others()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 0));
+        var (refusedId, _) = await RegisterAsync(client, "refused", "sender_id.approved");
+        var (healthyId, _) = await RegisterAsync(client, "recorded", "sender_id.approved");
+        // A fault no retry can cure, for this endpoint's results only.
+        await ujumbe.Database.ExecuteAsync("""
+            create function refuse_results() returns trigger language plpgsql as $$
+            begin
+                if exists (select 1 from webhook_deliveries where id = new.delivery_id and url like '%/refused') then
+                    raise exception 'refused by the test';
+                end if;
+                return new;
+            end $$;
+            create trigger refuse_results before insert on webhook_attempts for each row execute function refuse_results();
+            """);
+        try
+        {
+            var requested = await (await client.PostAsJsonAsync("/v1/sender-ids", new { name = "REFUSED1", purpose = "refused" })).AssertJsonAsync(HttpStatusCode.Created);
+            using var admin = ujumbe.Client(ujumbe.OperatorKey);
+            await (await admin.PostAsync($"/v1/admin/sender-ids/{requested.GetProperty("id").GetString()}/approve", null)).AssertJsonAsync();
+            await WaitForAsync("refused", 1);
+            await HttpAssertions.EventuallyAsync(async () => (await DeliveriesAsync(client, healthyId))[0].GetProperty("status").GetString() == "succeeded",
+                TimeSpan.FromSeconds(10), "the other endpoint's result is recorded");
+            Assert.Equal("pending", (await DeliveriesAsync(client, refusedId))[0].GetProperty("status").GetString());
+        }
+        finally
+        {
+            await ujumbe.Database.ExecuteAsync("drop trigger refuse_results on webhook_attempts; drop function refuse_results()");
+        }
+        // Dropping the result lost nothing: the lease ran out and the delivery was made again.
+        await HttpAssertions.EventuallyAsync(async () => (await DeliveriesAsync(client, refusedId))[0].GetProperty("status").GetString() == "succeeded",
+            TimeSpan.FromSeconds(15), "the refused endpoint's delivery is made again and recorded");
+        Assert.True(Receiver.At("refused").Count >= 2);
+    }
+
+    [Fact]
     public async Task Pending_deliveries_survive_a_worker_restart()
     {
         using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 0));

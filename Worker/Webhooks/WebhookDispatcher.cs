@@ -55,6 +55,12 @@ public sealed class WebhookDeliveryOptions
         MaxInFlightPerEndpoint * Math.Clamp((int)(Lease.Ticks / Math.Max(1, Timeout.Ticks)) - 1, 1, 4);
 
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// While the database is unreachable, recording results is retried for as long as that lasts, the
+    /// wait between tries doubling from 200 ms up to this.
+    /// </summary>
+    public TimeSpan RecordRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>
@@ -113,11 +119,19 @@ public sealed partial class WebhookDispatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var recorder = Task.Run(() => RecordLoopAsync(CancellationToken.None), CancellationToken.None);
+        using var stopRecording = new CancellationTokenSource();
+        var recorder = Task.Run(() => RecordLoopAsync(stopRecording.Token), CancellationToken.None);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                if (recorder.IsCompleted)
+                {
+                    // It ends only when told to, below. Without it nothing would be recorded again and every
+                    // delivery would be repeated each lease: fail the service, so the Worker stops and is restarted.
+                    await recorder;
+                    throw new InvalidOperationException("Recording webhook attempts stopped unexpectedly.");
+                }
                 var claimed = 0;
                 try
                 {
@@ -156,7 +170,17 @@ public sealed partial class WebhookDispatcher(
             await Task.Delay(20, CancellationToken.None);
         }
         _results.Writer.TryComplete();
-        await recorder;
+        // A database still down must not hold up the stop: an unrecorded result costs only a repeat of
+        // its delivery once the lease ends.
+        stopRecording.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            await recorder;
+        }
+        catch (OperationCanceledException) when (stopRecording.IsCancellationRequested)
+        {
+            LogUnrecordedAtStop(logger);
+        }
     }
 
     private async Task<int> ClaimAndStartAsync(CancellationToken cancellationToken)
@@ -424,37 +448,67 @@ public sealed partial class WebhookDispatcher(
             {
                 batch.Add(result);
             }
-            for (var attempt = 0; ; attempt++)
-            {
-                try
-                {
-                    await RecordAsync(batch, cancellationToken);
-                    break;
-                }
-                catch (Exception error) when (error is NpgsqlException or TimeoutException && attempt < 20)
-                {
-                    // Unrecorded results are not lost deliveries: their leases expire and they are tried again.
-                    LogRecordFailed(logger, error, batch.Count);
-                    await Task.Delay(TimeSpan.FromMilliseconds(200 * (attempt + 1)), cancellationToken);
-                }
-            }
+            await RecordOrDropAsync(batch, cancellationToken);
             batch.Clear();
         }
     }
 
-    private async Task RecordAsync(List<AttemptResult> batch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the batch, waiting out a database outage however long it lasts: a recorder that gave up
+    /// would leave every delivery from then on unrecorded and repeated each lease. A batch the database
+    /// refuses outright is recorded result by result, so only a result it still refuses is dropped
+    /// (logged as an error). Dropping loses no delivery: its lease ends and it is tried again.
+    /// </summary>
+    private async Task RecordOrDropAsync(IReadOnlyList<AttemptResult> batch, CancellationToken cancellationToken)
+    {
+        for (var failures = 0; ; failures++)
+        {
+            try
+            {
+                await RecordAsync(batch, cancellationToken);
+                return;
+            }
+            catch (Exception error) when (error is NpgsqlException { IsTransient: true } or TimeoutException)
+            {
+                LogRecordFailed(logger, error, batch.Count);
+                await Task.Delay(RecordRetryDelay(failures), cancellationToken);
+            }
+            catch (Exception error) when (error is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
+            {
+                if (batch.Count == 1)
+                {
+                    LogResultDropped(logger, error, batch[0].DeliveryId);
+                    return;
+                }
+                LogBatchRefused(logger, error, batch.Count);
+                foreach (var result in batch)
+                {
+                    await RecordOrDropAsync([result], cancellationToken);
+                }
+                return;
+            }
+        }
+    }
+
+    private TimeSpan RecordRetryDelay(int failures)
+    {
+        var delay = TimeSpan.FromMilliseconds(200 * Math.Pow(2, Math.Min(failures, 16)));
+        return delay < _options.RecordRetryMaxDelay ? delay : _options.RecordRetryMaxDelay;
+    }
+
+    private async Task RecordAsync(IReadOnlyList<AttemptResult> results, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var npgsqlBatch = new NpgsqlBatch(connection, transaction);
-        var released = batch.Where(r => r.Status == "released").ToArray();
+        var released = results.Where(r => r.Status == "released").ToArray();
         if (released.Length > 0)
         {
             npgsqlBatch.BatchCommands.Add(Command("""
                 update webhook_deliveries set next_attempt_at = $2, attempts = attempts - 1 where id = any($1) and status = 'pending'
                 """, released.Select(r => r.DeliveryId).ToArray(), released[0].AttemptedAt));
-            batch = batch.Where(r => r.Status != "released").ToList();
         }
+        var batch = results.Where(r => r.Status != "released").ToList();
         var ids = batch.Select(r => r.DeliveryId).ToArray();
         var codes = batch.Select(r => r.StatusCode).ToArray();
         var errors = batch.Select(r => r.Error).ToArray();
@@ -505,6 +559,15 @@ public sealed partial class WebhookDispatcher(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Recording {Count} webhook attempts failed; retrying")]
     private static partial void LogRecordFailed(ILogger logger, Exception error, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The database refused {Count} webhook attempt results; recording them one by one")]
+    private static partial void LogBatchRefused(ILogger logger, Exception error, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The result of webhook delivery {DeliveryId} cannot be recorded; dropped (the delivery is made again when its lease ends)")]
+    private static partial void LogResultDropped(ILogger logger, Exception error, Guid deliveryId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopped with webhook attempt results unrecorded; their deliveries are made again when their leases end")]
+    private static partial void LogUnrecordedAtStop(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Delivering webhook {DeliveryId} failed unexpectedly")]
     private static partial void LogDeliveryError(ILogger logger, Exception error, Guid deliveryId);
