@@ -1,3 +1,5 @@
+extern alias WorkerApp;
+
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
@@ -366,6 +368,40 @@ public sealed class WebhookTests(WebhookFixture ujumbe) : IClassFixture<WebhookF
     }
 
     [Fact]
+    public async Task A_result_that_comes_after_the_delivery_was_taken_again_does_not_overwrite_the_new_claim()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 0));
+        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Receiver.On("late", async (_, response) =>
+        {
+            await answer.Task;
+            response.StatusCode = 500;
+        });
+        var (id, _) = await RegisterAsync(client, "late", "sender_id.approved");
+        var requested = await (await client.PostAsJsonAsync("/v1/sender-ids", new { name = "LATE1", purpose = "late" })).AssertJsonAsync(HttpStatusCode.Created);
+        using var admin = ujumbe.Client(ujumbe.OperatorKey);
+        await (await admin.PostAsync($"/v1/admin/sender-ids/{requested.GetProperty("id").GetString()}/approve", null)).AssertJsonAsync();
+        await WaitForAsync("late", 1);
+
+        // While the receiver holds the request, the delivery is taken again, as another Worker would once the lease ran out.
+        Assert.Equal(1, await ujumbe.Database.ExecuteAsync(
+            "update webhook_deliveries set attempts = attempts + 1, next_attempt_at = now() + interval '1 hour' where endpoint_id = $1 and status = 'pending'",
+            Guid.ParseExact(id["whk_".Length..], "N")));
+        answer.SetResult();
+
+        JsonElement delivery = default;
+        await HttpAssertions.EventuallyAsync(async () =>
+        {
+            delivery = (await DeliveriesAsync(client, id))[0];
+            return delivery.GetProperty("history").GetArrayLength() == 1;
+        }, TimeSpan.FromSeconds(10), "the late attempt is in the history");
+        Assert.Equal("pending", delivery.GetProperty("status").GetString());
+        Assert.Equal(2, delivery.GetProperty("attempts").GetInt32());
+        Assert.True(delivery.GetProperty("next_attempt_at").GetDateTime() > DateTime.UtcNow.AddMinutes(50), "the new claim's lease is kept");
+        Assert.Equal(JsonValueKind.Null, delivery.GetProperty("last_status_code").ValueKind);
+    }
+
+    [Fact]
     public async Task Pending_deliveries_survive_a_worker_restart()
     {
         using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 0));
@@ -441,6 +477,24 @@ public sealed class WebhookTests(WebhookFixture ujumbe) : IClassFixture<WebhookF
         Assert.Equal(0, (await (await other.GetAsync("/v1/webhooks")).AssertJsonAsync()).GetProperty("total").GetInt32());
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/v1/webhooks/{id}")).StatusCode);
         Assert.Equal(0, (await (await client.GetAsync("/v1/webhooks")).AssertJsonAsync()).GetProperty("total").GetInt32());
+    }
+}
+
+public sealed class WebhookDeliveryOptionsTests
+{
+    [Fact]
+    public void A_worker_whose_lease_does_not_outlast_the_timeout_does_not_start()
+    {
+        using var worker = new ServiceHost<WorkerApp::Program>(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:postgres"] = "Host=127.0.0.1;Port=1;Username=nobody",
+            ["ConnectionStrings:rabbitmq"] = "amqp://nobody:nothing@127.0.0.1:1/",
+            ["Webhooks:SecretKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["Webhooks:Delivery:Timeout"] = "00:00:10",
+            ["Webhooks:Delivery:Lease"] = "00:00:10",
+        });
+        var error = Assert.ThrowsAny<Exception>(() => worker.Start());
+        Assert.Contains("Lease must be longer than", error.ToString(), StringComparison.Ordinal);
     }
 }
 

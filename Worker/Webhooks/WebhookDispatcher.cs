@@ -103,12 +103,17 @@ public sealed partial class WebhookDispatcher(
         public string Target => EndpointId?.ToString() ?? Url;  // as the claim query computes it
     }
 
+    /// <param name="Attempt">
+    /// The claim's attempt number. The delivery is updated only while it still has it: a result that comes
+    /// after the lease ran out and another Worker took the delivery again must not overwrite that claim.
+    /// </param>
     private sealed record AttemptResult(
-        Guid DeliveryId, Guid? EndpointId, DateTime AttemptedAt, int? StatusCode, int LatencyMs, string? Error, string Status,
+        Guid DeliveryId, int Attempt, Guid? EndpointId, DateTime AttemptedAt, int? StatusCode, int LatencyMs, string? Error, string Status,
         DateTime? NextAttemptAt, bool Gone)
     {
         /// <summary>Taken but never attempted (the Worker is stopping): due again at once, the attempt not counted.</summary>
-        public static AttemptResult Released(Claim claim, DateTime at) => new(claim.Id, claim.EndpointId, at, null, 0, null, "released", at, false);
+        public static AttemptResult Released(Claim claim, DateTime at) =>
+            new(claim.Id, claim.Attempt, claim.EndpointId, at, null, 0, null, "released", at, false);
     }
 
     /// <summary>A target holding more than this is not claimed for until a quarter of its claim-ahead is free again.</summary>
@@ -408,7 +413,7 @@ public sealed partial class WebhookDispatcher(
         {
             activity?.SetStatus(ActivityStatusCode.Error, error);
         }
-        _results.Writer.TryWrite(new AttemptResult(claim.Id, claim.EndpointId, attemptedAt, statusCode, latency, error, status, next, gone));
+        _results.Writer.TryWrite(new AttemptResult(claim.Id, claim.Attempt, claim.EndpointId, attemptedAt, statusCode, latency, error, status, next, gone));
         Finished(claim);
     }
 
@@ -505,8 +510,10 @@ public sealed partial class WebhookDispatcher(
         if (released.Length > 0)
         {
             npgsqlBatch.BatchCommands.Add(Command("""
-                update webhook_deliveries set next_attempt_at = $2, attempts = attempts - 1 where id = any($1) and status = 'pending'
-                """, released.Select(r => r.DeliveryId).ToArray(), released[0].AttemptedAt));
+                update webhook_deliveries d set next_attempt_at = $3, attempts = d.attempts - 1
+                  from unnest($1::uuid[], $2::int[]) as r(id, attempt)
+                 where d.id = any($1) and d.id = r.id and d.status = 'pending' and d.attempts = r.attempt
+                """, released.Select(r => r.DeliveryId).ToArray(), released.Select(r => r.Attempt).ToArray(), released[0].AttemptedAt));
         }
         var batch = results.Where(r => r.Status != "released").ToList();
         var ids = batch.Select(r => r.DeliveryId).ToArray();
@@ -522,10 +529,10 @@ public sealed partial class WebhookDispatcher(
             update webhook_deliveries d
                set status = r.status, next_attempt_at = r.next_attempt_at, last_status_code = r.status_code, last_error = r.error,
                    completed_at = case when r.status = 'pending' then null else r.attempted_at end
-              from unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::timestamptz[])
-                   as r(id, status, next_attempt_at, status_code, error, attempted_at)
-             where d.id = any($1) and d.id = r.id and d.status = 'pending'
-            """, ids, batch.Select(r => r.Status).ToArray(), next, codes, errors, at));
+              from unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::timestamptz[], $7::int[])
+                   as r(id, status, next_attempt_at, status_code, error, attempted_at, attempt)
+             where d.id = any($1) and d.id = r.id and d.status = 'pending' and d.attempts = r.attempt
+            """, ids, batch.Select(r => r.Status).ToArray(), next, codes, errors, at, batch.Select(r => r.Attempt).ToArray()));
         var gone = batch.Where(r => r.Gone && r.EndpointId is not null).Select(r => r.EndpointId!.Value).Distinct().ToArray();
         if (gone.Length > 0)
         {
