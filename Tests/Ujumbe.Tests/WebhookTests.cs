@@ -193,6 +193,41 @@ public sealed class WebhookTests(WebhookFixture ujumbe) : IClassFixture<WebhookF
     }
 
     [Fact]
+    public async Task After_an_endpoints_url_changes_its_pending_and_manual_retries_go_to_the_new_url()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 0));
+        Receiver.On("moving-from", (_, response) =>
+        {
+            response.StatusCode = 503;
+            response.Headers.RetryAfter = "2";   // time to change the URL before the retry
+            return Task.CompletedTask;
+        });
+        var (id, secret) = await RegisterAsync(client, "moving-from", "sender_id.approved");
+        var requested = await (await client.PostAsJsonAsync("/v1/sender-ids", new { name = "MOVING1", purpose = "moving" })).AssertJsonAsync(HttpStatusCode.Created);
+        using var admin = ujumbe.Client(ujumbe.OperatorKey);
+        await (await admin.PostAsync($"/v1/admin/sender-ids/{requested.GetProperty("id").GetString()}/approve", null)).AssertJsonAsync();
+        var first = (await WaitForAsync("moving-from", 1))[0];
+
+        await (await client.PatchAsJsonAsync($"/v1/webhooks/{id}", new { url = Receiver.Url("moving-to") })).AssertJsonAsync();
+        var retried = (await WaitForAsync("moving-to", 1))[0];
+        Assert.Equal(first.Headers["webhook-id"], retried.Headers["webhook-id"]);
+        Assert.True(IndependentVerifier.Verifies(retried, secret));
+        Assert.Single(Receiver.At("moving-from"));
+        JsonElement delivery = default;
+        await HttpAssertions.EventuallyAsync(async () =>
+        {
+            delivery = (await DeliveriesAsync(client, id))[0];
+            return delivery.GetProperty("status").GetString() == "succeeded";
+        }, TimeSpan.FromSeconds(10), "the retry to the new URL is recorded");
+        Assert.Equal(Receiver.Url("moving-to"), delivery.GetProperty("url").GetString());
+
+        await (await client.PatchAsJsonAsync($"/v1/webhooks/{id}", new { url = Receiver.Url("moving-on") })).AssertJsonAsync();
+        await (await client.PostAsync($"/v1/webhooks/deliveries/{delivery.GetProperty("id").GetString()}/retry", null)).AssertJsonAsync();
+        Assert.Equal(first.Headers["webhook-id"], (await WaitForAsync("moving-on", 1))[0].Headers["webhook-id"]);
+        Assert.Single(Receiver.At("moving-to"));
+    }
+
+    [Fact]
     public async Task Redirects_are_not_followed()
     {
         using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 5));

@@ -297,12 +297,15 @@ public sealed partial class WebhookDispatcher(
                        coalesce((select n from held h where h.target = c.target), 0) as held
                   from candidates c
             ), due as (
-                select d.id from webhook_deliveries d
+                select d.id, e.url as endpoint_url from webhook_deliveries d
                   join ranked r on r.id = d.id
+                  left join webhook_endpoints e on e.id = d.endpoint_id
                  where r.n <= $3 - r.held and d.status = 'pending' and d.next_attempt_at <= $1
                  for update of d skip locked
             ), taken as (
-                update webhook_deliveries d set next_attempt_at = $1 + $4, attempts = d.attempts + 1
+                -- An endpoint's deliveries go to its URL as it is now (it may have changed since the event);
+                -- a callback has only the URL the send gave.
+                update webhook_deliveries d set next_attempt_at = $1 + $4, attempts = d.attempts + 1, url = coalesce(due.endpoint_url, d.url)
                   from due where d.id = due.id
                 returning d.id, d.event_id, d.account_id, d.endpoint_id, d.url, d.attempts, d.created_at
             )
