@@ -85,7 +85,7 @@ public sealed class WebhookTests(WebhookFixture ujumbe) : IClassFixture<WebhookF
     public async Task Message_and_batch_events_arrive_signed_once_each_with_the_batch_summary()
     {
         using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 10));
-        var (_, secret) = await RegisterAsync(client, "all");
+        var (id, secret) = await RegisterAsync(client, "all");
         Assert.StartsWith("whsec_", secret, StringComparison.Ordinal);
         Assert.True(Convert.FromBase64String(secret["whsec_".Length..]).Length * 8 >= 192);
 
@@ -110,8 +110,17 @@ public sealed class WebhookTests(WebhookFixture ujumbe) : IClassFixture<WebhookF
         Assert.Equal(5, received.Select(r => r.Headers["webhook-id"]).Distinct().Count());
         Assert.All(received, r => Assert.Equal(r.Headers["webhook-id"], r.Json.GetProperty("id").GetString()));
 
-        // Nothing more arrives: batch.finalized is sent once.
-        await (await client.GetAsync("/v1/balance")).AssertJsonAsync();
+        // Every event was made with the change that caused it, so all exist now the batch is final; once each
+        // delivery is recorded as succeeded nothing more is sent: batch.finalized is sent once.
+        JsonElement deliveries = default;
+        await HttpAssertions.EventuallyAsync(async () =>
+        {
+            deliveries = await DeliveriesAsync(client, id);
+            return deliveries.GetArrayLength() >= 5 && deliveries.EnumerateArray().All(d => d.GetProperty("status").GetString() == "succeeded");
+        }, TimeSpan.FromSeconds(10), "every delivery is recorded as succeeded");
+        Assert.Equal(5, deliveries.GetArrayLength());
+        Assert.All(deliveries.EnumerateArray(), d => Assert.Equal(1, d.GetProperty("attempts").GetInt32()));
+        Assert.Equal(5, Receiver.At("all").Count);
         Assert.Equal(1, Receiver.At("all").Count(r => r.Json.GetProperty("event").GetString() == "batch.finalized"));
     }
 
@@ -277,6 +286,10 @@ public sealed class WebhookTests(WebhookFixture ujumbe) : IClassFixture<WebhookF
         var enabled = await (await client.PatchAsJsonAsync($"/v1/webhooks/{id}", new { enabled = true })).AssertJsonAsync();
         Assert.True(enabled.GetProperty("enabled").GetBoolean());
         Assert.Equal(JsonValueKind.Null, enabled.GetProperty("disabled_reason").ValueKind);
+        var again = await SendAsync(client, new { to = new[] { "+255712300034" }, text = "back again", sender_id = "UJUMBE" });
+        var received = await WaitForAsync("gone", 2);
+        Assert.Equal("batch.finalized", received[1].Json.GetProperty("event").GetString());
+        Assert.Equal(again.GetProperty("batch_id").GetString(), received[1].Json.GetProperty("batch_id").GetString());
     }
 
     [Fact]
