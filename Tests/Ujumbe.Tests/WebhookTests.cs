@@ -509,6 +509,24 @@ public sealed class WebhookTests(WebhookFixture ujumbe) : IClassFixture<WebhookF
     }
 
     [Fact]
+    public async Task Concurrent_creates_do_not_take_an_account_past_twenty_endpoints()
+    {
+        // A few rounds: the race is at the last free places and does not show every time.
+        for (var round = 0; round < 3; round++)
+        {
+            using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 0));
+            for (var i = 0; i < 18; i++)
+            {
+                await RegisterAsync(client, $"racing/{i}");
+            }
+            var answers = await Task.WhenAll(Enumerable.Range(18, 12).Select(i => client.PostAsJsonAsync("/v1/webhooks", new { url = Receiver.Url($"racing/{i}") })));
+            Assert.Equal(2, answers.Count(a => a.StatusCode == HttpStatusCode.Created));
+            Assert.All(answers.Where(a => a.StatusCode != HttpStatusCode.Created), a => Assert.Equal(HttpStatusCode.Conflict, a.StatusCode));
+            Assert.Equal(20, (await (await client.GetAsync("/v1/webhooks")).AssertJsonAsync()).GetProperty("total").GetInt32());
+        }
+    }
+
+    [Fact]
     public async Task Secrets_are_shown_once_and_endpoints_are_private_to_their_account()
     {
         using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 0));
