@@ -97,8 +97,9 @@ public sealed partial class WebhookDispatcher(
         public int Held => Waiting.Count + InFlight;
     }
 
-    private sealed record Claim(Guid Id, Guid EventId, Guid AccountId, Guid? EndpointId, string Url, int Attempt, string? Payload,
-        byte[]? Secret, bool EndpointUsable)
+    /// <param name="SigningKey">Null for a callback whose account has no callback secret yet.</param>
+    private sealed record Claim(Guid Id, Guid EventId, Guid AccountId, Guid? EndpointId, string Url, int Attempt, byte[] Body,
+        Lazy<byte[]>? SigningKey, bool EndpointUsable)
     {
         public string Target => EndpointId?.ToString() ?? Url;  // as the claim query computes it
     }
@@ -326,12 +327,29 @@ public sealed partial class WebhookDispatcher(
         command.Parameters.Add(new() { Value = held.Select(h => h.Value).ToArray() });
         command.Parameters.Add(new() { Value = TargetThreshold });
         var claims = new List<Claim>();
+        // An event fans out to several endpoints and an endpoint has many deliveries: encode each body and
+        // decrypt each secret once per batch. Decrypting waits for the first delivery that needs it, so a
+        // secret that cannot be decrypted fails its deliveries (recorded), not the claim.
+        var bodies = new Dictionary<Guid, byte[]>();
+        var keys = new Dictionary<Guid, Lazy<byte[]>>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            claims.Add(new Claim(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.IsDBNull(3) ? null : reader.GetGuid(3),
-                reader.GetString(4), reader.GetInt32(5), reader.IsDBNull(6) ? null : reader.GetString(6),
-                reader.IsDBNull(7) ? null : reader.GetFieldValue<byte[]>(7), reader.GetBoolean(8)));
+            var eventId = reader.GetGuid(1);
+            var accountId = reader.GetGuid(2);
+            Guid? endpointId = reader.IsDBNull(3) ? null : reader.GetGuid(3);
+            if (!bodies.TryGetValue(eventId, out var body))
+            {
+                bodies[eventId] = body = Encoding.UTF8.GetBytes(reader.IsDBNull(6) ? "{}" : reader.GetString(6));
+            }
+            Lazy<byte[]>? key = null;
+            if (!reader.IsDBNull(7) && !keys.TryGetValue(endpointId ?? accountId, out key))
+            {
+                var ciphertext = reader.GetFieldValue<byte[]>(7);
+                keys[endpointId ?? accountId] = key = new(() => WebhookSecrets.SigningKey(secrets.Decrypt(ciphertext)));
+            }
+            claims.Add(new Claim(reader.GetGuid(0), eventId, accountId, endpointId, reader.GetString(4), reader.GetInt32(5), body, key,
+                reader.GetBoolean(8)));
         }
         return claims;
     }
@@ -353,15 +371,15 @@ public sealed partial class WebhookDispatcher(
             }
             else
             {
-                var secret = claim.Secret is not null ? secrets.Decrypt(claim.Secret) : await EnsureCallbackSecretAsync(claim.AccountId);
-                var body = Encoding.UTF8.GetBytes(claim.Payload ?? "{}");
+                var key = claim.SigningKey?.Value ?? WebhookSecrets.SigningKey(await EnsureCallbackSecretAsync(claim.AccountId));
+                var body = claim.Body;
                 var id = "evt_" + claim.EventId.ToString("N");
                 var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
                 using var request = new HttpRequestMessage(HttpMethod.Post, claim.Url) { Content = new ByteArrayContent(body) };
                 request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
                 request.Headers.TryAddWithoutValidation("webhook-id", id);
                 request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp.ToString(CultureInfo.InvariantCulture));
-                request.Headers.TryAddWithoutValidation("webhook-signature", WebhookSignature.Sign(WebhookSecrets.SigningKey(secret), id, timestamp, body));
+                request.Headers.TryAddWithoutValidation("webhook-signature", WebhookSignature.Sign(key, id, timestamp, body));
                 using var timeout = new CancellationTokenSource(_options.Timeout);
                 using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
                 statusCode = (int)response.StatusCode;
