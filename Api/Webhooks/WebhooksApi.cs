@@ -69,22 +69,35 @@ public static class WebhooksApi
         var now = time.UtcNow();
         var id = Guid.CreateVersion7(now);
         var secret = WebhookSecrets.NewSecret();
-        await using var command = database.CreateCommand("""
-            insert into webhook_endpoints (id, account_id, url, events, secret_ciphertext, enabled, created_at, updated_at)
-            select $1, $2, $3, $4, $5, true, $6, $6
-             where (select count(*) from webhook_endpoints where account_id = $2) < $7
-            """);
-        command.Parameters.Add(new() { Value = id });
-        command.Parameters.Add(new() { Value = caller.AccountId });
-        command.Parameters.Add(new() { Value = request.Url! });
-        command.Parameters.Add(new() { Value = events });
-        command.Parameters.Add(new() { Value = secrets.Encrypt(secret) });
-        command.Parameters.Add(new() { Value = now });
-        command.Parameters.Add(new() { Value = MaxEndpointsPerAccount });
-        if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
+        // Two creates counting at once would both see room for one more: the account's row lock makes them
+        // take turns, and the insert, a statement of its own, counts after the lock is held (a fresh snapshot).
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                new("select 1 from accounts where id = $1 for update") { Parameters = { new() { Value = caller.AccountId } } },
+                new("""
+                    insert into webhook_endpoints (id, account_id, url, events, secret_ciphertext, enabled, created_at, updated_at)
+                    select $1, $2, $3, $4, $5, true, $6, $6
+                     where (select count(*) from webhook_endpoints where account_id = $2) < $7
+                    """)
+                {
+                    Parameters =
+                    {
+                        new() { Value = id }, new() { Value = caller.AccountId }, new() { Value = request.Url! }, new() { Value = events },
+                        new() { Value = secrets.Encrypt(secret) }, new() { Value = now }, new() { Value = MaxEndpointsPerAccount },
+                    },
+                },
+            },
+        };
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        if (batch.BatchCommands[1].RecordsAffected == 0)
         {
             return Problems.Conflict($"An account can have at most {MaxEndpointsPerAccount} webhook endpoints; delete one first.");
         }
+        await transaction.CommitAsync(cancellationToken);
         var response = new CreatedWebhookResponse(PublicId.Format(PublicId.Webhook, id), request.Url!, events, true, secret, now);
         return TypedResults.Created($"/v1/webhooks/{response.Id}", response);
     }

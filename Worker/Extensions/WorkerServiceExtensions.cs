@@ -49,7 +49,10 @@ public static class WorkerServiceExtensions
         services.AddHostedService<CreditPoster>();
 
         services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section));
-        services.AddOptions<WebhookDeliveryOptions>().Bind(configuration.GetSection(WebhookDeliveryOptions.Section));
+        services.AddOptions<WebhookDeliveryOptions>().Bind(configuration.GetSection(WebhookDeliveryOptions.Section))
+            .Validate(options => options.Lease > options.Timeout,
+                "Webhooks:Delivery:Lease must be longer than Webhooks:Delivery:Timeout: a delivery still being attempted when its lease ends is taken and sent again by another Worker.")
+            .ValidateOnStart();
         services.AddSingleton<WebhookSecrets>();
         var allowPrivate = configuration.GetSection(WebhookOptions.Section).Get<WebhookOptions>()?.AllowPrivateNetworks ?? false;
         services.AddHttpClient(WebhookDispatcher.ClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)

@@ -55,6 +55,12 @@ public sealed class WebhookDeliveryOptions
         MaxInFlightPerEndpoint * Math.Clamp((int)(Lease.Ticks / Math.Max(1, Timeout.Ticks)) - 1, 1, 4);
 
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// While the database is unreachable, recording results is retried for as long as that lasts, the
+    /// wait between tries doubling from 200 ms up to this.
+    /// </summary>
+    public TimeSpan RecordRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>
@@ -91,18 +97,24 @@ public sealed partial class WebhookDispatcher(
         public int Held => Waiting.Count + InFlight;
     }
 
-    private sealed record Claim(Guid Id, Guid EventId, Guid AccountId, Guid? EndpointId, string Url, int Attempt, string? Payload,
-        byte[]? Secret, bool EndpointUsable)
+    /// <param name="SigningKey">Null for a callback whose account has no callback secret yet.</param>
+    private sealed record Claim(Guid Id, Guid EventId, Guid AccountId, Guid? EndpointId, string Url, int Attempt, byte[] Body,
+        Lazy<byte[]>? SigningKey, bool EndpointUsable)
     {
         public string Target => EndpointId?.ToString() ?? Url;  // as the claim query computes it
     }
 
+    /// <param name="Attempt">
+    /// The claim's attempt number. The delivery is updated only while it still has it: a result that comes
+    /// after the lease ran out and another Worker took the delivery again must not overwrite that claim.
+    /// </param>
     private sealed record AttemptResult(
-        Guid DeliveryId, Guid? EndpointId, DateTime AttemptedAt, int? StatusCode, int LatencyMs, string? Error, string Status,
+        Guid DeliveryId, int Attempt, Guid? EndpointId, DateTime AttemptedAt, int? StatusCode, int LatencyMs, string? Error, string Status,
         DateTime? NextAttemptAt, bool Gone)
     {
         /// <summary>Taken but never attempted (the Worker is stopping): due again at once, the attempt not counted.</summary>
-        public static AttemptResult Released(Claim claim, DateTime at) => new(claim.Id, claim.EndpointId, at, null, 0, null, "released", at, false);
+        public static AttemptResult Released(Claim claim, DateTime at) =>
+            new(claim.Id, claim.Attempt, claim.EndpointId, at, null, 0, null, "released", at, false);
     }
 
     /// <summary>A target holding more than this is not claimed for until a quarter of its claim-ahead is free again.</summary>
@@ -113,11 +125,19 @@ public sealed partial class WebhookDispatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var recorder = Task.Run(() => RecordLoopAsync(CancellationToken.None), CancellationToken.None);
+        using var stopRecording = new CancellationTokenSource();
+        var recorder = Task.Run(() => RecordLoopAsync(stopRecording.Token), CancellationToken.None);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                if (recorder.IsCompleted)
+                {
+                    // It ends only when told to, below. Without it nothing would be recorded again and every
+                    // delivery would be repeated each lease: fail the service, so the Worker stops and is restarted.
+                    await recorder;
+                    throw new InvalidOperationException("Recording webhook attempts stopped unexpectedly.");
+                }
                 var claimed = 0;
                 try
                 {
@@ -156,7 +176,17 @@ public sealed partial class WebhookDispatcher(
             await Task.Delay(20, CancellationToken.None);
         }
         _results.Writer.TryComplete();
-        await recorder;
+        // A database still down must not hold up the stop: an unrecorded result costs only a repeat of
+        // its delivery once the lease ends.
+        stopRecording.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            await recorder;
+        }
+        catch (OperationCanceledException) when (stopRecording.IsCancellationRequested)
+        {
+            LogUnrecordedAtStop(logger);
+        }
     }
 
     private async Task<int> ClaimAndStartAsync(CancellationToken cancellationToken)
@@ -268,12 +298,15 @@ public sealed partial class WebhookDispatcher(
                        coalesce((select n from held h where h.target = c.target), 0) as held
                   from candidates c
             ), due as (
-                select d.id from webhook_deliveries d
+                select d.id, e.url as endpoint_url from webhook_deliveries d
                   join ranked r on r.id = d.id
+                  left join webhook_endpoints e on e.id = d.endpoint_id
                  where r.n <= $3 - r.held and d.status = 'pending' and d.next_attempt_at <= $1
                  for update of d skip locked
             ), taken as (
-                update webhook_deliveries d set next_attempt_at = $1 + $4, attempts = d.attempts + 1
+                -- An endpoint's deliveries go to its URL as it is now (it may have changed since the event);
+                -- a callback has only the URL the send gave.
+                update webhook_deliveries d set next_attempt_at = $1 + $4, attempts = d.attempts + 1, url = coalesce(due.endpoint_url, d.url)
                   from due where d.id = due.id
                 returning d.id, d.event_id, d.account_id, d.endpoint_id, d.url, d.attempts, d.created_at
             )
@@ -294,12 +327,29 @@ public sealed partial class WebhookDispatcher(
         command.Parameters.Add(new() { Value = held.Select(h => h.Value).ToArray() });
         command.Parameters.Add(new() { Value = TargetThreshold });
         var claims = new List<Claim>();
+        // An event fans out to several endpoints and an endpoint has many deliveries: encode each body and
+        // decrypt each secret once per batch. Decrypting waits for the first delivery that needs it, so a
+        // secret that cannot be decrypted fails its deliveries (recorded), not the claim.
+        var bodies = new Dictionary<Guid, byte[]>();
+        var keys = new Dictionary<Guid, Lazy<byte[]>>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            claims.Add(new Claim(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.IsDBNull(3) ? null : reader.GetGuid(3),
-                reader.GetString(4), reader.GetInt32(5), reader.IsDBNull(6) ? null : reader.GetString(6),
-                reader.IsDBNull(7) ? null : reader.GetFieldValue<byte[]>(7), reader.GetBoolean(8)));
+            var eventId = reader.GetGuid(1);
+            var accountId = reader.GetGuid(2);
+            Guid? endpointId = reader.IsDBNull(3) ? null : reader.GetGuid(3);
+            if (!bodies.TryGetValue(eventId, out var body))
+            {
+                bodies[eventId] = body = Encoding.UTF8.GetBytes(reader.IsDBNull(6) ? "{}" : reader.GetString(6));
+            }
+            Lazy<byte[]>? key = null;
+            if (!reader.IsDBNull(7) && !keys.TryGetValue(endpointId ?? accountId, out key))
+            {
+                var ciphertext = reader.GetFieldValue<byte[]>(7);
+                keys[endpointId ?? accountId] = key = new(() => WebhookSecrets.SigningKey(secrets.Decrypt(ciphertext)));
+            }
+            claims.Add(new Claim(reader.GetGuid(0), eventId, accountId, endpointId, reader.GetString(4), reader.GetInt32(5), body, key,
+                reader.GetBoolean(8)));
         }
         return claims;
     }
@@ -321,15 +371,15 @@ public sealed partial class WebhookDispatcher(
             }
             else
             {
-                var secret = claim.Secret is not null ? secrets.Decrypt(claim.Secret) : await EnsureCallbackSecretAsync(claim.AccountId);
-                var body = Encoding.UTF8.GetBytes(claim.Payload ?? "{}");
+                var key = claim.SigningKey?.Value ?? WebhookSecrets.SigningKey(await EnsureCallbackSecretAsync(claim.AccountId));
+                var body = claim.Body;
                 var id = "evt_" + claim.EventId.ToString("N");
                 var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
                 using var request = new HttpRequestMessage(HttpMethod.Post, claim.Url) { Content = new ByteArrayContent(body) };
                 request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
                 request.Headers.TryAddWithoutValidation("webhook-id", id);
                 request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp.ToString(CultureInfo.InvariantCulture));
-                request.Headers.TryAddWithoutValidation("webhook-signature", WebhookSignature.Sign(WebhookSecrets.SigningKey(secret), id, timestamp, body));
+                request.Headers.TryAddWithoutValidation("webhook-signature", WebhookSignature.Sign(key, id, timestamp, body));
                 using var timeout = new CancellationTokenSource(_options.Timeout);
                 using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
                 statusCode = (int)response.StatusCode;
@@ -384,7 +434,7 @@ public sealed partial class WebhookDispatcher(
         {
             activity?.SetStatus(ActivityStatusCode.Error, error);
         }
-        _results.Writer.TryWrite(new AttemptResult(claim.Id, claim.EndpointId, attemptedAt, statusCode, latency, error, status, next, gone));
+        _results.Writer.TryWrite(new AttemptResult(claim.Id, claim.Attempt, claim.EndpointId, attemptedAt, statusCode, latency, error, status, next, gone));
         Finished(claim);
     }
 
@@ -424,37 +474,69 @@ public sealed partial class WebhookDispatcher(
             {
                 batch.Add(result);
             }
-            for (var attempt = 0; ; attempt++)
-            {
-                try
-                {
-                    await RecordAsync(batch, cancellationToken);
-                    break;
-                }
-                catch (Exception error) when (error is NpgsqlException or TimeoutException && attempt < 20)
-                {
-                    // Unrecorded results are not lost deliveries: their leases expire and they are tried again.
-                    LogRecordFailed(logger, error, batch.Count);
-                    await Task.Delay(TimeSpan.FromMilliseconds(200 * (attempt + 1)), cancellationToken);
-                }
-            }
+            await RecordOrDropAsync(batch, cancellationToken);
             batch.Clear();
         }
     }
 
-    private async Task RecordAsync(List<AttemptResult> batch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the batch, waiting out a database outage however long it lasts: a recorder that gave up
+    /// would leave every delivery from then on unrecorded and repeated each lease. A batch the database
+    /// refuses outright is recorded result by result, so only a result it still refuses is dropped
+    /// (logged as an error). Dropping loses no delivery: its lease ends and it is tried again.
+    /// </summary>
+    private async Task RecordOrDropAsync(IReadOnlyList<AttemptResult> batch, CancellationToken cancellationToken)
+    {
+        for (var failures = 0; ; failures++)
+        {
+            try
+            {
+                await RecordAsync(batch, cancellationToken);
+                return;
+            }
+            catch (Exception error) when (error is NpgsqlException { IsTransient: true } or TimeoutException)
+            {
+                LogRecordFailed(logger, error, batch.Count);
+                await Task.Delay(RecordRetryDelay(failures), cancellationToken);
+            }
+            catch (Exception error) when (error is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
+            {
+                if (batch.Count == 1)
+                {
+                    LogResultDropped(logger, error, batch[0].DeliveryId);
+                    return;
+                }
+                LogBatchRefused(logger, error, batch.Count);
+                foreach (var result in batch)
+                {
+                    await RecordOrDropAsync([result], cancellationToken);
+                }
+                return;
+            }
+        }
+    }
+
+    private TimeSpan RecordRetryDelay(int failures)
+    {
+        var delay = TimeSpan.FromMilliseconds(200 * Math.Pow(2, Math.Min(failures, 16)));
+        return delay < _options.RecordRetryMaxDelay ? delay : _options.RecordRetryMaxDelay;
+    }
+
+    private async Task RecordAsync(IReadOnlyList<AttemptResult> results, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var npgsqlBatch = new NpgsqlBatch(connection, transaction);
-        var released = batch.Where(r => r.Status == "released").ToArray();
+        var released = results.Where(r => r.Status == "released").ToArray();
         if (released.Length > 0)
         {
             npgsqlBatch.BatchCommands.Add(Command("""
-                update webhook_deliveries set next_attempt_at = $2, attempts = attempts - 1 where id = any($1) and status = 'pending'
-                """, released.Select(r => r.DeliveryId).ToArray(), released[0].AttemptedAt));
-            batch = batch.Where(r => r.Status != "released").ToList();
+                update webhook_deliveries d set next_attempt_at = $3, attempts = d.attempts - 1
+                  from unnest($1::uuid[], $2::int[]) as r(id, attempt)
+                 where d.id = any($1) and d.id = r.id and d.status = 'pending' and d.attempts = r.attempt
+                """, released.Select(r => r.DeliveryId).ToArray(), released.Select(r => r.Attempt).ToArray(), released[0].AttemptedAt));
         }
+        var batch = results.Where(r => r.Status != "released").ToList();
         var ids = batch.Select(r => r.DeliveryId).ToArray();
         var codes = batch.Select(r => r.StatusCode).ToArray();
         var errors = batch.Select(r => r.Error).ToArray();
@@ -468,10 +550,10 @@ public sealed partial class WebhookDispatcher(
             update webhook_deliveries d
                set status = r.status, next_attempt_at = r.next_attempt_at, last_status_code = r.status_code, last_error = r.error,
                    completed_at = case when r.status = 'pending' then null else r.attempted_at end
-              from unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::timestamptz[])
-                   as r(id, status, next_attempt_at, status_code, error, attempted_at)
-             where d.id = any($1) and d.id = r.id and d.status = 'pending'
-            """, ids, batch.Select(r => r.Status).ToArray(), next, codes, errors, at));
+              from unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::timestamptz[], $7::int[])
+                   as r(id, status, next_attempt_at, status_code, error, attempted_at, attempt)
+             where d.id = any($1) and d.id = r.id and d.status = 'pending' and d.attempts = r.attempt
+            """, ids, batch.Select(r => r.Status).ToArray(), next, codes, errors, at, batch.Select(r => r.Attempt).ToArray()));
         var gone = batch.Where(r => r.Gone && r.EndpointId is not null).Select(r => r.EndpointId!.Value).Distinct().ToArray();
         if (gone.Length > 0)
         {
@@ -505,6 +587,15 @@ public sealed partial class WebhookDispatcher(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Recording {Count} webhook attempts failed; retrying")]
     private static partial void LogRecordFailed(ILogger logger, Exception error, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The database refused {Count} webhook attempt results; recording them one by one")]
+    private static partial void LogBatchRefused(ILogger logger, Exception error, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The result of webhook delivery {DeliveryId} cannot be recorded; dropped (the delivery is made again when its lease ends)")]
+    private static partial void LogResultDropped(ILogger logger, Exception error, Guid deliveryId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopped with webhook attempt results unrecorded; their deliveries are made again when their leases end")]
+    private static partial void LogUnrecordedAtStop(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Delivering webhook {DeliveryId} failed unexpectedly")]
     private static partial void LogDeliveryError(ILogger logger, Exception error, Guid deliveryId);
