@@ -223,26 +223,17 @@ public sealed class GatewaySignature
         return key;
     }
 
-    private static string Base64Url(byte[] bytes) =>
-        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static string Base64Url(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
 
     private static bool TryDecodeBase64Url(ReadOnlySpan<char> text, out byte[] bytes)
     {
         bytes = [];
-        if (text.Length is 0 or > 64)
+        if (text.Length is 0 or > 64 || !System.Buffers.Text.Base64Url.IsValid(text, out var length))
         {
             return false;
         }
-        var padded = text.ToString().Replace('-', '+').Replace('_', '/');
-        padded += (padded.Length % 4) switch { 2 => "==", 3 => "=", _ => "" };
-        try
-        {
-            bytes = Convert.FromBase64String(padded);
-            return true;
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
+        bytes = new byte[length];
+        System.Buffers.Text.Base64Url.DecodeFromChars(text, bytes);
+        return true;
     }
 }
