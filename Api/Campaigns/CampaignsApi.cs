@@ -83,13 +83,17 @@ public static class CampaignsApi
             return audienceProblem;
         }
 
-        // Render each message: its text decides its segments and credits.
+        // Render each message: its text decides its segments and credits, and it is exactly the text sent.
+        // Without placeholders every message is the same text: prepared and measured once, not per member.
+        var personalised = fields.Template.HasPlaceholders;
+        var shared = personalised ? null : Prepare(fields.Template.Text);
+        var sharedMeasure = shared is null ? default : SmsSegments.Measure(shared);
         var recipients = new List<string>(audience!.Members.Count);
-        var texts = new List<string>(audience.Members.Count);
-        var segments = new List<int>(audience.Members.Count);
+        var texts = personalised ? new List<string>(audience.Members.Count) : null;
+        var segments = personalised ? new List<int>(audience.Members.Count) : null;
         var skipped = new List<string>();
         var ucs2 = false;
-        var checkedTexts = fields.Template.HasPlaceholders ? new HashSet<string>(StringComparer.Ordinal) : null;
+        var checkedTexts = personalised ? new HashSet<string>(StringComparer.Ordinal) : null;
         foreach (var member in audience.Members)
         {
             if (member.OptedOut)
@@ -97,13 +101,13 @@ public static class CampaignsApi
                 skipped.Add(member.Values.Phone);
                 continue;
             }
-            var text = SmsSegments.Normalize(fields.Template.Render(member.Values)).Trim();
-            if (string.IsNullOrWhiteSpace(text))
+            var text = shared ?? Prepare(fields.Template.Render(member.Values));
+            if (text.Length == 0)
             {
                 skipped.Add(member.Values.Phone);
                 continue;
             }
-            var measured = SmsSegments.Measure(text);
+            var measured = shared is null ? SmsSegments.Measure(text) : sharedMeasure;
             if (measured.Segments > settings.MaxSegments)
             {
                 return Problems.Create(400, ErrorCodes.MessageTooLong, "A message is too long.",
@@ -116,8 +120,8 @@ public static class CampaignsApi
             }
             ucs2 |= measured.Encoding == SmsEncoding.Ucs2;
             recipients.Add(member.Values.Phone);
-            texts.Add(text);
-            segments.Add(measured.Segments);
+            texts?.Add(text);
+            segments?.Add(measured.Segments);
         }
         if (recipients.Count == 0)
         {
@@ -149,13 +153,14 @@ public static class CampaignsApi
             AccountId = caller.AccountId,
             BatchId = batchId,
             SenderId = fields.SenderId,
-            Text = template,
+            // The batch's text is what an unpersonalised message sends; a personalised one sends its own.
+            Text = shared ?? template,
             Encoding = ucs2 ? SmsEncoding.Ucs2 : SmsEncoding.Gsm7,
-            Segments = segments.Max(),
+            Segments = segments?.Max() ?? sharedMeasure.Segments,
             Recipients = recipients,
             MessageIds = messageIds,
-            Texts = fields.Template.HasPlaceholders ? [.. texts] : null,
-            MessageSegments = [.. segments],
+            Texts = texts?.ToArray(),
+            MessageSegments = segments?.ToArray(),
             CreatedAt = now,
             ScheduledAt = fields.ScheduledAt,
             CallbackUrl = request.CallbackUrl,
@@ -406,6 +411,8 @@ public static class CampaignsApi
             JsonNode.Parse(campaign.Audience)!.AsObject(), PublicId.Format(PublicId.Batch, batch.Id), batch.Credits, batch.ScheduledAt,
             campaign.CreatedAt, summary, campaign.SkippedNumbers);
     }
+
+    private static string Prepare(string rendered) => SmsSegments.Normalize(rendered).Trim();
 
     private static ProblemHttpResult NotFound() => Problems.NotFound("No campaign with this id.");
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Ujumbe.Api.Messages;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Tests.Infrastructure;
 
@@ -97,6 +98,33 @@ public sealed class CampaignTests(SendingFixture ujumbe) : IClassFixture<Sending
         await WaitForCompletedAsync(client, picked.GetProperty("id").GetString()!);
         messages = await MessagesAsync(client, picked.GetProperty("batch_id").GetString()!);
         Assert.Equal(["Karibu Baraka", "Karibu Neema"], messages.Values.Select(m => m.GetProperty("text").GetString()).Order());
+    }
+
+    [Fact]
+    public async Task A_campaign_without_placeholders_is_charged_for_exactly_the_text_it_sends()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 10));
+        var text = new string('A', 160);   // one GSM segment; with the trailing space it would be two
+        var created = await (await client.PostAsJsonAsync("/v1/campaigns", new
+        {
+            name = "Trailing space", text = text + " ", sender_id = "UJUMBE", audience = new { numbers = "+255713250001,+255713250002" },
+        })).AssertJsonAsync(HttpStatusCode.Created);
+        Assert.Equal(2, created.GetProperty("credits").GetInt64());
+        var reserve = (await (await client.GetAsync("/v1/ledger")).AssertJsonAsync()).GetProperty("data").EnumerateArray()
+            .Single(e => e.GetProperty("kind").GetString() == "reserve");
+        Assert.Equal(2, reserve.GetProperty("reserved_change").GetInt64());
+
+        await WaitForCompletedAsync(client, created.GetProperty("id").GetString()!);
+        var messages = await MessagesAsync(client, created.GetProperty("batch_id").GetString()!);
+        Assert.Equal(2, messages.Count);
+        Assert.All(messages.Values, m =>
+        {
+            var sent = m.GetProperty("text").GetString()!;
+            Assert.Equal(text, sent);
+            Assert.Equal(SmsSegments.Measure(sent).Segments, m.GetProperty("segments").GetInt32());
+            Assert.Equal(1, m.GetProperty("credits").GetInt32());
+        });
+        Assert.Equal(8, (await SendingFixture.WaitForSettledBalanceAsync(client)).GetProperty("balance").GetInt64());
     }
 
     [Fact]
