@@ -19,13 +19,15 @@ public abstract record CsvItem
 /// <summary>The whole file is refused; this is the first and only item.</summary>
 public sealed record CsvHeaderProblem(string Message) : CsvItem;
 
+/// <param name="OptedOut">The row's opt-out column says yes (true, yes, y or 1); false without such a column.</param>
 public sealed record CsvContactRow(
     int RowNumber,
     string? Name,
     string Phone,
     string? Email,
     string[] Tags,
-    IReadOnlyDictionary<string, string> Attributes) : CsvItem;
+    IReadOnlyDictionary<string, string> Attributes,
+    bool OptedOut = false) : CsvItem;
 
 /// <summary>A single row was skipped; reading goes on unless the error says the rest was not read.</summary>
 public sealed record CsvRowError(int RowNumber, string Error) : CsvItem;
@@ -45,6 +47,8 @@ public static class ContactCsv
     internal const int SniffBytes = 64 * 1024;
 
     public static IReadOnlyList<string> PhoneColumnNames { get; } = ["phone", "phone_number", "msisdn", "number", "mobile"];
+
+    public static IReadOnlyList<string> OptOutColumnNames { get; } = ["opted_out", "opt_out", "optout", "unsubscribed"];
 
     internal const string NotUtf8Message =
         "The file is not UTF-8 CSV text. Save it as \"CSV UTF-8 (comma delimited)\" and upload it again.";
@@ -229,6 +233,7 @@ internal sealed class ContactCsvParser(int maxRows)
         Phone,
         Email,
         Tags,
+        OptOut,
         Attribute,
     }
 
@@ -640,11 +645,17 @@ internal sealed class ContactCsvParser(int maxRows)
             return new Column(header, ColumnKind.Attribute, header[attributePrefix.Length..].Trim());
         }
 
-        // "Phone Number" and "phone-number" are what people type in spreadsheets for phone_number.
+        // "Phone Number" and "phone-number" are what people type in spreadsheets for phone_number
+        // ("Opted Out" and "opt-out" for opted_out: missing one would message people who said stop).
         var normalized = header.Replace(' ', '_').Replace('-', '_');
         if (ContactCsv.PhoneColumnNames.Contains(normalized, StringComparer.OrdinalIgnoreCase))
         {
             return new Column(header, ColumnKind.Phone, null);
+        }
+
+        if (ContactCsv.OptOutColumnNames.Contains(normalized, StringComparer.OrdinalIgnoreCase))
+        {
+            return new Column(header, ColumnKind.OptOut, null);
         }
 
         var kind = normalized.ToUpperInvariant() switch
@@ -710,6 +721,7 @@ internal sealed class ContactCsvParser(int maxRows)
         string? phone = null;
         string? email = null;
         string[] tags = [];
+        var optedOut = false;
         Dictionary<string, string>? attributes = null;
         for (var i = 0; i < columns.Length; i++)
         {
@@ -734,6 +746,9 @@ internal sealed class ContactCsvParser(int maxRows)
                 case ColumnKind.Tags:
                     tags = SplitTags(value);
                     break;
+                case ColumnKind.OptOut:
+                    optedOut = value.ToUpperInvariant() is "TRUE" or "YES" or "Y" or "1";
+                    break;
                 case ColumnKind.Attribute when value.Length > 0:
                     attributes ??= new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
                     attributes[column.AttributeKey!] = value;
@@ -752,7 +767,8 @@ internal sealed class ContactCsvParser(int maxRows)
             phone,
             email,
             tags,
-            attributes is null ? ReadOnlyDictionary<string, string>.Empty : attributes.AsReadOnly());
+            attributes is null ? ReadOnlyDictionary<string, string>.Empty : attributes.AsReadOnly(),
+            optedOut);
     }
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;

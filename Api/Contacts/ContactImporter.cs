@@ -18,8 +18,6 @@ public sealed class ContactImporter(NpgsqlDataSource database, TimeProvider time
 {
     public const string TooLargeProblem = "The file is larger than 10 MB.";
 
-    private static readonly string[] OptOutColumns = ["opted_out", "opt_out", "optout", "unsubscribed"];
-
     private sealed record GoodRow(int Row, ValidContact Contact, bool OptOut);
 
     public async Task<ContactImportResult> ImportAsync(Guid accountId, string country, Stream csv, CancellationToken cancellationToken)
@@ -67,18 +65,10 @@ public sealed class ContactImporter(NpgsqlDataSource database, TimeProvider time
     private static GoodRow? Check(CsvContactRow row, string country, List<ImportRowError> errors)
     {
         var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
-        var optOut = false;
         foreach (var (key, value) in row.Attributes)
         {
-            if (OptOutColumns.Contains(key.ToLowerInvariant()))
-            {
-                optOut = value.Trim().ToLowerInvariant() is "true" or "yes" or "y" or "1";
-            }
-            else if (value.Length > 0)
-            {
-                // Spreadsheet headers ("First visit", "loyalty-tier") become attribute names templates can use.
-                attributes[AttributeName(key)] = value;
-            }
+            // Spreadsheet headers ("First visit", "loyalty-tier") become attribute names templates can use.
+            attributes[AttributeName(key)] = value;
         }
         var fieldErrors = new Dictionary<string, string[]>();
         var attributesJson = JsonSerializer.SerializeToElement(attributes);
@@ -88,7 +78,7 @@ public sealed class ContactImporter(NpgsqlDataSource database, TimeProvider time
             errors.Add(new ImportRowError(row.RowNumber, string.Join("; ", fieldErrors.Select(e => $"{e.Key} {string.Join(", ", e.Value)}"))));
             return null;
         }
-        return new GoodRow(row.RowNumber, valid, optOut);
+        return new GoodRow(row.RowNumber, valid, row.OptedOut);
     }
 
     private static string AttributeName(string header) =>

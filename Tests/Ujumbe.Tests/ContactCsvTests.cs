@@ -207,6 +207,26 @@ public sealed class ContactCsvTests
     }
 
     [Fact]
+    public async Task Opt_out_columns_are_recognised_like_the_phone_column_and_carried_as_a_flag()
+    {
+        foreach (var header in new[] { "opted_out", "Opted Out", "opt-out", "OptOut", "Unsubscribed" })
+        {
+            var rows = Rows(await ReadAllAsync($"phone,{header}\n1,yes\n2,TRUE\n3,y\n4,1\n5,no\n6,\n"));
+
+            Assert.Equal([true, true, true, true, false, false], rows.Select(r => r.OptedOut));
+            Assert.All(rows, r => Assert.Empty(r.Attributes));
+        }
+    }
+
+    [Fact]
+    public async Task Two_opt_out_columns_are_the_same_column()
+    {
+        var message = HeaderProblem(await ReadAllAsync("phone,opted_out,Unsubscribed\n1,yes,no\n"));
+
+        Assert.Contains("same column", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Missing_phone_column_refuses_the_file_and_lists_accepted_names()
     {
         var message = HeaderProblem(await ReadAllAsync("name,email\nA,a@x.io\n"));

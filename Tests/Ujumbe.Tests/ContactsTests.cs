@@ -243,6 +243,24 @@ public sealed class ContactsTests(SendingFixture ujumbe) : IClassFixture<Sending
     }
 
     [Theory]
+    [InlineData("Opted Out")]
+    [InlineData("opt-out")]
+    [InlineData("UNSUBSCRIBED")]
+    public async Task An_opt_out_column_is_recognised_however_the_spreadsheet_spells_it(string header)
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 0));
+        var report = await ImportAsync(client, $"Name,Phone Number,{header}\nStops,0712550001,Yes\nStays,0712550002,no\nQuiet,0712550003,\n");
+        Assert.Equal(3, report.GetProperty("created").GetInt32());
+        Assert.Equal(1, report.GetProperty("opted_out").GetInt32());
+        Assert.Equal(["+255712550001"], (await (await client.GetAsync("/v1/opt-outs")).AssertJsonAsync()).GetProperty("data").EnumerateArray()
+            .Select(o => o.GetProperty("phone_number").GetString()));
+        var stops = (await SearchAsync(client, "?q=0712550001")).GetProperty("data")[0];
+        Assert.True(stops.GetProperty("opted_out").GetBoolean());
+        Assert.Empty(stops.GetProperty("attributes").EnumerateObject());   // the column is not an attribute
+        Assert.False((await SearchAsync(client, "?q=0712550002")).GetProperty("data")[0].GetProperty("opted_out").GetBoolean());
+    }
+
+    [Theory]
     [InlineData("name;phone\nAmina;0712600001\n", "delimiter")]
     [InlineData("name\tphone\nAmina\t0712600001\n", "delimiter")]
     [InlineData("name,email\nAmina,a@example.com\n", "phone")]
