@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Npgsql;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Tests.Infrastructure;
 
@@ -136,6 +137,41 @@ public sealed class ContactsTests(SendingFixture ujumbe) : IClassFixture<Sending
         var read = await (await owner.GetAsync($"/v1/contacts/{id}")).AssertJsonAsync();
         Assert.Equal("Private Person", read.GetProperty("name").GetString());
         Assert.False(read.GetProperty("opted_out").GetBoolean());
+    }
+
+    [Fact]
+    public async Task An_opt_out_written_at_the_same_time_as_another_for_the_same_number_is_not_an_error()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 0));
+        var first = (await CreateAsync(client, new { name = "First", phone_number = "+255712250001" })).GetProperty("id").GetString()!;
+        var second = (await CreateAsync(client, new { name = "Second", phone_number = "+255712250002" })).GetProperty("id").GetString()!;
+        var accountId = await ujumbe.Database.ScalarAsync<Guid>("select account_id from contacts where phone = '+255712250001'");
+
+        // An inbound STOP for each number is being recorded, not yet committed, when the API's opt-outs arrive.
+        await using var stop = await ujumbe.Database.OpenAsync();
+        await using var transaction = await stop.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand("""
+            insert into opt_outs (account_id, phone, source, created_at)
+            select $1, phone, 'inbound STOP', now() from unnest(array['+255712250001', '+255712250002', '+255712250003']) as phone
+            """, stop, transaction))
+        {
+            insert.Parameters.Add(new NpgsqlParameter { Value = accountId });
+            await insert.ExecuteNonQueryAsync();
+        }
+        var byAction = client.PostAsync($"/v1/contacts/{first}/opt-out", null);
+        var byUpdate = client.PutAsJsonAsync($"/v1/contacts/{second}", new { name = "Second", phone_number = "+255712250002", opted_out = true });
+        var byCreate = client.PostAsJsonAsync("/v1/contacts", new { name = "Third", phone_number = "+255712250003", opted_out = true });
+        await HttpAssertions.EventuallyAsync(
+            async () => await ujumbe.Database.ScalarAsync<long>("select count(*) from pg_stat_activity where $1 = any(pg_blocking_pids(pid))", stop.ProcessID) == 3,
+            because: "the three opt-outs wait for the uncommitted ones");
+        await transaction.CommitAsync();
+
+        Assert.True((await (await byAction).AssertJsonAsync()).GetProperty("opted_out").GetBoolean());
+        Assert.True((await (await byUpdate).AssertJsonAsync()).GetProperty("opted_out").GetBoolean());
+        Assert.True((await (await byCreate).AssertJsonAsync(HttpStatusCode.Created)).GetProperty("opted_out").GetBoolean());
+        var optOuts = (await (await client.GetAsync("/v1/opt-outs")).AssertJsonAsync()).GetProperty("data").EnumerateArray().ToList();
+        Assert.Equal(3, optOuts.Count);
+        Assert.All(optOuts, o => Assert.Equal("inbound STOP", o.GetProperty("source").GetString()));   // the first record stays
     }
 
     [Fact]
