@@ -16,8 +16,15 @@ public abstract record CsvItem
     }
 }
 
-/// <summary>The whole file is refused; this is the first and only item.</summary>
-public sealed record CsvHeaderProblem(string Message) : CsvItem;
+/// <summary>A limit the reader stopped at: what it read before is only part of the file.</summary>
+public enum CsvStopReason
+{
+    TooLarge,
+    TooManyRows,
+}
+
+/// <summary>The whole file is refused; this is the first and only item. <paramref name="StoppedBy"/> is set when a limit refused it.</summary>
+public sealed record CsvHeaderProblem(string Message, CsvStopReason? StoppedBy = null) : CsvItem;
 
 /// <param name="OptedOut">The row's opt-out column says yes (true, yes, y or 1); false without such a column.</param>
 public sealed record CsvContactRow(
@@ -29,8 +36,11 @@ public sealed record CsvContactRow(
     IReadOnlyDictionary<string, string> Attributes,
     bool OptedOut = false) : CsvItem;
 
-/// <summary>A single row was skipped; reading goes on unless the error says the rest was not read.</summary>
-public sealed record CsvRowError(int RowNumber, string Error) : CsvItem;
+/// <summary>
+/// A single row was skipped; reading goes on, unless <paramref name="StoppedBy"/> is set: then the reader
+/// stopped at a limit here, this is the last item and the rest was not read.
+/// </summary>
+public sealed record CsvRowError(int RowNumber, string Error, CsvStopReason? StoppedBy = null) : CsvItem;
 
 internal sealed record CsvReadLimits(
     long MaxBytes = ContactCsv.MaxBytes,
@@ -57,7 +67,7 @@ public static class ContactCsv
 
     /// <summary>
     /// Reads the header, then yields rows and row errors in file order.
-    /// A header problem is the first and only item; a row error ending in "the rest was not read" is the last one.
+    /// A header problem is the first and only item; a row error with a <see cref="CsvRowError.StoppedBy"/> is the last one.
     /// </summary>
     public static IAsyncEnumerable<CsvItem> ReadAsync(Stream utf8OrBomStream, CancellationToken ct = default) =>
         ReadAsync(utf8OrBomStream, DefaultLimits, ct);
@@ -432,8 +442,8 @@ internal sealed class ContactCsvParser(int maxRows)
 
         var size = ContactCsv.FormatSize(maxBytes);
         Stop(items, _columns is null
-            ? new CsvHeaderProblem($"The file is larger than {size}.")
-            : new CsvRowError(_recordStarted ? _recordLine : _line, $"The file is larger than {size}; the rest was not read."));
+            ? new CsvHeaderProblem($"The file is larger than {size}.", CsvStopReason.TooLarge)
+            : new CsvRowError(_recordStarted ? _recordLine : _line, $"The file is larger than {size}; the rest was not read.", CsvStopReason.TooLarge));
     }
 
     private void Stop(List<CsvItem> items, CsvItem last)
@@ -674,7 +684,7 @@ internal sealed class ContactCsvParser(int maxRows)
         if (_dataRows > maxRows)
         {
             Stop(items, new CsvRowError(_recordLine,
-                $"The file has more than {maxRows.ToString("N0", CultureInfo.InvariantCulture)} rows; the rest was not read."));
+                $"The file has more than {maxRows.ToString("N0", CultureInfo.InvariantCulture)} rows; the rest was not read.", CsvStopReason.TooManyRows));
             return;
         }
 

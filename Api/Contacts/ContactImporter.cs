@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
@@ -5,7 +6,9 @@ using NpgsqlTypes;
 
 namespace Ujumbe.Api.Contacts;
 
-public sealed record ContactImportResult(int Rows, int Created, int Updated, int OptedOut, IReadOnlyList<ImportRowError> Errors, string? FileProblem);
+/// <param name="FileProblem">Why nothing was imported; <paramref name="StoppedBy"/> says when it was a limit.</param>
+public sealed record ContactImportResult(
+    int Rows, int Created, int Updated, int OptedOut, IReadOnlyList<ImportRowError> Errors, string? FileProblem, CsvStopReason? StoppedBy = null);
 
 /// <summary>
 /// Imports contacts from CSV: reads and checks every row (the same rules as the API), then writes the
@@ -16,7 +19,10 @@ public sealed record ContactImportResult(int Rows, int Created, int Updated, int
 /// </summary>
 public sealed class ContactImporter(NpgsqlDataSource database, TimeProvider time)
 {
-    public const string TooLargeProblem = "The file is larger than 10 MB.";
+    private const string TooLargeProblem = "The file is larger than 10 MB.";
+
+    private static readonly string TooManyRowsProblem =
+        $"The file has more than {ContactCsv.MaxRows.ToString("N0", CultureInfo.InvariantCulture)} rows.";
 
     private sealed record GoodRow(int Row, ValidContact Contact, bool OptOut);
 
@@ -30,11 +36,10 @@ public sealed class ContactImporter(NpgsqlDataSource database, TimeProvider time
             switch (item)
             {
                 case CsvHeaderProblem header:
-                    return new ContactImportResult(0, 0, 0, 0, [], header.Message);
+                    return new ContactImportResult(0, 0, 0, 0, [], header.Message, header.StoppedBy);
                 // Past a limit the reader stops; importing the part before it would leave a half-imported file.
-                case CsvRowError { Error: var message } when message.EndsWith("the rest was not read.", StringComparison.Ordinal):
-                    return new ContactImportResult(0, 0, 0, 0, [],
-                        message.StartsWith("The file is larger", StringComparison.Ordinal) ? TooLargeProblem : message.Replace("; the rest was not read.", ".", StringComparison.Ordinal));
+                case CsvRowError { StoppedBy: { } limit }:
+                    return new ContactImportResult(0, 0, 0, 0, [], limit == CsvStopReason.TooLarge ? TooLargeProblem : TooManyRowsProblem, limit);
                 case CsvRowError error:
                     rows++;
                     errors.Add(new ImportRowError(error.RowNumber, error.Error));

@@ -493,6 +493,7 @@ public sealed class ContactCsvTests
         var error = Assert.IsType<CsvRowError>(items[^1]);
         Assert.Equal(8, error.RowNumber);
         Assert.Equal("The file has more than 5 rows; the rest was not read.", error.Error);
+        Assert.Equal(CsvStopReason.TooManyRows, error.StoppedBy);
     }
 
     [Fact]
@@ -503,6 +504,7 @@ public sealed class ContactCsvTests
         Assert.Equal(3, items.Count);
         Assert.IsType<CsvRowError>(items[1]);
         Assert.DoesNotContain(items, i => i is CsvRowError e && e.Error.Contains("rest was not read", StringComparison.Ordinal));
+        Assert.DoesNotContain(items, i => i is CsvRowError { StoppedBy: not null });
     }
 
     [Fact]
@@ -532,6 +534,7 @@ public sealed class ContactCsvTests
 
         var error = Assert.IsType<CsvRowError>(items[^1]);
         Assert.Equal("The file is larger than 1,000 bytes; the rest was not read.", error.Error);
+        Assert.Equal(CsvStopReason.TooLarge, error.StoppedBy);
         var rows = items.Take(items.Count - 1).Cast<CsvContactRow>().ToList();
         Assert.NotEmpty(rows);
         Assert.Equal(Enumerable.Range(2, rows.Count), rows.Select(r => r.RowNumber));
@@ -555,9 +558,10 @@ public sealed class ContactCsvTests
     [Fact]
     public async Task Header_larger_than_the_size_limit_is_a_header_problem()
     {
-        var message = HeaderProblem(await ReadAllAsync("name,phone,email\n1,2,3\n", new CsvReadLimits(MaxBytes: 8)));
+        var items = await ReadAllAsync("name,phone,email\n1,2,3\n", new CsvReadLimits(MaxBytes: 8));
 
-        Assert.Equal("The file is larger than 8 bytes.", message);
+        Assert.Equal("The file is larger than 8 bytes.", HeaderProblem(items));
+        Assert.Equal(CsvStopReason.TooLarge, ((CsvHeaderProblem)items[0]).StoppedBy);
     }
 
     [Fact]

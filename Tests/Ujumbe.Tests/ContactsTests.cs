@@ -332,6 +332,24 @@ public sealed class ContactsTests(SendingFixture ujumbe) : IClassFixture<Sending
         request.Headers.ExpectContinue = true;
         await (await client.SendAsync(request)).AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, ErrorCodes.PayloadTooLarge);
 
+        // Within what the server accepts for an upload but over the import limit: the reader stops there, nothing is imported.
+        var justOver = new StringBuilder("name,phone\n");
+        for (var i = 0; justOver.Length <= 10 * 1024 * 1024; i++)
+        {
+            justOver.Append("Someone with a fairly long name to fill the file,+2557127").Append((i % 100000).ToString("D5", System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+        }
+        await (await client.PostAsync("/v1/contacts/import", new StringContent(justOver.ToString(), Encoding.UTF8, "text/csv")))
+            .AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, ErrorCodes.PayloadTooLarge);
+        var tooManyRows = new StringBuilder("phone\n");
+        for (var i = 0; i <= 200_000; i++)
+        {
+            tooManyRows.Append("+2557128").Append((i % 100000).ToString("D5", System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+        }
+        var rowsProblem = await (await client.PostAsync("/v1/contacts/import", new StringContent(tooManyRows.ToString(), Encoding.UTF8, "text/csv")))
+            .AssertProblemAsync(HttpStatusCode.BadRequest, ErrorCodes.ValidationFailed);
+        Assert.Equal("The file has more than 200,000 rows.", rowsProblem.GetProperty("errors").GetProperty("file")[0].GetString());
+        Assert.Equal(0, (await SearchAsync(client, "")).GetProperty("total").GetInt32());
+
         // Over the 1 MiB of other requests but under the import limit: accepted.
         var medium = new StringBuilder("name,phone\n");
         for (var i = 0; medium.Length < 2 * 1024 * 1024; i++)
