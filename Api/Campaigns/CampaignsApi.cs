@@ -264,6 +264,8 @@ public static class CampaignsApi
 
     private sealed record Member(TemplateValues Values, bool OptedOut);
 
+    private sealed record AudienceRow(string Phone, string? Name, string? Email, JsonObject? Attributes, bool OptedOut);
+
     private sealed record Audience(IReadOnlyList<Member> Members, JsonObject Description);
 
     /// <summary>
@@ -340,14 +342,11 @@ public static class CampaignsApi
         }
 
         var withAttributes = template.UsesAttributes;
-        var rows = await contacts
-            .OrderBy(c => c.Id)
-            .Select(c => new
-            {
-                c.Id, c.Phone, c.Name, c.Email,
-                Attributes = withAttributes ? c.Attributes : null,
-                OptedOut = db.OptOuts.Any(o => o.Phone == c.Phone),
-            })
+        var ordered = contacts.OrderBy(c => c.Id);
+        // Typed-in numbers read their opt-outs by number below (not all of them are contacts), so not here.
+        var rows = await (numbers is null
+                ? ordered.Select(c => new AudienceRow(c.Phone, c.Name, c.Email, withAttributes ? c.Attributes : null, db.OptOuts.Any(o => o.Phone == c.Phone)))
+                : ordered.Select(c => new AudienceRow(c.Phone, c.Name, c.Email, withAttributes ? c.Attributes : null, false)))
             .Take(MaxRecipients + 1)
             .ToListAsync(cancellationToken);
         if (rows.Count > MaxRecipients)
