@@ -10,7 +10,6 @@ using Ujumbe.Api.Content;
 using Ujumbe.Api.Data;
 using Ujumbe.Api.Identity;
 using Ujumbe.Api.Messages;
-using Ujumbe.Api.Phones;
 using Ujumbe.Api.Segments;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
@@ -229,33 +228,12 @@ public static class CampaignsApi
         {
             errors["text"] = [templateError!];
         }
-        var sender = request.SenderId?.Trim().ToUpperInvariant();
-        if (string.IsNullOrEmpty(sender) || !SenderIdNames.IsValidName(sender))
-        {
-            errors["sender_id"] = ["is required: 3 to 11 letters and digits"];
-        }
+        var (sender, scheduledAt) = SendValidator.ValidateDelivery(request.SenderId, request.CallbackUrl, request.ScheduledAt, request.Reference, now, errors);
         var audience = request.Audience;
         var kinds = audience is null ? 0 : (audience.Numbers is null ? 0 : 1) + (audience.SegmentId is null ? 0 : 1) + (audience.ContactIds is null ? 0 : 1);
         if (kinds != 1)
         {
             errors["audience"] = ["is required: exactly one of {\"numbers\": \"…\"}, {\"segment_id\": \"seg_…\"} or {\"contact_ids\": [\"con_…\"]}"];
-        }
-        DateTime? scheduledAt = request.ScheduledAt?.UtcDateTime;
-        if (scheduledAt < now)
-        {
-            errors["scheduled_at"] = ["is in the past"];
-        }
-        else if (scheduledAt > now.AddDays(SendValidator.MaxScheduleDays))
-        {
-            errors["scheduled_at"] = [$"must be within {SendValidator.MaxScheduleDays} days"];
-        }
-        if (request.CallbackUrl is { Length: > SendValidator.MaxCallbackUrlLength })
-        {
-            errors["callback_url"] = [$"must be at most {SendValidator.MaxCallbackUrlLength} characters"];
-        }
-        if (request.Reference is { Length: > SendValidator.MaxReferenceLength })
-        {
-            errors["reference"] = [$"must be at most {SendValidator.MaxReferenceLength} characters"];
         }
         return errors.Count > 0
             ? (null, Problems.Validation(errors))
@@ -281,24 +259,11 @@ public static class CampaignsApi
         List<string>? numbers = null;
         if (request.Numbers is { } typed)
         {
-            numbers = [];
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            var bad = new List<string>();
-            foreach (var input in typed.Split([',', ';', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            var inputs = typed.Split([',', ';', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            (numbers, var phoneProblem) = SendValidator.NormalizeRecipients(inputs, country, "audience.numbers", listed: 100);
+            if (phoneProblem is not null)
             {
-                if (!PhoneNumbers.TryNormalize(input, country, out var e164, out var error))
-                {
-                    bad.Add(error);
-                }
-                else if (seen.Add(e164))
-                {
-                    numbers.Add(e164);
-                }
-            }
-            if (bad.Count > 0)
-            {
-                return (null, Problems.Create(400, ErrorCodes.InvalidPhone, "Invalid phone number.",
-                    $"{bad.Count} of the numbers are not valid; nothing was sent.", new Dictionary<string, string[]> { ["audience.numbers"] = [.. bad.Take(100)] }));
+                return (null, MessagesApi.ToProblem(phoneProblem));
             }
             if (numbers.Count == 0)
             {

@@ -210,6 +210,37 @@ public sealed class CampaignTests(SendingFixture ujumbe) : IClassFixture<Sending
     }
 
     [Fact]
+    public async Task A_campaigns_sending_fields_and_numbers_are_judged_as_a_sends_are()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 10));
+        async Task<JsonElement> ErrorsAsync(string path, object body, string code) =>
+            (await (await client.PostAsJsonAsync(path, body)).AssertProblemAsync(HttpStatusCode.BadRequest, code)).GetProperty("errors");
+
+        var past = DateTimeOffset.UtcNow.AddDays(-1);
+        var reference = new string('r', 256);
+        foreach (var (sender, callback) in new[] { ("U!", "ftp://example.com/hook"), ("", "/relative") })
+        {
+            var send = await ErrorsAsync("/v1/messages",
+                new { to = "+255713350001", text = "Hi", sender_id = sender, callback_url = callback, scheduled_at = past, reference }, ErrorCodes.ValidationFailed);
+            var campaign = await ErrorsAsync("/v1/campaigns",
+                new { name = "Bad", text = "Hi", sender_id = sender, callback_url = callback, scheduled_at = past, reference, audience = new { numbers = "+255713350001" } },
+                ErrorCodes.ValidationFailed);
+            foreach (var field in new[] { "sender_id", "callback_url", "scheduled_at", "reference" })
+            {
+                Assert.Equal(send.GetProperty(field).ToString(), campaign.GetProperty(field).ToString());
+            }
+        }
+
+        var badNumbers = "+255713350001, 12345, 0713 350 002, 0713350002, +999";
+        var sendPhones = await ErrorsAsync("/v1/messages", new { to = badNumbers, text = "Hi", sender_id = "UJUMBE" }, ErrorCodes.InvalidPhone);
+        var campaignPhones = await ErrorsAsync("/v1/campaigns",
+            new { name = "Bad", text = "Hi", sender_id = "UJUMBE", audience = new { numbers = badNumbers } }, ErrorCodes.InvalidPhone);
+        Assert.Equal(2, sendPhones.GetProperty("to").GetArrayLength());
+        Assert.Equal(sendPhones.GetProperty("to").ToString(), campaignPhones.GetProperty("audience.numbers").ToString());
+        Assert.Equal(0, (await (await client.GetAsync("/v1/campaigns")).AssertJsonAsync()).GetProperty("total").GetInt32());
+    }
+
+    [Fact]
     public async Task A_scheduled_campaign_waits_and_shows_as_scheduled()
     {
         using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 10));
