@@ -10,7 +10,6 @@ using Ujumbe.Api.Content;
 using Ujumbe.Api.Data;
 using Ujumbe.Api.Identity;
 using Ujumbe.Api.Messages;
-using Ujumbe.Api.Phones;
 using Ujumbe.Api.Segments;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
@@ -83,13 +82,17 @@ public static class CampaignsApi
             return audienceProblem;
         }
 
-        // Render each message: its text decides its segments and credits.
+        // Render each message: its text decides its segments and credits, and it is exactly the text sent.
+        // Without placeholders every message is the same text: prepared and measured once, not per member.
+        var personalised = fields.Template.HasPlaceholders;
+        var shared = personalised ? null : Prepare(fields.Template.Text);
+        var sharedMeasure = shared is null ? default : SmsSegments.Measure(shared);
         var recipients = new List<string>(audience!.Members.Count);
-        var texts = new List<string>(audience.Members.Count);
-        var segments = new List<int>(audience.Members.Count);
+        var texts = personalised ? new List<string>(audience.Members.Count) : null;
+        var segments = personalised ? new List<int>(audience.Members.Count) : null;
         var skipped = new List<string>();
         var ucs2 = false;
-        var checkedTexts = fields.Template.HasPlaceholders ? new HashSet<string>(StringComparer.Ordinal) : null;
+        var checkedTexts = personalised ? new HashSet<string>(StringComparer.Ordinal) : null;
         foreach (var member in audience.Members)
         {
             if (member.OptedOut)
@@ -97,13 +100,13 @@ public static class CampaignsApi
                 skipped.Add(member.Values.Phone);
                 continue;
             }
-            var text = SmsSegments.Normalize(fields.Template.Render(member.Values)).Trim();
-            if (string.IsNullOrWhiteSpace(text))
+            var text = shared ?? Prepare(fields.Template.Render(member.Values));
+            if (text.Length == 0)
             {
                 skipped.Add(member.Values.Phone);
                 continue;
             }
-            var measured = SmsSegments.Measure(text);
+            var measured = shared is null ? SmsSegments.Measure(text) : sharedMeasure;
             if (measured.Segments > settings.MaxSegments)
             {
                 return Problems.Create(400, ErrorCodes.MessageTooLong, "A message is too long.",
@@ -116,8 +119,8 @@ public static class CampaignsApi
             }
             ucs2 |= measured.Encoding == SmsEncoding.Ucs2;
             recipients.Add(member.Values.Phone);
-            texts.Add(text);
-            segments.Add(measured.Segments);
+            texts?.Add(text);
+            segments?.Add(measured.Segments);
         }
         if (recipients.Count == 0)
         {
@@ -149,13 +152,14 @@ public static class CampaignsApi
             AccountId = caller.AccountId,
             BatchId = batchId,
             SenderId = fields.SenderId,
-            Text = template,
+            // The batch's text is what an unpersonalised message sends; a personalised one sends its own.
+            Text = shared ?? template,
             Encoding = ucs2 ? SmsEncoding.Ucs2 : SmsEncoding.Gsm7,
-            Segments = segments.Max(),
+            Segments = segments?.Max() ?? sharedMeasure.Segments,
             Recipients = recipients,
             MessageIds = messageIds,
-            Texts = fields.Template.HasPlaceholders ? [.. texts] : null,
-            MessageSegments = [.. segments],
+            Texts = texts?.ToArray(),
+            MessageSegments = segments?.ToArray(),
             CreatedAt = now,
             ScheduledAt = fields.ScheduledAt,
             CallbackUrl = request.CallbackUrl,
@@ -224,33 +228,12 @@ public static class CampaignsApi
         {
             errors["text"] = [templateError!];
         }
-        var sender = request.SenderId?.Trim().ToUpperInvariant();
-        if (string.IsNullOrEmpty(sender) || !SenderIdNames.IsValidName(sender))
-        {
-            errors["sender_id"] = ["is required: 3 to 11 letters and digits"];
-        }
+        var (sender, scheduledAt) = SendValidator.ValidateDelivery(request.SenderId, request.CallbackUrl, request.ScheduledAt, request.Reference, now, errors);
         var audience = request.Audience;
         var kinds = audience is null ? 0 : (audience.Numbers is null ? 0 : 1) + (audience.SegmentId is null ? 0 : 1) + (audience.ContactIds is null ? 0 : 1);
         if (kinds != 1)
         {
             errors["audience"] = ["is required: exactly one of {\"numbers\": \"…\"}, {\"segment_id\": \"seg_…\"} or {\"contact_ids\": [\"con_…\"]}"];
-        }
-        DateTime? scheduledAt = request.ScheduledAt?.UtcDateTime;
-        if (scheduledAt < now)
-        {
-            errors["scheduled_at"] = ["is in the past"];
-        }
-        else if (scheduledAt > now.AddDays(SendValidator.MaxScheduleDays))
-        {
-            errors["scheduled_at"] = [$"must be within {SendValidator.MaxScheduleDays} days"];
-        }
-        if (request.CallbackUrl is { Length: > SendValidator.MaxCallbackUrlLength })
-        {
-            errors["callback_url"] = [$"must be at most {SendValidator.MaxCallbackUrlLength} characters"];
-        }
-        if (request.Reference is { Length: > SendValidator.MaxReferenceLength })
-        {
-            errors["reference"] = [$"must be at most {SendValidator.MaxReferenceLength} characters"];
         }
         return errors.Count > 0
             ? (null, Problems.Validation(errors))
@@ -258,6 +241,8 @@ public static class CampaignsApi
     }
 
     private sealed record Member(TemplateValues Values, bool OptedOut);
+
+    private sealed record AudienceRow(string Phone, string? Name, string? Email, JsonObject? Attributes, bool OptedOut);
 
     private sealed record Audience(IReadOnlyList<Member> Members, JsonObject Description);
 
@@ -274,24 +259,11 @@ public static class CampaignsApi
         List<string>? numbers = null;
         if (request.Numbers is { } typed)
         {
-            numbers = [];
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            var bad = new List<string>();
-            foreach (var input in typed.Split([',', ';', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            var inputs = typed.Split([',', ';', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            (numbers, var phoneProblem) = SendValidator.NormalizeRecipients(inputs, country, "audience.numbers", listed: 100);
+            if (phoneProblem is not null)
             {
-                if (!PhoneNumbers.TryNormalize(input, country, out var e164, out var error))
-                {
-                    bad.Add(error);
-                }
-                else if (seen.Add(e164))
-                {
-                    numbers.Add(e164);
-                }
-            }
-            if (bad.Count > 0)
-            {
-                return (null, Problems.Create(400, ErrorCodes.InvalidPhone, "Invalid phone number.",
-                    $"{bad.Count} of the numbers are not valid; nothing was sent.", new Dictionary<string, string[]> { ["audience.numbers"] = [.. bad.Take(100)] }));
+                return (null, MessagesApi.ToProblem(phoneProblem));
             }
             if (numbers.Count == 0)
             {
@@ -335,14 +307,11 @@ public static class CampaignsApi
         }
 
         var withAttributes = template.UsesAttributes;
-        var rows = await contacts
-            .OrderBy(c => c.Id)
-            .Select(c => new
-            {
-                c.Id, c.Phone, c.Name, c.Email,
-                Attributes = withAttributes ? c.Attributes : null,
-                OptedOut = db.OptOuts.Any(o => o.Phone == c.Phone),
-            })
+        var ordered = contacts.OrderBy(c => c.Id);
+        // Typed-in numbers read their opt-outs by number below (not all of them are contacts), so not here.
+        var rows = await (numbers is null
+                ? ordered.Select(c => new AudienceRow(c.Phone, c.Name, c.Email, withAttributes ? c.Attributes : null, db.OptOuts.Any(o => o.Phone == c.Phone)))
+                : ordered.Select(c => new AudienceRow(c.Phone, c.Name, c.Email, withAttributes ? c.Attributes : null, false)))
             .Take(MaxRecipients + 1)
             .ToListAsync(cancellationToken);
         if (rows.Count > MaxRecipients)
@@ -406,6 +375,8 @@ public static class CampaignsApi
             JsonNode.Parse(campaign.Audience)!.AsObject(), PublicId.Format(PublicId.Batch, batch.Id), batch.Credits, batch.ScheduledAt,
             campaign.CreatedAt, summary, campaign.SkippedNumbers);
     }
+
+    private static string Prepare(string rendered) => SmsSegments.Normalize(rendered).Trim();
 
     private static ProblemHttpResult NotFound() => Problems.NotFound("No campaign with this id.");
 }

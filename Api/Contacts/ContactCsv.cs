@@ -16,19 +16,31 @@ public abstract record CsvItem
     }
 }
 
-/// <summary>The whole file is refused; this is the first and only item.</summary>
-public sealed record CsvHeaderProblem(string Message) : CsvItem;
+/// <summary>A limit the reader stopped at: what it read before is only part of the file.</summary>
+public enum CsvStopReason
+{
+    TooLarge,
+    TooManyRows,
+}
 
+/// <summary>The whole file is refused; this is the first and only item. <paramref name="StoppedBy"/> is set when a limit refused it.</summary>
+public sealed record CsvHeaderProblem(string Message, CsvStopReason? StoppedBy = null) : CsvItem;
+
+/// <param name="OptedOut">The row's opt-out column says yes (true, yes, y or 1); false without such a column.</param>
 public sealed record CsvContactRow(
     int RowNumber,
     string? Name,
     string Phone,
     string? Email,
     string[] Tags,
-    IReadOnlyDictionary<string, string> Attributes) : CsvItem;
+    IReadOnlyDictionary<string, string> Attributes,
+    bool OptedOut = false) : CsvItem;
 
-/// <summary>A single row was skipped; reading goes on unless the error says the rest was not read.</summary>
-public sealed record CsvRowError(int RowNumber, string Error) : CsvItem;
+/// <summary>
+/// A single row was skipped; reading goes on, unless <paramref name="StoppedBy"/> is set: then the reader
+/// stopped at a limit here, this is the last item and the rest was not read.
+/// </summary>
+public sealed record CsvRowError(int RowNumber, string Error, CsvStopReason? StoppedBy = null) : CsvItem;
 
 internal sealed record CsvReadLimits(
     long MaxBytes = ContactCsv.MaxBytes,
@@ -46,6 +58,8 @@ public static class ContactCsv
 
     public static IReadOnlyList<string> PhoneColumnNames { get; } = ["phone", "phone_number", "msisdn", "number", "mobile"];
 
+    public static IReadOnlyList<string> OptOutColumnNames { get; } = ["opted_out", "opt_out", "optout", "unsubscribed"];
+
     internal const string NotUtf8Message =
         "The file is not UTF-8 CSV text. Save it as \"CSV UTF-8 (comma delimited)\" and upload it again.";
 
@@ -53,7 +67,7 @@ public static class ContactCsv
 
     /// <summary>
     /// Reads the header, then yields rows and row errors in file order.
-    /// A header problem is the first and only item; a row error ending in "the rest was not read" is the last one.
+    /// A header problem is the first and only item; a row error with a <see cref="CsvRowError.StoppedBy"/> is the last one.
     /// </summary>
     public static IAsyncEnumerable<CsvItem> ReadAsync(Stream utf8OrBomStream, CancellationToken ct = default) =>
         ReadAsync(utf8OrBomStream, DefaultLimits, ct);
@@ -229,6 +243,7 @@ internal sealed class ContactCsvParser(int maxRows)
         Phone,
         Email,
         Tags,
+        OptOut,
         Attribute,
     }
 
@@ -427,8 +442,8 @@ internal sealed class ContactCsvParser(int maxRows)
 
         var size = ContactCsv.FormatSize(maxBytes);
         Stop(items, _columns is null
-            ? new CsvHeaderProblem($"The file is larger than {size}.")
-            : new CsvRowError(_recordStarted ? _recordLine : _line, $"The file is larger than {size}; the rest was not read."));
+            ? new CsvHeaderProblem($"The file is larger than {size}.", CsvStopReason.TooLarge)
+            : new CsvRowError(_recordStarted ? _recordLine : _line, $"The file is larger than {size}; the rest was not read.", CsvStopReason.TooLarge));
     }
 
     private void Stop(List<CsvItem> items, CsvItem last)
@@ -640,11 +655,17 @@ internal sealed class ContactCsvParser(int maxRows)
             return new Column(header, ColumnKind.Attribute, header[attributePrefix.Length..].Trim());
         }
 
-        // "Phone Number" and "phone-number" are what people type in spreadsheets for phone_number.
+        // "Phone Number" and "phone-number" are what people type in spreadsheets for phone_number
+        // ("Opted Out" and "opt-out" for opted_out: missing one would message people who said stop).
         var normalized = header.Replace(' ', '_').Replace('-', '_');
         if (ContactCsv.PhoneColumnNames.Contains(normalized, StringComparer.OrdinalIgnoreCase))
         {
             return new Column(header, ColumnKind.Phone, null);
+        }
+
+        if (ContactCsv.OptOutColumnNames.Contains(normalized, StringComparer.OrdinalIgnoreCase))
+        {
+            return new Column(header, ColumnKind.OptOut, null);
         }
 
         var kind = normalized.ToUpperInvariant() switch
@@ -663,7 +684,7 @@ internal sealed class ContactCsvParser(int maxRows)
         if (_dataRows > maxRows)
         {
             Stop(items, new CsvRowError(_recordLine,
-                $"The file has more than {maxRows.ToString("N0", CultureInfo.InvariantCulture)} rows; the rest was not read."));
+                $"The file has more than {maxRows.ToString("N0", CultureInfo.InvariantCulture)} rows; the rest was not read.", CsvStopReason.TooManyRows));
             return;
         }
 
@@ -710,6 +731,7 @@ internal sealed class ContactCsvParser(int maxRows)
         string? phone = null;
         string? email = null;
         string[] tags = [];
+        var optedOut = false;
         Dictionary<string, string>? attributes = null;
         for (var i = 0; i < columns.Length; i++)
         {
@@ -734,6 +756,9 @@ internal sealed class ContactCsvParser(int maxRows)
                 case ColumnKind.Tags:
                     tags = SplitTags(value);
                     break;
+                case ColumnKind.OptOut:
+                    optedOut = value.ToUpperInvariant() is "TRUE" or "YES" or "Y" or "1";
+                    break;
                 case ColumnKind.Attribute when value.Length > 0:
                     attributes ??= new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
                     attributes[column.AttributeKey!] = value;
@@ -752,7 +777,8 @@ internal sealed class ContactCsvParser(int maxRows)
             phone,
             email,
             tags,
-            attributes is null ? ReadOnlyDictionary<string, string>.Empty : attributes.AsReadOnly());
+            attributes is null ? ReadOnlyDictionary<string, string>.Empty : attributes.AsReadOnly(),
+            optedOut);
     }
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;

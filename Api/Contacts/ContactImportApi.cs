@@ -66,7 +66,7 @@ public static class ContactImportApi
             var result = await importer.ImportAsync(caller.AccountId, country, csv, cancellationToken);
             if (result.FileProblem is { } fileProblem)
             {
-                return fileProblem == ContactImporter.TooLargeProblem
+                return result.StoppedBy == CsvStopReason.TooLarge
                     ? TooLarge()
                     : Problems.Create(400, ErrorCodes.ValidationFailed, "The file cannot be imported.", fileProblem + " Nothing was imported.",
                         new Dictionary<string, string[]> { ["file"] = [fileProblem] });

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
@@ -5,7 +6,9 @@ using NpgsqlTypes;
 
 namespace Ujumbe.Api.Contacts;
 
-public sealed record ContactImportResult(int Rows, int Created, int Updated, int OptedOut, IReadOnlyList<ImportRowError> Errors, string? FileProblem);
+/// <param name="FileProblem">Why nothing was imported; <paramref name="StoppedBy"/> says when it was a limit.</param>
+public sealed record ContactImportResult(
+    int Rows, int Created, int Updated, int OptedOut, IReadOnlyList<ImportRowError> Errors, string? FileProblem, CsvStopReason? StoppedBy = null);
 
 /// <summary>
 /// Imports contacts from CSV: reads and checks every row (the same rules as the API), then writes the
@@ -16,9 +19,10 @@ public sealed record ContactImportResult(int Rows, int Created, int Updated, int
 /// </summary>
 public sealed class ContactImporter(NpgsqlDataSource database, TimeProvider time)
 {
-    public const string TooLargeProblem = "The file is larger than 10 MB.";
+    private const string TooLargeProblem = "The file is larger than 10 MB.";
 
-    private static readonly string[] OptOutColumns = ["opted_out", "opt_out", "optout", "unsubscribed"];
+    private static readonly string TooManyRowsProblem =
+        $"The file has more than {ContactCsv.MaxRows.ToString("N0", CultureInfo.InvariantCulture)} rows.";
 
     private sealed record GoodRow(int Row, ValidContact Contact, bool OptOut);
 
@@ -32,11 +36,10 @@ public sealed class ContactImporter(NpgsqlDataSource database, TimeProvider time
             switch (item)
             {
                 case CsvHeaderProblem header:
-                    return new ContactImportResult(0, 0, 0, 0, [], header.Message);
+                    return new ContactImportResult(0, 0, 0, 0, [], header.Message, header.StoppedBy);
                 // Past a limit the reader stops; importing the part before it would leave a half-imported file.
-                case CsvRowError { Error: var message } when message.EndsWith("the rest was not read.", StringComparison.Ordinal):
-                    return new ContactImportResult(0, 0, 0, 0, [],
-                        message.StartsWith("The file is larger", StringComparison.Ordinal) ? TooLargeProblem : message.Replace("; the rest was not read.", ".", StringComparison.Ordinal));
+                case CsvRowError { StoppedBy: { } limit }:
+                    return new ContactImportResult(0, 0, 0, 0, [], limit == CsvStopReason.TooLarge ? TooLargeProblem : TooManyRowsProblem, limit);
                 case CsvRowError error:
                     rows++;
                     errors.Add(new ImportRowError(error.RowNumber, error.Error));
@@ -67,18 +70,10 @@ public sealed class ContactImporter(NpgsqlDataSource database, TimeProvider time
     private static GoodRow? Check(CsvContactRow row, string country, List<ImportRowError> errors)
     {
         var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
-        var optOut = false;
         foreach (var (key, value) in row.Attributes)
         {
-            if (OptOutColumns.Contains(key.ToLowerInvariant()))
-            {
-                optOut = value.Trim().ToLowerInvariant() is "true" or "yes" or "y" or "1";
-            }
-            else if (value.Length > 0)
-            {
-                // Spreadsheet headers ("First visit", "loyalty-tier") become attribute names templates can use.
-                attributes[AttributeName(key)] = value;
-            }
+            // Spreadsheet headers ("First visit", "loyalty-tier") become attribute names templates can use.
+            attributes[AttributeName(key)] = value;
         }
         var fieldErrors = new Dictionary<string, string[]>();
         var attributesJson = JsonSerializer.SerializeToElement(attributes);
@@ -88,7 +83,7 @@ public sealed class ContactImporter(NpgsqlDataSource database, TimeProvider time
             errors.Add(new ImportRowError(row.RowNumber, string.Join("; ", fieldErrors.Select(e => $"{e.Key} {string.Join(", ", e.Value)}"))));
             return null;
         }
-        return new GoodRow(row.RowNumber, valid, optOut);
+        return new GoodRow(row.RowNumber, valid, row.OptedOut);
     }
 
     private static string AttributeName(string header) =>

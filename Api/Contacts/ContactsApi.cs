@@ -70,10 +70,8 @@ public static class ContactsApi
         };
         Apply(contact, valid, now);
         db.Contacts.Add(contact);
-        if (request.OptedOut == true)
-        {
-            await OptOutAsync(db, caller.AccountId, valid.Phone, "contact", now, cancellationToken);
-        }
+        // The contact and its opt-out are written together or not at all.
+        await using var transaction = request.OptedOut == true ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -81,6 +79,11 @@ public static class ContactsApi
         catch (DbUpdateException error) when (error.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
             return DuplicatePhone(valid.Phone);
+        }
+        if (transaction is not null)
+        {
+            await OptOutAsync(db, caller.AccountId, valid.Phone, "contact", now, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
         var optedOut = request.OptedOut == true || await db.OptOuts.AnyAsync(o => o.Phone == valid.Phone, cancellationToken);
         var response = ToResponse(contact, optedOut);
@@ -144,10 +147,9 @@ public static class ContactsApi
             {
                 await db.OptOuts.Where(o => o.Phone == valid.Phone || o.Phone == previousPhone).ExecuteDeleteAsync(cancellationToken);
             }
-            await db.SaveChangesAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
-        var isOptedOut = await db.OptOuts.AnyAsync(o => o.Phone == contact.Phone, cancellationToken);
+        var isOptedOut = request.OptedOut ?? await db.OptOuts.AnyAsync(o => o.Phone == contact.Phone, cancellationToken);
         return TypedResults.Ok(ToResponse(contact, isOptedOut));
     }
 
@@ -260,7 +262,6 @@ public static class ContactsApi
         if (optOut)
         {
             await OptOutAsync(db, caller.AccountId, contact.Phone, "contact", time.UtcNow(), cancellationToken);
-            await db.SaveChangesAsync(cancellationToken);
         }
         else
         {
@@ -269,15 +270,16 @@ public static class ContactsApi
         return TypedResults.Ok(ToResponse(contact, optOut));
     }
 
-    /// <summary>Adds the opt-out unless the number has one already (the first one's time and source stay).</summary>
-    internal static async Task OptOutAsync(UjumbeDb db, Guid accountId, string phone, string source, DateTime now, CancellationToken cancellationToken)
-    {
-        if (!await db.OptOuts.AnyAsync(o => o.Phone == phone, cancellationToken)
-            && db.OptOuts.Local.All(o => o.Phone != phone))
-        {
-            db.OptOuts.Add(new OptOut { AccountId = accountId, Phone = phone, Source = source, CreatedAt = now });
-        }
-    }
+    /// <summary>
+    /// Adds the opt-out unless the number has one already (the first one's time and source stay): one
+    /// statement, so an opt-out of the same number committed meanwhile (a STOP, another request) is not
+    /// a conflict. Runs at once, in the context's current transaction if it has one.
+    /// </summary>
+    internal static Task OptOutAsync(UjumbeDb db, Guid accountId, string phone, string source, DateTime now, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlInterpolatedAsync($"""
+            insert into opt_outs (account_id, phone, source, created_at) values ({accountId}, {phone}, {source}, {now})
+            on conflict (account_id, phone) do nothing
+            """, cancellationToken);
 
     internal static ContactResponse ToResponse(Contact contact, bool optedOut) => new(
         PublicId.Format(PublicId.Contact, contact.Id), contact.Name, contact.Phone, contact.Email, contact.Tags, contact.Attributes,

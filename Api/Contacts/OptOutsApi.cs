@@ -50,10 +50,7 @@ public static class OptOutsApi
             return Problems.Validation(errors);
         }
         // Recording an opt-out twice is not an error: a repeated STOP leaves the first record.
-        await db.Database.ExecuteSqlInterpolatedAsync($"""
-            insert into opt_outs (account_id, phone, source, created_at) values ({caller.AccountId}, {phone}, {source}, {time.UtcNow()})
-            on conflict (account_id, phone) do nothing
-            """, cancellationToken);
+        await ContactsApi.OptOutAsync(db, caller.AccountId, phone, source, time.UtcNow(), cancellationToken);
         var stored = await db.OptOuts.AsNoTracking().SingleAsync(o => o.Phone == phone, cancellationToken);
         return TypedResults.Ok(ToResponse(stored));
     }

@@ -12,32 +12,43 @@ public sealed class ContentPolicyProvider(NpgsqlDataSource database, TimeProvide
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
 
     private readonly SemaphoreSlim _loading = new(1, 1);
-    private ContentPolicy? _policy;
-    private DateTimeOffset _loadedAt;
+    private Loaded? _loaded;
+    private long _invalidations;
+
+    private sealed record Loaded(ContentPolicy Policy, DateTimeOffset At);
 
     public async ValueTask<ContentPolicy> GetAsync(CancellationToken cancellationToken)
     {
-        if (_policy is { } fresh && time.GetUtcNow() - _loadedAt < MaxAge)
+        if (Volatile.Read(ref _loaded) is { } fresh && time.GetUtcNow() - fresh.At < MaxAge)
         {
-            return fresh;
+            return fresh.Policy;
         }
         await _loading.WaitAsync(cancellationToken);
         try
         {
-            if (_policy is { } loaded && time.GetUtcNow() - _loadedAt < MaxAge)
+            if (Volatile.Read(ref _loaded) is { } loaded && time.GetUtcNow() - loaded.At < MaxAge)
             {
-                return loaded;
+                return loaded.Policy;
             }
+            var invalidationsBefore = Interlocked.Read(ref _invalidations);
             var rules = new List<ContentRule>();
-            await using var command = database.CreateCommand("select id, category, phrase from content_rules order by created_at, id");
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            await using (var command = database.CreateCommand("select id, category, phrase from content_rules order by created_at, id"))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
-                rules.Add(new ContentRule(reader.GetGuid(0), reader.GetString(1), reader.GetString(2)));
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    rules.Add(new ContentRule(reader.GetGuid(0), reader.GetString(1), reader.GetString(2)));
+                }
             }
-            _policy = new ContentPolicy(rules);
-            _loadedAt = time.GetUtcNow();
-            return _policy;
+            var load = new Loaded(new ContentPolicy(rules), time.GetUtcNow());
+            Volatile.Write(ref _loaded, load);
+            // A change made while we were reading may be newer than our rules, and its Invalidate may already
+            // have run: take our load back out rather than keep the old rules for MaxAge.
+            if (Interlocked.Read(ref _invalidations) != invalidationsBefore)
+            {
+                Interlocked.CompareExchange(ref _loaded, null, load);
+            }
+            return load.Policy;
         }
         finally
         {
@@ -45,7 +56,11 @@ public sealed class ContentPolicyProvider(NpgsqlDataSource database, TimeProvide
         }
     }
 
-    public void Invalidate() => _policy = null;
+    public void Invalidate()
+    {
+        Interlocked.Increment(ref _invalidations);
+        Volatile.Write(ref _loaded, null);
+    }
 
     public void Dispose() => _loading.Dispose();
 }

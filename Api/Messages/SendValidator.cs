@@ -57,62 +57,16 @@ public static class SendValidator
         {
             errors["text"] = [$"must be at most {MaxTextLength} characters"];
         }
-        var sender = request.SenderId?.Trim().ToUpperInvariant();
-        if (string.IsNullOrEmpty(sender))
-        {
-            errors["sender_id"] = ["is required"];
-        }
-        else if (!SenderIdNames.IsValidName(sender))
-        {
-            errors["sender_id"] = ["must be 3 to 11 letters and digits"];
-        }
-        if (request.CallbackUrl is not null && !IsHttpUrl(request.CallbackUrl))
-        {
-            errors["callback_url"] = [$"must be an absolute http or https URL of at most {MaxCallbackUrlLength} characters"];
-        }
-        DateTime? scheduledAt = null;
-        if (request.ScheduledAt is { } at)
-        {
-            scheduledAt = at.UtcDateTime;
-            if (scheduledAt < now)
-            {
-                errors["scheduled_at"] = ["is in the past"];
-            }
-            else if (scheduledAt > now.AddDays(MaxScheduleDays))
-            {
-                errors["scheduled_at"] = [$"must be within {MaxScheduleDays} days"];
-            }
-        }
-        if (request.Reference is { Length: > MaxReferenceLength })
-        {
-            errors["reference"] = [$"must be at most {MaxReferenceLength} characters"];
-        }
+        var (sender, scheduledAt) = ValidateDelivery(request.SenderId, request.CallbackUrl, request.ScheduledAt, request.Reference, now, errors);
         if (errors.Count > 0)
         {
             return (null, new SendProblem(400, ErrorCodes.ValidationFailed, "The request is not valid.", "One or more fields are invalid; see errors.", errors));
         }
 
-        var recipients = new List<string>(request.To!.Count);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var bad = new List<string>();
-        foreach (var input in request.To!)
+        var (recipients, phoneProblem) = NormalizeRecipients(request.To!, account.DefaultCountry, "to", MaxRecipients);
+        if (phoneProblem is not null)
         {
-            if (PhoneNumbers.TryNormalize(input, account.DefaultCountry, out var e164, out var error))
-            {
-                if (seen.Add(e164))
-                {
-                    recipients.Add(e164); // a number given twice (in any format) is sent once
-                }
-            }
-            else
-            {
-                bad.Add(error);
-            }
-        }
-        if (bad.Count > 0)
-        {
-            return (null, new SendProblem(400, ErrorCodes.InvalidPhone, "Invalid phone number.",
-                $"{bad.Count} of the numbers are not valid; nothing was sent.", new() { ["to"] = [.. bad] }));
+            return (null, phoneProblem);
         }
 
         var text = SmsSegments.Normalize(request.Text!);
@@ -125,6 +79,72 @@ public static class SendValidator
         }
         return (new ValidSend(recipients, text, measured.Encoding, measured.Segments, sender!, request.CallbackUrl,
             scheduledAt, request.Reference), null);
+    }
+
+    /// <summary>
+    /// The fields a send shares with a campaign: sender ID, callback URL, schedule and reference. Adds
+    /// their errors to <paramref name="errors"/>; returns the sender ID upper-cased and the time in UTC.
+    /// </summary>
+    internal static (string? SenderId, DateTime? ScheduledAt) ValidateDelivery(
+        string? senderId, string? callbackUrl, DateTimeOffset? scheduledAt, string? reference, DateTime now, Dictionary<string, string[]> errors)
+    {
+        var sender = senderId?.Trim().ToUpperInvariant();
+        if (string.IsNullOrEmpty(sender))
+        {
+            errors["sender_id"] = ["is required"];
+        }
+        else if (!SenderIdNames.IsValidName(sender))
+        {
+            errors["sender_id"] = ["must be 3 to 11 letters and digits"];
+        }
+        if (callbackUrl is not null && !IsHttpUrl(callbackUrl))
+        {
+            errors["callback_url"] = [$"must be an absolute http or https URL of at most {MaxCallbackUrlLength} characters"];
+        }
+        var at = scheduledAt?.UtcDateTime;
+        if (at < now)
+        {
+            errors["scheduled_at"] = ["is in the past"];
+        }
+        else if (at > now.AddDays(MaxScheduleDays))
+        {
+            errors["scheduled_at"] = [$"must be within {MaxScheduleDays} days"];
+        }
+        if (reference is { Length: > MaxReferenceLength })
+        {
+            errors["reference"] = [$"must be at most {MaxReferenceLength} characters"];
+        }
+        return (sender, at);
+    }
+
+    /// <summary>
+    /// The numbers in E.164, in the order given and each once (a number given twice, in any format, is sent
+    /// once); or 400 INVALID_PHONE with the errors of the first <paramref name="listed"/> bad ones under <paramref name="field"/>.
+    /// </summary>
+    internal static (List<string> Recipients, SendProblem? Problem) NormalizeRecipients(
+        IReadOnlyCollection<string> inputs, string country, string field, int listed)
+    {
+        var recipients = new List<string>(inputs.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var bad = new List<string>();
+        foreach (var input in inputs)
+        {
+            if (PhoneNumbers.TryNormalize(input, country, out var e164, out var error))
+            {
+                if (seen.Add(e164))
+                {
+                    recipients.Add(e164);
+                }
+            }
+            else
+            {
+                bad.Add(error);
+            }
+        }
+        return bad.Count == 0
+            ? (recipients, null)
+            : (recipients, new SendProblem(400, ErrorCodes.InvalidPhone, "Invalid phone number.",
+                $"{bad.Count} of the numbers are not valid; nothing was sent.", new() { [field] = [.. bad.Take(listed)] }));
     }
 
     private static bool IsHttpUrl(string value) =>

@@ -207,6 +207,26 @@ public sealed class ContactCsvTests
     }
 
     [Fact]
+    public async Task Opt_out_columns_are_recognised_like_the_phone_column_and_carried_as_a_flag()
+    {
+        foreach (var header in new[] { "opted_out", "Opted Out", "opt-out", "OptOut", "Unsubscribed" })
+        {
+            var rows = Rows(await ReadAllAsync($"phone,{header}\n1,yes\n2,TRUE\n3,y\n4,1\n5,no\n6,\n"));
+
+            Assert.Equal([true, true, true, true, false, false], rows.Select(r => r.OptedOut));
+            Assert.All(rows, r => Assert.Empty(r.Attributes));
+        }
+    }
+
+    [Fact]
+    public async Task Two_opt_out_columns_are_the_same_column()
+    {
+        var message = HeaderProblem(await ReadAllAsync("phone,opted_out,Unsubscribed\n1,yes,no\n"));
+
+        Assert.Contains("same column", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Missing_phone_column_refuses_the_file_and_lists_accepted_names()
     {
         var message = HeaderProblem(await ReadAllAsync("name,email\nA,a@x.io\n"));
@@ -473,6 +493,7 @@ public sealed class ContactCsvTests
         var error = Assert.IsType<CsvRowError>(items[^1]);
         Assert.Equal(8, error.RowNumber);
         Assert.Equal("The file has more than 5 rows; the rest was not read.", error.Error);
+        Assert.Equal(CsvStopReason.TooManyRows, error.StoppedBy);
     }
 
     [Fact]
@@ -483,6 +504,7 @@ public sealed class ContactCsvTests
         Assert.Equal(3, items.Count);
         Assert.IsType<CsvRowError>(items[1]);
         Assert.DoesNotContain(items, i => i is CsvRowError e && e.Error.Contains("rest was not read", StringComparison.Ordinal));
+        Assert.DoesNotContain(items, i => i is CsvRowError { StoppedBy: not null });
     }
 
     [Fact]
@@ -512,6 +534,7 @@ public sealed class ContactCsvTests
 
         var error = Assert.IsType<CsvRowError>(items[^1]);
         Assert.Equal("The file is larger than 1,000 bytes; the rest was not read.", error.Error);
+        Assert.Equal(CsvStopReason.TooLarge, error.StoppedBy);
         var rows = items.Take(items.Count - 1).Cast<CsvContactRow>().ToList();
         Assert.NotEmpty(rows);
         Assert.Equal(Enumerable.Range(2, rows.Count), rows.Select(r => r.RowNumber));
@@ -535,9 +558,10 @@ public sealed class ContactCsvTests
     [Fact]
     public async Task Header_larger_than_the_size_limit_is_a_header_problem()
     {
-        var message = HeaderProblem(await ReadAllAsync("name,phone,email\n1,2,3\n", new CsvReadLimits(MaxBytes: 8)));
+        var items = await ReadAllAsync("name,phone,email\n1,2,3\n", new CsvReadLimits(MaxBytes: 8));
 
-        Assert.Equal("The file is larger than 8 bytes.", message);
+        Assert.Equal("The file is larger than 8 bytes.", HeaderProblem(items));
+        Assert.Equal(CsvStopReason.TooLarge, ((CsvHeaderProblem)items[0]).StoppedBy);
     }
 
     [Fact]

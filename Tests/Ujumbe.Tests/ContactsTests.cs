@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Npgsql;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Tests.Infrastructure;
 
@@ -139,6 +140,41 @@ public sealed class ContactsTests(SendingFixture ujumbe) : IClassFixture<Sending
     }
 
     [Fact]
+    public async Task An_opt_out_written_at_the_same_time_as_another_for_the_same_number_is_not_an_error()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 0));
+        var first = (await CreateAsync(client, new { name = "First", phone_number = "+255712250001" })).GetProperty("id").GetString()!;
+        var second = (await CreateAsync(client, new { name = "Second", phone_number = "+255712250002" })).GetProperty("id").GetString()!;
+        var accountId = await ujumbe.Database.ScalarAsync<Guid>("select account_id from contacts where phone = '+255712250001'");
+
+        // An inbound STOP for each number is being recorded, not yet committed, when the API's opt-outs arrive.
+        await using var stop = await ujumbe.Database.OpenAsync();
+        await using var transaction = await stop.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand("""
+            insert into opt_outs (account_id, phone, source, created_at)
+            select $1, phone, 'inbound STOP', now() from unnest(array['+255712250001', '+255712250002', '+255712250003']) as phone
+            """, stop, transaction))
+        {
+            insert.Parameters.Add(new NpgsqlParameter { Value = accountId });
+            await insert.ExecuteNonQueryAsync();
+        }
+        var byAction = client.PostAsync($"/v1/contacts/{first}/opt-out", null);
+        var byUpdate = client.PutAsJsonAsync($"/v1/contacts/{second}", new { name = "Second", phone_number = "+255712250002", opted_out = true });
+        var byCreate = client.PostAsJsonAsync("/v1/contacts", new { name = "Third", phone_number = "+255712250003", opted_out = true });
+        await HttpAssertions.EventuallyAsync(
+            async () => await ujumbe.Database.ScalarAsync<long>("select count(*) from pg_stat_activity where $1 = any(pg_blocking_pids(pid))", stop.ProcessID) == 3,
+            because: "the three opt-outs wait for the uncommitted ones");
+        await transaction.CommitAsync();
+
+        Assert.True((await (await byAction).AssertJsonAsync()).GetProperty("opted_out").GetBoolean());
+        Assert.True((await (await byUpdate).AssertJsonAsync()).GetProperty("opted_out").GetBoolean());
+        Assert.True((await (await byCreate).AssertJsonAsync(HttpStatusCode.Created)).GetProperty("opted_out").GetBoolean());
+        var optOuts = (await (await client.GetAsync("/v1/opt-outs")).AssertJsonAsync()).GetProperty("data").EnumerateArray().ToList();
+        Assert.Equal(3, optOuts.Count);
+        Assert.All(optOuts, o => Assert.Equal("inbound STOP", o.GetProperty("source").GetString()));   // the first record stays
+    }
+
+    [Fact]
     public async Task Sends_skip_numbers_that_opted_out_and_do_not_charge_for_them()
     {
         var key = await ujumbe.OpenFundedAccountAsync(credits: 10);
@@ -243,6 +279,24 @@ public sealed class ContactsTests(SendingFixture ujumbe) : IClassFixture<Sending
     }
 
     [Theory]
+    [InlineData("Opted Out")]
+    [InlineData("opt-out")]
+    [InlineData("UNSUBSCRIBED")]
+    public async Task An_opt_out_column_is_recognised_however_the_spreadsheet_spells_it(string header)
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 0));
+        var report = await ImportAsync(client, $"Name,Phone Number,{header}\nStops,0712550001,Yes\nStays,0712550002,no\nQuiet,0712550003,\n");
+        Assert.Equal(3, report.GetProperty("created").GetInt32());
+        Assert.Equal(1, report.GetProperty("opted_out").GetInt32());
+        Assert.Equal(["+255712550001"], (await (await client.GetAsync("/v1/opt-outs")).AssertJsonAsync()).GetProperty("data").EnumerateArray()
+            .Select(o => o.GetProperty("phone_number").GetString()));
+        var stops = (await SearchAsync(client, "?q=0712550001")).GetProperty("data")[0];
+        Assert.True(stops.GetProperty("opted_out").GetBoolean());
+        Assert.Empty(stops.GetProperty("attributes").EnumerateObject());   // the column is not an attribute
+        Assert.False((await SearchAsync(client, "?q=0712550002")).GetProperty("data")[0].GetProperty("opted_out").GetBoolean());
+    }
+
+    [Theory]
     [InlineData("name;phone\nAmina;0712600001\n", "delimiter")]
     [InlineData("name\tphone\nAmina\t0712600001\n", "delimiter")]
     [InlineData("name,email\nAmina,a@example.com\n", "phone")]
@@ -277,6 +331,24 @@ public sealed class ContactsTests(SendingFixture ujumbe) : IClassFixture<Sending
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/contacts/import") { Content = new StringContent(big.ToString(), Encoding.UTF8, "text/csv") };
         request.Headers.ExpectContinue = true;
         await (await client.SendAsync(request)).AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, ErrorCodes.PayloadTooLarge);
+
+        // Within what the server accepts for an upload but over the import limit: the reader stops there, nothing is imported.
+        var justOver = new StringBuilder("name,phone\n");
+        for (var i = 0; justOver.Length <= 10 * 1024 * 1024; i++)
+        {
+            justOver.Append("Someone with a fairly long name to fill the file,+2557127").Append((i % 100000).ToString("D5", System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+        }
+        await (await client.PostAsync("/v1/contacts/import", new StringContent(justOver.ToString(), Encoding.UTF8, "text/csv")))
+            .AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, ErrorCodes.PayloadTooLarge);
+        var tooManyRows = new StringBuilder("phone\n");
+        for (var i = 0; i <= 200_000; i++)
+        {
+            tooManyRows.Append("+2557128").Append((i % 100000).ToString("D5", System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+        }
+        var rowsProblem = await (await client.PostAsync("/v1/contacts/import", new StringContent(tooManyRows.ToString(), Encoding.UTF8, "text/csv")))
+            .AssertProblemAsync(HttpStatusCode.BadRequest, ErrorCodes.ValidationFailed);
+        Assert.Equal("The file has more than 200,000 rows.", rowsProblem.GetProperty("errors").GetProperty("file")[0].GetString());
+        Assert.Equal(0, (await SearchAsync(client, "")).GetProperty("total").GetInt32());
 
         // Over the 1 MiB of other requests but under the import limit: accepted.
         var medium = new StringBuilder("name,phone\n");

@@ -1,4 +1,8 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 using Ujumbe.Api.Content;
+using Ujumbe.Api.Data;
+using Ujumbe.Tests.Infrastructure;
 
 namespace Ujumbe.Tests;
 
@@ -239,5 +243,90 @@ public sealed class ContentPolicyTests
         Assert.Throws<ArgumentNullException>(() => Gambling.Match(null!));
         Assert.Throws<ArgumentNullException>(() => ContentPolicy.NormalizePhrase(null!));
         Assert.Throws<ArgumentNullException>(() => ContentPolicy.Words(null!));
+    }
+}
+
+/// <summary>The Api's cache of the content policy, against a database of its own (the rules apply platform-wide).</summary>
+public sealed class ContentPolicyProviderTests : IAsyncLifetime
+{
+    private TestDatabase _database = null!;
+    private NpgsqlDataSource _dataSource = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestStack.CreateDatabaseAsync();
+        _dataSource = NpgsqlDataSource.Create(_database.ConnectionString);
+        await new MigrationRunner(_dataSource, NullLogger<MigrationRunner>.Instance).ApplyAsync(MigrationRunner.Embedded, CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _dataSource.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    private Task<int> AddRuleAsync(string category, string phrase) =>
+        _database.ExecuteAsync("insert into content_rules (id, category, phrase, created_at) values ($1, $2, $3, now())", Guid.NewGuid(), category, phrase);
+
+    [Fact]
+    public async Task A_load_in_flight_when_the_rules_change_is_not_kept()
+    {
+        await AddRuleAsync("gambling", "casino");
+        using var clock = new HoldingClock();
+        using var provider = new ContentPolicyProvider(_dataSource, clock);
+
+        // The provider reads the clock once the rules are in: holding it there holds the load between its read and its store.
+        clock.HoldNextReading();
+        var inFlight = Task.Run(() => provider.GetAsync(CancellationToken.None).AsTask());
+        await clock.Held.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await AddRuleAsync("political", "kura");
+        provider.Invalidate();   // as the admin API does once the new rule is committed
+        clock.Release();
+        var answered = await inFlight;
+        Assert.NotNull(answered);
+        Assert.Equal("gambling", answered.Match("casino leo")?.Category);
+
+        var next = await provider.GetAsync(CancellationToken.None);
+
+        Assert.Equal("political", next.Match("piga kura leo")?.Category);
+    }
+
+    [Fact]
+    public async Task Without_a_change_a_load_is_kept_for_its_lifetime()
+    {
+        await AddRuleAsync("gambling", "casino");
+        using var clock = new HoldingClock();
+        using var provider = new ContentPolicyProvider(_dataSource, clock);
+        var first = await provider.GetAsync(CancellationToken.None);
+        await AddRuleAsync("political", "kura");   // directly in the database: this instance is not told
+
+        Assert.Same(first, await provider.GetAsync(CancellationToken.None));
+        provider.Invalidate();
+        Assert.Equal("political", (await provider.GetAsync(CancellationToken.None)).Match("piga kura leo")?.Category);
+    }
+
+    /// <summary>The system clock, except that one reading can be held until the test releases it.</summary>
+    private sealed class HoldingClock : TimeProvider, IDisposable
+    {
+        private readonly ManualResetEventSlim _release = new();
+        private int _holdNext;
+
+        public TaskCompletionSource Held { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void HoldNextReading() => Volatile.Write(ref _holdNext, 1);
+
+        public void Release() => _release.Set();
+
+        public override DateTimeOffset GetUtcNow()
+        {
+            if (Interlocked.Exchange(ref _holdNext, 0) == 1)
+            {
+                Held.TrySetResult();
+                _release.Wait(TimeSpan.FromSeconds(10));
+            }
+            return base.GetUtcNow();
+        }
+
+        public void Dispose() => _release.Dispose();
     }
 }
