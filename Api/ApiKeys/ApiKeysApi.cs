@@ -95,10 +95,8 @@ public static class ApiKeysApi
             return Problems.Validation(errors);
         }
         var now = time.UtcNow();
-        var query = db.ApiKeys.AsNoTracking().OrderByDescending(k => k.CreatedAt).ThenByDescending(k => k.Id);
-        var total = await query.CountAsync(cancellationToken);
-        var rows = await query.Skip(paging.Skip).Take(paging.Size).ToListAsync(cancellationToken);
-        return TypedResults.Ok(paging.Of(rows.Select(k => ApiKeyResponse.From(k, now)).ToList(), total));
+        return TypedResults.Ok(await paging.PageAsync(
+            db.ApiKeys.AsNoTracking().OrderByDescending(k => k.CreatedAt).ThenByDescending(k => k.Id), k => ApiKeyResponse.From(k, now), cancellationToken));
     }
 
     public static async Task<Results<Ok<ApiKeyResponse>, ProblemHttpResult>> RevokeAsync(

@@ -34,10 +34,7 @@ public static class LedgerApi
         {
             return Problems.Validation(errors);
         }
-        var entries = db.LedgerEntries.AsNoTracking();
-        var total = await entries.CountAsync(cancellationToken);
-        var rows = await entries.OrderByDescending(e => e.Seq).Skip(paging.Skip).Take(paging.Size).ToListAsync(cancellationToken);
-        return TypedResults.Ok(paging.Of(rows.Select(ToResponse).ToList(), total));
+        return TypedResults.Ok(await paging.PageAsync(db.LedgerEntries.AsNoTracking().OrderByDescending(e => e.Seq), ToResponse, cancellationToken));
     }
 
     /// <summary>An operator's correction: positive adds credits, negative removes them down to what is available.</summary>

@@ -62,10 +62,8 @@ public static class OptOutsApi
         {
             return Problems.Validation(errors);
         }
-        var optOuts = db.OptOuts.AsNoTracking();
-        var total = await optOuts.CountAsync(cancellationToken);
-        var rows = await optOuts.OrderByDescending(o => o.CreatedAt).ThenBy(o => o.Phone).Skip(paging.Skip).Take(paging.Size).ToListAsync(cancellationToken);
-        return TypedResults.Ok(paging.Of(rows.Select(ToResponse).ToList(), total));
+        return TypedResults.Ok(await paging.PageAsync(
+            db.OptOuts.AsNoTracking().OrderByDescending(o => o.CreatedAt).ThenBy(o => o.Phone), ToResponse, cancellationToken));
     }
 
     /// <summary>Opts the number back in (the account must have the subscriber's consent again).</summary>

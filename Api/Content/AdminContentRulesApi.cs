@@ -81,9 +81,7 @@ public static class AdminContentRulesApi
             var wanted = category.Trim().ToLowerInvariant();
             rules = rules.Where(r => r.Category == wanted);
         }
-        var total = await rules.CountAsync(cancellationToken);
-        var rows = await rules.OrderBy(r => r.Category).ThenBy(r => r.Phrase).Skip(paging.Skip).Take(paging.Size).ToListAsync(cancellationToken);
-        return TypedResults.Ok(paging.Of(rows.Select(ToResponse).ToList(), total));
+        return TypedResults.Ok(await paging.PageAsync(rules.OrderBy(r => r.Category).ThenBy(r => r.Phrase), ToResponse, cancellationToken));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(

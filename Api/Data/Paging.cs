@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.EntityFrameworkCore;
 
 namespace Ujumbe.Api.Data;
 
@@ -14,6 +15,14 @@ public readonly record struct Paging(int Number, int Size)
     public int Skip => (Number - 1) * Size;
 
     public PageOf<T> Of<T>(IReadOnlyList<T> data, int total) => new(data, Number, Size, total);
+
+    /// <summary>This page of <paramref name="rows"/> (in list order), each made a response, and their total.</summary>
+    public async Task<PageOf<T>> PageAsync<TRow, T>(IOrderedQueryable<TRow> rows, Func<TRow, T> toResponse, CancellationToken cancellationToken)
+    {
+        var total = await rows.CountAsync(cancellationToken);
+        var page = await rows.Skip(Skip).Take(Size).ToListAsync(cancellationToken);
+        return Of(page.Select(toResponse).ToList(), total);
+    }
 
     /// <summary>Query values arrive as text so that a bad one gets a field error, not a binding failure.</summary>
     public static bool TryParse(string? page, string? pageSize, out Paging paging, out Dictionary<string, string[]> errors)

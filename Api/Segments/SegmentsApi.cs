@@ -58,10 +58,7 @@ public static class SegmentsApi
         {
             return Problems.Validation(errors);
         }
-        var segments = db.Segments.AsNoTracking();
-        var total = await segments.CountAsync(cancellationToken);
-        var rows = await segments.OrderByDescending(s => s.Id).Skip(paging.Skip).Take(paging.Size).ToListAsync(cancellationToken);
-        return TypedResults.Ok(paging.Of(rows.Select(ToResponse).ToList(), total));
+        return TypedResults.Ok(await paging.PageAsync(db.Segments.AsNoTracking().OrderByDescending(s => s.Id), ToResponse, cancellationToken));
     }
 
     public static async Task<Results<Ok<SegmentResponse>, ProblemHttpResult>> GetAsync(string id, UjumbeDb db, CancellationToken cancellationToken) =>

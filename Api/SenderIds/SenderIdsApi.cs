@@ -96,10 +96,7 @@ public static class SenderIdsApi
         {
             return Problems.Validation(errors);
         }
-        var senders = db.SenderIds.AsNoTracking();
-        var total = await senders.CountAsync(cancellationToken);
-        var rows = await senders.OrderBy(s => s.Name).Skip(paging.Skip).Take(paging.Size).ToListAsync(cancellationToken);
-        return TypedResults.Ok(paging.Of(rows.Select(ToResponse).ToList(), total));
+        return TypedResults.Ok(await paging.PageAsync(db.SenderIds.AsNoTracking().OrderBy(s => s.Name), ToResponse, cancellationToken));
     }
 
     public static async Task<Results<Ok<PageOf<AdminSenderIdResponse>>, ProblemHttpResult>> AdminListAsync(
@@ -118,9 +115,7 @@ public static class SenderIdsApi
             }
             senders = senders.Where(s => s.Status == wanted);
         }
-        var total = await senders.CountAsync(cancellationToken);
-        var rows = await senders.OrderBy(s => s.CreatedAt).Skip(paging.Skip).Take(paging.Size).ToListAsync(cancellationToken);
-        return TypedResults.Ok(paging.Of(rows.Select(ToAdminResponse).ToList(), total));
+        return TypedResults.Ok(await paging.PageAsync(senders.OrderBy(s => s.CreatedAt), ToAdminResponse, cancellationToken));
     }
 
     private static async Task<Results<Ok<AdminSenderIdResponse>, ProblemHttpResult>> DecideAsync(
