@@ -92,10 +92,13 @@ public sealed class ConfirmingPublisher(RabbitMqConnection rabbit) : IAsyncDispo
             }
         }
         // Continue the trace of whatever caused this message (an HTTP request, usually).
-        using var activity = message.TraceParent is not null && ActivityContext.TryParse(message.TraceParent, null, out var parent)
+        // (Remote: it was stored by another process, or another transaction of this one.)
+        using var activity = message.TraceParent is not null && ActivityContext.TryParse(message.TraceParent, null, isRemote: true, out var parent)
             ? MessagingTelemetry.Source.StartActivity($"{message.RoutingKey} publish", ActivityKind.Producer, parent)
             : null;
-        var context = Activity.Current?.Id ?? message.TraceParent;
+        // Never the ambient activity: on the relay's loop it belongs to no request, and naming it here
+        // would hand the message to a trace of its own.
+        var context = activity?.Id ?? message.TraceParent;
         if (context is not null)
         {
             properties.Headers[TraceHeaders.TraceParent] = Encoding.ASCII.GetBytes(context);
@@ -139,7 +142,7 @@ public static class TraceHeaders
     {
         if (properties.Headers?.TryGetValue(TraceParent, out var value) == true
             && value is byte[] bytes
-            && ActivityContext.TryParse(Encoding.ASCII.GetString(bytes), null, out var context))
+            && ActivityContext.TryParse(Encoding.ASCII.GetString(bytes), null, isRemote: true, out var context))
         {
             return context;
         }
