@@ -89,7 +89,9 @@ public static class Telemetry
         }
 
         // Providers are built even without an exporter: activities then exist, so trace ids appear in
-        // problem answers and logs, and trace context still flows across HTTP and RabbitMQ.
+        // problem answers and logs, and trace context still flows across HTTP and RabbitMQ. With nowhere
+        // to send spans they are only propagated, not recorded (no tags, events or timing gathered for
+        // nobody on every request); another listener (a test, dotnet-trace) can still ask for everything.
         builder.Services.AddSingleton(_ =>
         {
             var tracing = Sdk.CreateTracerProviderBuilder()
@@ -99,6 +101,10 @@ public static class Telemetry
             if (exportOtlp)
             {
                 tracing.AddOtlpExporter(ConfigureExporter("traces"));
+            }
+            else
+            {
+                tracing.SetSampler(new AlwaysOffSampler());
             }
             return tracing.Build();
         });

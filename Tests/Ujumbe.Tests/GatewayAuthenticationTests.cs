@@ -120,6 +120,19 @@ public sealed class GatewayAuthenticationTests(UjumbeFixture ujumbe) : IClassFix
     }
 
     [Fact]
+    public async Task An_api_problem_carries_the_callers_trace_id_through_the_gateway_without_an_exporter()
+    {
+        using var client = ujumbe.Client(ujumbe.DemoKey);
+        var traceId = System.Diagnostics.ActivityTraceId.CreateRandom().ToHexString();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/api-keys/key_{Guid.NewGuid():N}/nothing");
+        request.Headers.Add("traceparent", $"00-{traceId}-{System.Diagnostics.ActivitySpanId.CreateRandom().ToHexString()}-01");
+
+        var problem = await (await client.SendAsync(request)).AssertProblemAsync(HttpStatusCode.NotFound, ErrorCodes.NotFound);
+
+        Assert.Equal(traceId, problem.GetProperty("trace_id").GetString());
+    }
+
+    [Fact]
     public async Task The_gateway_that_forwards_a_change_applies_it_before_answering_even_if_it_hears_nothing_on_redis()
     {
         // A replica with Redis names of its own never hears the Api's published changes.
