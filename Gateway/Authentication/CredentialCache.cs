@@ -20,6 +20,8 @@ public sealed partial class CredentialCache(
 {
     private readonly ConcurrentDictionary<string, Entry<KeyLookup>> _keys = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Guid, Entry<AccountLookup>> _accounts = new();
+    // Lookups of keys under way (Asked false: its starter's address may not ask, so nothing was asked).
+    private readonly ConcurrentDictionary<string, Task<(bool Asked, KeyLookup? Key)>> _keyLookups = new(StringComparer.Ordinal);
     private readonly GatewayOptions _options = options.Value;
     // Whether changes are arriving (the subscription is up); when not, entries are short-lived.
     private volatile bool _listening;
@@ -44,6 +46,64 @@ public sealed partial class CredentialCache(
 
     public ValueTask<KeyLookup?> FindKeyAsync(string publicKey, CancellationToken cancellationToken) =>
         FindAsync(_keys, publicKey, directory.FindAsync, cancellationToken);
+
+    /// <summary>
+    /// Finds a key this replica does not hold, asking the Api once at a time per key: callers arriving while
+    /// a lookup is under way wait for it. Only the caller that starts a lookup passes <paramref name="admit"/>
+    /// (its address pays for asking; on false it has answered the request itself and gets Refused); if it
+    /// is refused, the waiting callers try on their own account. <paramref name="settle"/> runs for the
+    /// starting caller once the Api answered (true) or could not be asked (false). The lookup does not end
+    /// when its starter hangs up: others may be waiting for it (the directory's own timeout bounds it).
+    /// </summary>
+    public async ValueTask<(bool Refused, KeyLookup? Key)> FindUncachedKeyAsync(
+        string publicKey, Func<ValueTask<bool>> admit, Func<KeyLookup?, bool, ValueTask> settle, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var mine = new TaskCompletionSource<(bool Asked, KeyLookup? Key)>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var lookup = _keyLookups.GetOrAdd(publicKey, mine.Task);
+            if (lookup != mine.Task)
+            {
+                var (asked, key) = await lookup.WaitAsync(cancellationToken);
+                if (asked)
+                {
+                    return (false, key);
+                }
+                continue;
+            }
+            try
+            {
+                if (!await admit())
+                {
+                    mine.SetResult((false, null));
+                    return (true, null);
+                }
+                KeyLookup? found;
+                try
+                {
+                    found = await FindKeyAsync(publicKey, CancellationToken.None);
+                }
+                catch
+                {
+                    await settle(null, false);
+                    throw;
+                }
+                mine.SetResult((true, found));
+                await settle(found, true);
+                return (false, found);
+            }
+            catch (Exception error)
+            {
+                mine.TrySetException(error);
+                _ = mine.Task.Exception; // observed: the waiting callers, if any, get it too
+                throw;
+            }
+            finally
+            {
+                _keyLookups.TryRemove(KeyValuePair.Create(publicKey, mine.Task));
+            }
+        }
+    }
 
     public ValueTask<AccountLookup?> FindAccountAsync(Guid accountId, CancellationToken cancellationToken) =>
         FindAsync(_accounts, accountId, directory.FindAccountAsync, cancellationToken);

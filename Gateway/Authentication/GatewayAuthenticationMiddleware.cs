@@ -61,24 +61,31 @@ public sealed partial class GatewayAuthenticationMiddleware(
 
         if (!credentials.TryGetKey(publicKey, out var key))
         {
-            // Asking the Api costs it a request and a query: the address pays first, so made-up keys
-            // stop at its limit without reaching the Api; a real key gets the charge back.
-            if (!await admission.AdmitKeyLookupAsync(context, anonymous))
-            {
-                GatewayTelemetry.Authenticated(ErrorCodes.RateLimitExceeded);
-                return;
-            }
-            var (answered, found) = await LookupAsync(() => credentials.FindKeyAsync(publicKey, context.RequestAborted), publicKey, context.RequestAborted);
-            if (!answered || (found is not null && ApiKeySecret.Matches(credential.Value, found.SecretHash)))
-            {
-                await admission.RefundKeyLookupAsync(context, anonymous);
-            }
+            // Asking the Api costs it a request and a query: the address pays first, so made-up keys stop
+            // at its limit without reaching the Api; a real key (or a lookup that failed) gets the charge
+            // back. Concurrent requests with the same key share one lookup, and only its starter pays, so
+            // a burst of a real key after the cache was cleared cannot exhaust the address's budget.
+            var (answered, lookup) = await LookupAsync(() => credentials.FindUncachedKeyAsync(publicKey,
+                admit: () => admission.AdmitKeyLookupAsync(context, anonymous),
+                settle: async (found, asked) =>
+                {
+                    if (!asked || (found is not null && ApiKeySecret.Matches(credential.Value, found.SecretHash)))
+                    {
+                        await admission.RefundKeyLookupAsync(context, anonymous);
+                    }
+                },
+                context.RequestAborted), publicKey, context.RequestAborted);
             if (!answered)
             {
                 await UnavailableAsync(context);
                 return;
             }
-            key = found;
+            if (lookup.Refused)
+            {
+                GatewayTelemetry.Authenticated(ErrorCodes.RateLimitExceeded);
+                return;
+            }
+            key = lookup.Key;
         }
         // Unknown key and wrong secret look the same from outside: no hint about which keys exist.
         if (key is null || !ApiKeySecret.Matches(credential.Value, key.SecretHash))
@@ -184,7 +191,7 @@ public sealed partial class GatewayAuthenticationMiddleware(
     /// Answered false: the Api could not be asked or gave no usable answer (503 for the client). A client
     /// that hung up is not a lookup failure: its cancellation goes on up, and nobody is answered.
     /// </summary>
-    private async Task<(bool Answered, T? Value)> LookupAsync<T>(Func<ValueTask<T?>> lookup, string subject, CancellationToken aborted) where T : class
+    private async Task<(bool Answered, T Value)> LookupAsync<T>(Func<ValueTask<T>> lookup, string subject, CancellationToken aborted)
     {
         using var activity = GatewayTelemetry.Source.StartActivity("credential lookup");
         activity?.SetTag("ujumbe.subject", subject);
@@ -199,7 +206,7 @@ public sealed partial class GatewayAuthenticationMiddleware(
         {
             LogLookupFailed(logger, error, subject);
             activity?.SetStatus(ActivityStatusCode.Error, error.Message);
-            return (false, null);
+            return (false, default!);
         }
     }
 

@@ -224,3 +224,20 @@ public sealed class KeyGuessingTests(AnonymousLimitFixture ujumbe) : IClassFixtu
         await (await demo.GetAsync("/v1/balance")).AssertJsonAsync();
     }
 }
+
+/// <summary>A real key's burst after the gateway lost its cache must not be mistaken for key guessing.</summary>
+public sealed class KeyLookupBurstTests(AnonymousLimitFixture ujumbe) : IClassFixture<AnonymousLimitFixture>
+{
+    [Fact]
+    public async Task Concurrent_requests_with_a_key_the_gateway_does_not_hold_share_one_lookup_and_all_pass()
+    {
+        using var owner = ujumbe.Client(ujumbe.DemoKey);
+        var created = await (await owner.PostAsJsonAsync("/v1/api-keys", new { name = "burst" })).AssertJsonAsync(HttpStatusCode.Created);
+        using var client = ujumbe.Client(created.GetProperty("secret").GetString());
+
+        // Four times the address's lookup budget (5), all at once, before the gateway holds the key.
+        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => client.GetAsync("/v1/balance")));
+
+        Assert.All(responses, response => Assert.Equal(HttpStatusCode.OK, response.StatusCode));
+    }
+}
