@@ -66,7 +66,7 @@ public static class CampaignsApi
             return problem;
         }
         var policy = await contentPolicy.GetAsync(cancellationToken);
-        if (policy.Match(fields!.Template.Skeleton) is { } blockedTemplate)
+        if (fields!.Template.Literals.Select(policy.Match).FirstOrDefault(match => match is not null) is { } blockedTemplate)
         {
             return ContentProblems.Rejected(blockedTemplate);
         }
