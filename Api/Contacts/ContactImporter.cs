@@ -61,7 +61,7 @@ public sealed class ContactImporter(NpgsqlDataSource database, TimeProvider time
         {
             return new ContactImportResult(rows, 0, 0, 0, Sorted(errors), null);
         }
-        var (created, updated, optedOut) = await WriteAsync(accountId, byPhone.Values, cancellationToken);
+        var (created, updated, optedOut) = await WriteAsync(accountId, byPhone.Values, errors, cancellationToken);
         return new ContactImportResult(rows, created, updated, optedOut, Sorted(errors), null);
     }
 
@@ -89,27 +89,29 @@ public sealed class ContactImporter(NpgsqlDataSource database, TimeProvider time
     private static string AttributeName(string header) =>
         new([.. header.Trim().Select(c => char.IsAsciiLetterOrDigit(c) || c == '_' ? c : '_')]);
 
-    private async Task<(int Created, int Updated, int OptedOut)> WriteAsync(Guid accountId, IEnumerable<GoodRow> rows, CancellationToken cancellationToken)
+    private async Task<(int Created, int Updated, int OptedOut)> WriteAsync(
+        Guid accountId, IEnumerable<GoodRow> rows, List<ImportRowError> errors, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var create = new NpgsqlCommand("""
             create temporary table import_rows (
-                id uuid, name text, phone text, email text, tags text[], attributes jsonb, opt_out boolean
+                id uuid, row_number integer, name text, phone text, email text, tags text[], attributes jsonb, opt_out boolean
             ) on commit drop
             """, connection, transaction))
         {
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
         await using (var copy = await connection.BeginBinaryImportAsync(
-            "copy import_rows (id, name, phone, email, tags, attributes, opt_out) from stdin (format binary)", cancellationToken))
+            "copy import_rows (id, row_number, name, phone, email, tags, attributes, opt_out) from stdin (format binary)", cancellationToken))
         {
             foreach (var row in rows)
             {
                 var contact = row.Contact;
                 await copy.StartRowAsync(cancellationToken);
                 await copy.WriteAsync(Guid.CreateVersion7(now), NpgsqlDbType.Uuid, cancellationToken);
+                await copy.WriteAsync(row.Row, NpgsqlDbType.Integer, cancellationToken);
                 await WriteNullableAsync(copy, contact.Name, cancellationToken);
                 await copy.WriteAsync(contact.Phone, NpgsqlDbType.Text, cancellationToken);
                 await WriteNullableAsync(copy, contact.Email, cancellationToken);
@@ -118,6 +120,27 @@ public sealed class ContactImporter(NpgsqlDataSource database, TimeProvider time
                 await copy.WriteAsync(row.OptOut, NpgsqlDbType.Boolean, cancellationToken);
             }
             await copy.CompleteAsync(cancellationToken);
+        }
+
+        // Tags and attributes merge into an existing contact's; a row that would take it past the limits the
+        // API enforces is refused (reported with its row number) rather than written.
+        await using (var overLimits = new NpgsqlCommand("""
+            delete from import_rows r using contacts c
+             where c.account_id = $1 and c.phone = r.phone
+               and (cardinality(array(select distinct t from unnest(c.tags || r.tags) as t)) > $2
+                    or (select count(*) from jsonb_object_keys(c.attributes || r.attributes)) > $3)
+            returning r.row_number
+            """, connection, transaction))
+        {
+            overLimits.Parameters.Add(new() { Value = accountId });
+            overLimits.Parameters.Add(new() { Value = ContactFields.MaxTags });
+            overLimits.Parameters.Add(new() { Value = ContactFields.MaxAttributes });
+            await using var reader = await overLimits.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                errors.Add(new ImportRowError(reader.GetInt32(0),
+                    $"merged with the existing contact it would have more than {ContactFields.MaxTags} tags or {ContactFields.MaxAttributes} attributes"));
+            }
         }
 
         int created, updated, optedOut;

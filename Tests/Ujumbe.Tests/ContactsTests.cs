@@ -278,6 +278,24 @@ public sealed class ContactsTests(SendingFixture ujumbe) : IClassFixture<Sending
         Assert.Equal("Mwangi, Baraka", baraka.GetProperty("name").GetString());
     }
 
+    [Fact]
+    public async Task An_import_row_that_would_take_a_contact_past_50_tags_is_reported_and_changes_nothing()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 0));
+        var tags = Enumerable.Range(1, 49).Select(i => $"t{i}").ToArray();
+        await (await client.PostAsJsonAsync("/v1/contacts", new { name = "Full", phone_number = "0712560001", tags })).AssertJsonAsync(HttpStatusCode.Created);
+
+        var report = await ImportAsync(client, "phone,tags\n0712560001,extra1;extra2\n0712560002,fresh\n");
+
+        Assert.Equal(1, report.GetProperty("created").GetInt32());
+        Assert.Equal(0, report.GetProperty("updated").GetInt32());
+        var error = Assert.Single(report.GetProperty("errors").EnumerateArray());
+        Assert.Equal(2, error.GetProperty("row").GetInt32());
+        Assert.Contains("50 tags", error.GetProperty("error").GetString(), StringComparison.Ordinal);
+        var full = (await SearchAsync(client, "?q=0712560001")).GetProperty("data")[0];
+        Assert.Equal(49, full.GetProperty("tags").GetArrayLength());
+    }
+
     [Theory]
     [InlineData("Opted Out")]
     [InlineData("opt-out")]
