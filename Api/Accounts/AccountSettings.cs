@@ -8,9 +8,9 @@ public sealed record AccountSettings(string DefaultCountry, int MaxSegments);
 
 /// <summary>
 /// Account settings for the send path, cached briefly in process: every send needs them, they
-/// change rarely, and a database read per request would cost more than the send's own write.
-/// Changes made through this Api instance apply at once (<see cref="Forget"/>); other instances
-/// pick them up within <see cref="Lifetime"/>.
+/// change rarely (nothing in the API changes them after the account is created today), and a
+/// database read per request would cost more than the send's own write. A change made in the
+/// database reaches every instance within <see cref="Lifetime"/>.
 /// </summary>
 public sealed class AccountSettingsCache(NpgsqlDataSource database, TimeProvider time)
 {
@@ -36,5 +36,7 @@ public sealed class AccountSettingsCache(NpgsqlDataSource database, TimeProvider
         return settings;
     }
 
-    public void Forget(Guid accountId) => _cache.TryRemove(accountId, out _);
+    /// <summary>The country that numbers without a country code belong to, for the caller's account.</summary>
+    public async ValueTask<string> DefaultCountryAsync(Guid accountId, CancellationToken cancellationToken) =>
+        (await GetAsync(accountId, cancellationToken))?.DefaultCountry ?? Countries.Default;
 }

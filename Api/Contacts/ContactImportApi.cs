@@ -38,7 +38,7 @@ public static class ContactImportApi
         {
             return TooLarge();
         }
-        var country = (await accounts.GetAsync(caller.AccountId, cancellationToken))?.DefaultCountry ?? Countries.Default;
+        var country = await accounts.DefaultCountryAsync(caller.AccountId, cancellationToken);
 
         Stream csv;
         if (http.HasFormContentType)

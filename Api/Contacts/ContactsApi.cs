@@ -52,7 +52,7 @@ public static class ContactsApi
     public static async Task<Results<Created<ContactResponse>, ProblemHttpResult>> CreateAsync(
         ContactRequest request, Caller caller, UjumbeDb db, AccountSettingsCache accounts, TimeProvider time, CancellationToken cancellationToken)
     {
-        var country = (await accounts.GetAsync(caller.AccountId, cancellationToken))?.DefaultCountry ?? Countries.Default;
+        var country = await accounts.DefaultCountryAsync(caller.AccountId, cancellationToken);
         var errors = new Dictionary<string, string[]>();
         var valid = ContactFields.Validate(request.Name, request.PhoneNumber, request.Email, request.Tags, request.Attributes, country, nameRequired: true, errors);
         if (valid is null)
@@ -113,7 +113,7 @@ public static class ContactsApi
         {
             return NotFound();
         }
-        var country = (await accounts.GetAsync(caller.AccountId, cancellationToken))?.DefaultCountry ?? Countries.Default;
+        var country = await accounts.DefaultCountryAsync(caller.AccountId, cancellationToken);
         var errors = new Dictionary<string, string[]>();
         var valid = ContactFields.Validate(request.Name, request.PhoneNumber, request.Email, request.Tags, request.Attributes, country, nameRequired: true, errors);
         if (valid is null)
@@ -172,7 +172,7 @@ public static class ContactsApi
         {
             return Problems.Validation(errors);
         }
-        var country = (await accounts.GetAsync(caller.AccountId, cancellationToken))?.DefaultCountry ?? Countries.Default;
+        var country = await accounts.DefaultCountryAsync(caller.AccountId, cancellationToken);
         var (contacts, matchesFirst, problem) = Search(db, q, tag, country, caller.AccountId);
         if (problem is not null)
         {

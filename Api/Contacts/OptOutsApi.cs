@@ -34,7 +34,7 @@ public static class OptOutsApi
     public static async Task<Results<Ok<OptOutResponse>, ProblemHttpResult>> CreateAsync(
         OptOutRequest request, Caller caller, UjumbeDb db, AccountSettingsCache accounts, TimeProvider time, CancellationToken cancellationToken)
     {
-        var country = (await accounts.GetAsync(caller.AccountId, cancellationToken))?.DefaultCountry ?? Countries.Default;
+        var country = await accounts.DefaultCountryAsync(caller.AccountId, cancellationToken);
         var errors = new Dictionary<string, string[]>();
         if (!PhoneNumbers.TryNormalize(request.PhoneNumber, country, out var phone, out var phoneError))
         {
@@ -70,7 +70,7 @@ public static class OptOutsApi
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
         string phone, Caller caller, UjumbeDb db, AccountSettingsCache accounts, CancellationToken cancellationToken)
     {
-        var country = (await accounts.GetAsync(caller.AccountId, cancellationToken))?.DefaultCountry ?? Countries.Default;
+        var country = await accounts.DefaultCountryAsync(caller.AccountId, cancellationToken);
         if (!PhoneNumbers.TryNormalize(phone, country, out var e164, out _))
         {
             return Problems.NotFound("This number has not opted out.");
