@@ -54,8 +54,8 @@ public sealed class GatewaySignature
     public GatewaySignature(IOptions<GatewaySigningOptions> options, TimeProvider time)
     {
         var value = options.Value;
-        _key = DecodeKey(value.Key, "GatewaySigning:Key");
-        _previousKey = string.IsNullOrWhiteSpace(value.PreviousKey) ? null : DecodeKey(value.PreviousKey, "GatewaySigning:PreviousKey");
+        _key = SigningKeys.Decode(value.Key, "GatewaySigning:Key");
+        _previousKey = string.IsNullOrWhiteSpace(value.PreviousKey) ? null : SigningKeys.Decode(value.PreviousKey, "GatewaySigning:PreviousKey");
         _maxAge = TimeSpan.FromSeconds(value.MaxAgeSeconds);
         _time = time;
     }
@@ -203,24 +203,6 @@ public sealed class GatewaySignature
         var message = $"{Version}\n{method}\n{pathAndQuery}\n{identity}";
         var bytes = Encoding.UTF8.GetBytes(message);
         return HMACSHA256.HashData(key, bytes);
-    }
-
-    private static byte[] DecodeKey(string base64, string setting)
-    {
-        byte[] key;
-        try
-        {
-            key = Convert.FromBase64String(base64);
-        }
-        catch (FormatException)
-        {
-            throw new InvalidOperationException($"{setting} must be base64 (scripts/stack.sh generates one).");
-        }
-        if (key.Length < 32)
-        {
-            throw new InvalidOperationException($"{setting} must be at least 32 bytes of base64; set GatewaySigning__Key.");
-        }
-        return key;
     }
 
     private static string Base64Url(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);

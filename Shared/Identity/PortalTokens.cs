@@ -29,25 +29,27 @@ public sealed class PortalTokens
     private readonly PortalTokenOptions _options;
     private readonly TimeProvider _time;
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
+    private readonly TokenValidationParameters _validation;
 
     public PortalTokens(IOptions<PortalTokenOptions> options, TimeProvider time)
     {
         _options = options.Value;
         _time = time;
-        byte[] key;
-        try
+        _key = new SymmetricSecurityKey(SigningKeys.Decode(_options.SigningKey, "PortalTokens:SigningKey"));
+        _validation = new TokenValidationParameters
         {
-            key = Convert.FromBase64String(_options.SigningKey);
-        }
-        catch (FormatException)
-        {
-            throw new InvalidOperationException("PortalTokens:SigningKey must be base64 (scripts/stack.sh generates one).");
-        }
-        if (key.Length < 32)
-        {
-            throw new InvalidOperationException("PortalTokens:SigningKey must be at least 32 bytes of base64; set PortalTokens__SigningKey.");
-        }
-        _key = new SymmetricSecurityKey(key);
+            ValidIssuer = Issuer,
+            ValidAudience = Issuer,
+            IssuerSigningKey = _key,
+            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+            ClockSkew = TimeSpan.FromSeconds(30),
+            // Our clock, not the machine's, so tests can move time.
+            LifetimeValidator = (notBefore, expires, _, parameters) =>
+            {
+                var now = _time.GetUtcNow().UtcDateTime;
+                return expires is { } until && until > now - parameters.ClockSkew && (notBefore is null || notBefore <= now + parameters.ClockSkew);
+            },
+        };
     }
 
     public TimeSpan Lifetime => _options.Lifetime;
@@ -74,23 +76,11 @@ public sealed class PortalTokens
     }
 
     /// <summary>Whether <paramref name="token"/> is shaped like one of ours (three dot-separated parts); cheap, no crypto.</summary>
-    public static bool LooksLikeToken(string token) => token.Count(c => c == '.') == 2 && token.StartsWith("ey", StringComparison.Ordinal);
+    public static bool LooksLikeToken(string token) => token.AsSpan().Count('.') == 2 && token.StartsWith("ey", StringComparison.Ordinal);
 
     public async Task<PortalUser?> ValidateAsync(string token)
     {
-        var result = await _handler.ValidateTokenAsync(token, new TokenValidationParameters
-        {
-            ValidIssuer = Issuer,
-            ValidAudience = Issuer,
-            IssuerSigningKey = _key,
-            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
-            ClockSkew = TimeSpan.FromSeconds(30),
-            LifetimeValidator = (notBefore, expires, _, parameters) =>
-            {
-                var now = _time.GetUtcNow().UtcDateTime;
-                return expires is { } until && until > now - parameters.ClockSkew && (notBefore is null || notBefore <= now + parameters.ClockSkew);
-            },
-        });
+        var result = await _handler.ValidateTokenAsync(token, _validation);
         if (!result.IsValid
             || !Guid.TryParseExact(result.Claims.TryGetValue("sub", out var sub) ? sub as string : null, "N", out var userId)
             || !Guid.TryParseExact(result.Claims.TryGetValue("acct", out var acct) ? acct as string : null, "N", out var accountId)
