@@ -125,6 +125,46 @@ public sealed class SendEndToEndTests(MixedOutcomesFixture ujumbe) : IClassFixtu
     }
 
     [Fact]
+    public async Task Every_sends_trace_reaches_its_dispatch_as_the_parent_or_a_link()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 100));
+        var dispatches = new List<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Ujumbe.Worker",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (activity.OperationName == "dispatch process")
+                {
+                    lock (dispatches) { dispatches.Add(activity); }
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        // Sends at once from one account are committed together and may share a dispatch chunk.
+        var traces = Enumerable.Range(0, 8).Select(_ => ActivityTraceId.CreateRandom()).ToList();
+        await Task.WhenAll(traces.Select(async (trace, i) =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages")
+            {
+                Content = JsonContent.Create(new { to = new[] { $"+25571270{i:D4}" }, text = "traced", sender_id = "UJUMBE" }),
+            };
+            request.Headers.Add("traceparent", $"00-{trace}-{ActivitySpanId.CreateRandom()}-01");
+            await (await client.SendAsync(request)).AssertJsonAsync(HttpStatusCode.Accepted);
+        }));
+
+        await HttpAssertions.EventuallyAsync(() =>
+        {
+            lock (dispatches)
+            {
+                return Task.FromResult(traces.All(trace => dispatches.Any(d => d.TraceId == trace || d.Links.Any(l => l.Context.TraceId == trace))));
+            }
+        }, because: "every send's trace is the parent of a dispatch span or linked from one");
+    }
+
+    [Fact]
     public async Task A_number_given_twice_in_different_formats_is_sent_and_charged_once()
     {
         var key = await ujumbe.OpenFundedAccountAsync(credits: 10);

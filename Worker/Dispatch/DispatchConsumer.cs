@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Npgsql;
 using Ujumbe.ServiceDefaults;
@@ -37,6 +38,7 @@ public sealed class DispatchConsumer(
     protected override async Task<Handled> HandleAsync(ReadOnlyMemory<byte> body, int attempt, CancellationToken cancellationToken)
     {
         var chunk = JsonSerializer.Deserialize(body.Span, MessagingJson.Default.DispatchChunk)!;
+        LinkRequests(chunk);
         var outcome = await DispatchAsync(chunk, cancellationToken);
         if (outcome.Unavailable.Count == 0)
         {
@@ -51,6 +53,25 @@ public sealed class DispatchConsumer(
         var rest = JsonSerializer.SerializeToUtf8Bytes(chunk with { Messages = outcome.Unavailable }, MessagingJson.Default.DispatchChunk);
         await RetryAsync(rest, attempt, System.Diagnostics.Activity.Current?.Id, CancellationToken.None);
         return Handled.Done;
+    }
+
+    /// <summary>
+    /// A chunk can hold the messages of several sends committed together, but continues only the first one's
+    /// trace (the message header); the others are linked, so every request's trace reaches its dispatch.
+    /// </summary>
+    private static void LinkRequests(DispatchChunk chunk)
+    {
+        if (Activity.Current is not { IsAllDataRequested: true } activity)
+        {
+            return;
+        }
+        foreach (var traceParent in chunk.TraceParents)
+        {
+            if (ActivityContext.TryParse(traceParent, null, isRemote: true, out var request) && request.TraceId != activity.TraceId)
+            {
+                activity.AddLink(new ActivityLink(request));
+            }
+        }
     }
 
     /// <summary>
