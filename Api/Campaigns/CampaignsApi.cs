@@ -65,10 +65,27 @@ public static class CampaignsApi
         {
             return problem;
         }
+        // The content policy judges what would be sent: each distinct rendered text (words around a
+        // placeholder are only words once rendered, and an attribute can carry a phrase in).
         var policy = await contentPolicy.GetAsync(cancellationToken);
-        if (fields!.Template.Literals.Select(policy.Match).FirstOrDefault(match => match is not null) is { } blockedTemplate)
+        // Without placeholders every message is the same text: prepared, measured and checked once, before
+        // the audience is read.
+        string? shared = null;
+        SegmentCount sharedMeasure = default;
+        if (!fields!.Template.HasPlaceholders)
         {
-            return ContentProblems.Rejected(blockedTemplate);
+            shared = Prepare(fields.Template.Text);
+            sharedMeasure = SmsSegments.Measure(shared);
+            if (sharedMeasure.Segments > settings.MaxSegments)
+            {
+                return Problems.Create(400, ErrorCodes.MessageTooLong, "A message is too long.",
+                    $"The text needs {sharedMeasure.Segments} segments; this account allows at most {settings.MaxSegments}. Nothing was sent.",
+                    new Dictionary<string, string[]> { ["text"] = [$"needs {sharedMeasure.Segments} segments; the limit is {settings.MaxSegments}"] });
+            }
+            if (policy.Match(shared) is { } blockedText)
+            {
+                return ContentProblems.Rejected(blockedText);
+            }
         }
         if (request.CallbackUrl is { } callback
             && await UrlGuard.CheckAsync(callback, webhookOptions.Value.AllowPrivateNetworks, cancellationToken) is { } callbackError)
@@ -83,16 +100,12 @@ public static class CampaignsApi
         }
 
         // Render each message: its text decides its segments and credits, and it is exactly the text sent.
-        // Without placeholders every message is the same text: prepared and measured once, not per member.
-        var personalised = fields.Template.HasPlaceholders;
-        var shared = personalised ? null : Prepare(fields.Template.Text);
-        var sharedMeasure = shared is null ? default : SmsSegments.Measure(shared);
         var recipients = new List<string>(audience!.Members.Count);
-        var texts = personalised ? new List<string>(audience.Members.Count) : null;
-        var segments = personalised ? new List<int>(audience.Members.Count) : null;
+        var texts = shared is null ? new List<string>(audience.Members.Count) : null;
+        var segments = shared is null ? new List<int>(audience.Members.Count) : null;
+        var checkedTexts = shared is null ? new HashSet<string>(StringComparer.Ordinal) : null;
         var skipped = new List<string>();
-        var ucs2 = false;
-        var checkedTexts = personalised ? new HashSet<string>(StringComparer.Ordinal) : null;
+        var ucs2 = sharedMeasure.Encoding == SmsEncoding.Ucs2;
         foreach (var member in audience.Members)
         {
             if (member.OptedOut)
@@ -106,21 +119,26 @@ public static class CampaignsApi
                 skipped.Add(member.Values.Phone);
                 continue;
             }
-            var measured = shared is null ? SmsSegments.Measure(text) : sharedMeasure;
+            if (shared is not null)
+            {
+                recipients.Add(member.Values.Phone);
+                continue;
+            }
+            var measured = SmsSegments.Measure(text);
             if (measured.Segments > settings.MaxSegments)
             {
                 return Problems.Create(400, ErrorCodes.MessageTooLong, "A message is too long.",
                     $"The text for {member.Values.Phone} needs {measured.Segments} segments; this account allows at most {settings.MaxSegments}. Nothing was sent.",
                     new Dictionary<string, string[]> { ["text"] = [$"renders to {measured.Segments} segments for {member.Values.Phone}; the limit is {settings.MaxSegments}"] });
             }
-            if (checkedTexts is not null && checkedTexts.Add(text) && policy.Match(text) is { } blocked)
+            if (checkedTexts!.Add(text) && policy.Match(text) is { } blocked)
             {
                 return ContentProblems.Rejected(blocked);
             }
             ucs2 |= measured.Encoding == SmsEncoding.Ucs2;
             recipients.Add(member.Values.Phone);
-            texts?.Add(text);
-            segments?.Add(measured.Segments);
+            texts!.Add(text);
+            segments!.Add(measured.Segments);
         }
         if (recipients.Count == 0)
         {

@@ -41,13 +41,6 @@ public sealed class MessageTemplate
 
     public bool UsesAttributes => _parts.Any(p => p is Attribute);
 
-    /// <summary>
-    /// The template's fixed text, piece by piece between placeholders: what the content policy checks before
-    /// rendering. Pieces, not one joined string: joining "bet" and "now" of <c>bet{{name}}now</c> would
-    /// make a phrase no rendered text contains. (Every distinct rendered text is checked as well.)
-    /// </summary>
-    public IEnumerable<string> Literals => _parts.OfType<Literal>().Select(l => l.Text);
-
     public static MessageTemplate? TryParse(string text, out string? error)
     {
         var parts = new List<Part>();

@@ -287,9 +287,11 @@ public sealed class ContentPolicyApiTests(SendingFixture ujumbe) : IClassFixture
         await (await client.PostAsJsonAsync("/v1/campaigns", new { name = "Offer", text = "Your offer: {{attributes.offer}}", sender_id = "UJUMBE", audience = new { numbers = "+255713600003" } }))
             .AssertProblemAsync(HttpStatusCode.Forbidden, ErrorCodes.ContentRejected);
         Assert.Equal(0, (await (await client.GetAsync("/v1/campaigns")).AssertJsonAsync()).GetProperty("total").GetInt32());
-        // The template's fixed words are checked piece by piece: "bet" and "now" around a placeholder are
-        // not the phrase "bet now", and no rendered text ("betnow") contains it either.
+        // What is judged is the text sent: "bet" and "now" around a placeholder are not the phrase "bet now"
+        // ("betnow"), and "casino" glued to a name is not the word casino ("casinoPlayer").
         await (await client.PostAsJsonAsync("/v1/campaigns", new { name = "Glued", text = "bet{{name}}now", sender_id = "UJUMBE", audience = new { numbers = "+255713600004" } }))
+            .AssertJsonAsync(HttpStatusCode.Created);
+        await (await client.PostAsJsonAsync("/v1/campaigns", new { name = "Glued name", text = "casino{{name}}", sender_id = "UJUMBE", audience = new { numbers = "+255713600003" } }))
             .AssertJsonAsync(HttpStatusCode.Created);
 
         // Only operators keep the rules; removing one lifts it at once.
