@@ -52,8 +52,9 @@ public sealed partial class CredentialCache(
     /// a lookup is under way wait for it. Only the caller that starts a lookup passes <paramref name="admit"/>
     /// (its address pays for asking; on false it has answered the request itself and gets Refused); if it
     /// is refused, the waiting callers try on their own account. <paramref name="settle"/> runs for the
-    /// starting caller once the Api answered (true) or could not be asked (false). The lookup does not end
-    /// when its starter hangs up: others may be waiting for it (the directory's own timeout bounds it).
+    /// starting caller once it was admitted: the Api answered (true) or could not be asked (false). The Api
+    /// is asked without the starter's cancellation, so its hanging up does not fail the waiting callers (the
+    /// directory's own timeout bounds it).
     /// </summary>
     public async ValueTask<(bool Refused, KeyLookup? Key)> FindUncachedKeyAsync(
         string publicKey, Func<ValueTask<bool>> admit, Func<KeyLookup?, bool, ValueTask> settle, CancellationToken cancellationToken)
@@ -71,37 +72,28 @@ public sealed partial class CredentialCache(
                 }
                 continue;
             }
+            var admitted = false;
+            (bool Asked, KeyLookup? Key) result = (false, null);
             try
             {
-                if (!await admit())
+                admitted = await admit();
+                if (admitted)
                 {
-                    mine.SetResult((false, null));
-                    return (true, null);
+                    result = (true, await FindKeyAsync(publicKey, CancellationToken.None));
                 }
-                KeyLookup? found;
-                try
-                {
-                    found = await FindKeyAsync(publicKey, CancellationToken.None);
-                }
-                catch
-                {
-                    await settle(null, false);
-                    throw;
-                }
-                mine.SetResult((true, found));
-                await settle(found, true);
-                return (false, found);
-            }
-            catch (Exception error)
-            {
-                mine.TrySetException(error);
-                _ = mine.Task.Exception; // observed: the waiting callers, if any, get it too
-                throw;
             }
             finally
             {
+                // Out of the table before the answer, so nobody joins a finished lookup. If nothing was asked
+                // (refused, the lookup failed, or the starter hung up), the waiting callers try on their own.
                 _keyLookups.TryRemove(KeyValuePair.Create(publicKey, mine.Task));
+                mine.SetResult(result);
+                if (admitted)
+                {
+                    await settle(result.Key, result.Asked);
+                }
             }
+            return admitted ? (false, result.Key) : (true, null);
         }
     }
 
@@ -143,12 +135,16 @@ public sealed partial class CredentialCache(
         Interlocked.Increment(ref _changesApplied);
         if (change.StartsWith(CredentialChangeMessages.KeyPrefix, StringComparison.Ordinal))
         {
-            _keys.TryRemove(change[CredentialChangeMessages.KeyPrefix.Length..], out _);
+            var publicKey = change[CredentialChangeMessages.KeyPrefix.Length..];
+            _keys.TryRemove(publicKey, out _);
+            // A lookup under way may have been answered before the change: later requests must not join it.
+            _keyLookups.TryRemove(publicKey, out _);
         }
         else if (change.StartsWith(CredentialChangeMessages.AccountPrefix, StringComparison.Ordinal)
                  && Guid.TryParseExact(change.AsSpan(CredentialChangeMessages.AccountPrefix.Length), "N", out var accountId))
         {
             _accounts.TryRemove(accountId, out _);
+            _keyLookups.Clear(); // which keys are the account's is not known until they are answered
             foreach (var (publicKey, entry) in _keys)
             {
                 if (entry.Value?.AccountId == accountId)
@@ -162,6 +158,7 @@ public sealed partial class CredentialCache(
     public void Clear()
     {
         Interlocked.Increment(ref _changesApplied);
+        _keyLookups.Clear();
         _keys.Clear();
         _accounts.Clear();
     }

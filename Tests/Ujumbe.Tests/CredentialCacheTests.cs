@@ -99,6 +99,63 @@ public sealed class CredentialCacheTests : IAsyncLifetime
         Assert.Equal(4, api.Requests);
     }
 
+    [Fact]
+    public async Task A_key_change_during_a_lookup_makes_later_requests_ask_again()
+    {
+        var api = new HeldUnknownKeys();
+        var cache = NewCache(api);
+        var publicKey = ApiKeySecret.NewPublicKey();
+        var admitted = 0;
+        ValueTask<bool> Admit() { Interlocked.Increment(ref admitted); return ValueTask.FromResult(true); }
+        static ValueTask Settle(KeyLookup? key, bool asked) => ValueTask.CompletedTask;
+
+        var before = cache.FindUncachedKeyAsync(publicKey, Admit, Settle, CancellationToken.None).AsTask();
+        await api.FirstRequestArrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        cache.Apply(CredentialChangeMessages.Key(publicKey)); // e.g. the key was just created
+        var after = cache.FindUncachedKeyAsync(publicKey, Admit, Settle, CancellationToken.None).AsTask();
+        api.Release();
+        await Task.WhenAll(before, after);
+
+        Assert.Equal(2, admitted);
+        Assert.Equal(2, api.Requests);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task When_the_starter_may_not_ask_or_hangs_up_a_waiting_request_asks_on_its_own(bool starterHangsUp)
+    {
+        var api = new UnknownKeys();
+        var cache = NewCache(api);
+        var publicKey = ApiKeySecret.NewPublicKey();
+        var starterAdmission = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var starterAsked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        static ValueTask Settle(KeyLookup? key, bool asked) => ValueTask.CompletedTask;
+
+        var starter = cache.FindUncachedKeyAsync(publicKey, async () =>
+        {
+            starterAsked.TrySetResult();
+            return await starterAdmission.Task;
+        }, Settle, CancellationToken.None).AsTask();
+        await starterAsked.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var waiter = cache.FindUncachedKeyAsync(publicKey, () => ValueTask.FromResult(true), Settle, CancellationToken.None).AsTask();
+        if (starterHangsUp)
+        {
+            starterAdmission.SetException(new TaskCanceledException("the client hung up"));
+            await Assert.ThrowsAsync<TaskCanceledException>(() => starter);
+        }
+        else
+        {
+            starterAdmission.SetResult(false);
+            Assert.True((await starter).Refused);
+        }
+
+        var answer = await waiter.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(answer.Refused);
+        Assert.Null(answer.Key);
+        Assert.Equal(1, api.Requests);
+    }
+
     private CredentialCache NewCache(HttpMessageHandler api, GatewayOptions? options = null, TimeProvider? time = null)
     {
         var signing = Options.Create(new GatewaySigningOptions { Key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) });
@@ -119,6 +176,29 @@ public sealed class CredentialCacheTests : IAsyncLifetime
         {
             Interlocked.Increment(ref _requests);
             return Task.FromResult(new HttpResponseMessage(HttpStatusCode.NotFound));
+        }
+    }
+
+    /// <summary>Knows no key; holds its first answer until released.</summary>
+    private sealed class HeldUnknownKeys : HttpMessageHandler
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _requests;
+
+        public TaskCompletionSource FirstRequestArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Requests => Volatile.Read(ref _requests);
+
+        public void Release() => _release.TrySetResult();
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _requests) == 1)
+            {
+                FirstRequestArrived.TrySetResult();
+                await _release.Task.WaitAsync(cancellationToken);
+            }
+            return new HttpResponseMessage(HttpStatusCode.NotFound);
         }
     }
 
