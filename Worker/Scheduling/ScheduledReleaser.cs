@@ -45,11 +45,13 @@ public sealed partial class ScheduledReleaser(NpgsqlDataSource database, OutboxR
         // Workers share the due batches through advisory locks, not row locks: a row lock taken here before
         // transition_messages locks the messages would be the reverse of a cancel's order (messages, then
         // batch) and could deadlock with it. Releasing a batch twice would be harmless anyway: the second
-        // finds its messages queued and moves nothing.
+        // finds its messages queued and moves nothing. Locks are tried down a window wider than one take, so
+        // a second Worker takes the next due batches rather than none.
         await using (var select = new NpgsqlCommand("""
             select id, account_id, sender_id, text, segments, trace_parent
-              from (select * from batches where status = 'scheduled' and scheduled_at <= $1 order by scheduled_at limit 10) due
+              from (select * from batches where status = 'scheduled' and scheduled_at <= $1 order by scheduled_at limit 100) due
              where pg_try_advisory_xact_lock(hashtextextended(id::text, 0))
+             limit 10
             """, connection, transaction))
         {
             select.Parameters.Add(new() { Value = now });
