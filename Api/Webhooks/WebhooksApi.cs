@@ -71,13 +71,14 @@ public static class WebhooksApi
         var secret = WebhookSecrets.NewSecret();
         // Two creates counting at once would both see room for one more: the account's row lock makes them
         // take turns, and the insert, a statement of its own, counts after the lock is held (a fresh snapshot).
+        // NO KEY UPDATE: the foreign-key checks of the account's sends (KEY SHARE) need not wait for it.
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(connection, transaction)
         {
             BatchCommands =
             {
-                new("select 1 from accounts where id = $1 for update") { Parameters = { new() { Value = caller.AccountId } } },
+                new("select 1 from accounts where id = $1 for no key update") { Parameters = { new() { Value = caller.AccountId } } },
                 new("""
                     insert into webhook_endpoints (id, account_id, url, events, secret_ciphertext, enabled, created_at, updated_at)
                     select $1, $2, $3, $4, $5, true, $6, $6
