@@ -97,7 +97,8 @@ public sealed class ContactImporter(NpgsqlDataSource database, TimeProvider time
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using (var create = new NpgsqlCommand("""
             create temporary table import_rows (
-                id uuid, row_number integer, name text, phone text, email text, tags text[], attributes jsonb, opt_out boolean
+                id uuid, row_number integer, name text, phone text, email text, tags text[], attributes jsonb, opt_out boolean,
+                over_limits boolean not null default false
             ) on commit drop
             """, connection, transaction))
         {
@@ -123,13 +124,15 @@ public sealed class ContactImporter(NpgsqlDataSource database, TimeProvider time
         }
 
         // Tags and attributes merge into an existing contact's; a row that would take it past the limits the
-        // API enforces is refused (reported with its row number) rather than written.
+        // API enforces does not change the contact (reported with its row number). Its opt-out still counts:
+        // a "stop" is never dropped.
         await using (var overLimits = new NpgsqlCommand("""
-            delete from import_rows r using contacts c
+            update import_rows r set over_limits = true
+              from contacts c
              where c.account_id = $1 and c.phone = r.phone
                and (cardinality(array(select distinct t from unnest(c.tags || r.tags) as t)) > $2
                     or (select count(*) from jsonb_object_keys(c.attributes || r.attributes)) > $3)
-            returning r.row_number
+            returning r.row_number, r.opt_out
             """, connection, transaction))
         {
             overLimits.Parameters.Add(new() { Value = accountId });
@@ -139,7 +142,8 @@ public sealed class ContactImporter(NpgsqlDataSource database, TimeProvider time
             while (await reader.ReadAsync(cancellationToken))
             {
                 errors.Add(new ImportRowError(reader.GetInt32(0),
-                    $"merged with the existing contact it would have more than {ContactFields.MaxTags} tags or {ContactFields.MaxAttributes} attributes"));
+                    $"merged with the existing contact it would have more than {ContactFields.MaxTags} tags or {ContactFields.MaxAttributes} attributes"
+                    + (reader.GetBoolean(1) ? "; the contact was not changed, its opt-out was recorded" : "; the contact was not changed")));
             }
         }
 
@@ -147,7 +151,7 @@ public sealed class ContactImporter(NpgsqlDataSource database, TimeProvider time
         await using (var upsert = new NpgsqlCommand("""
             with upserted as (
                 insert into contacts (id, account_id, name, phone, email, tags, attributes, created_at, updated_at)
-                select id, $1, name, phone, email, tags, attributes, $2, $2 from import_rows
+                select id, $1, name, phone, email, tags, attributes, $2, $2 from import_rows where not over_limits
                 on conflict (account_id, phone) do update set
                     name = coalesce(excluded.name, contacts.name),
                     email = coalesce(excluded.email, contacts.email),

@@ -279,13 +279,13 @@ public sealed class ContactsTests(SendingFixture ujumbe) : IClassFixture<Sending
     }
 
     [Fact]
-    public async Task An_import_row_that_would_take_a_contact_past_50_tags_is_reported_and_changes_nothing()
+    public async Task An_import_row_that_would_take_a_contact_past_50_tags_is_reported_and_changes_nothing_but_its_opt_out()
     {
         using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 0));
         var tags = Enumerable.Range(1, 49).Select(i => $"t{i}").ToArray();
         await (await client.PostAsJsonAsync("/v1/contacts", new { name = "Full", phone_number = "0712560001", tags })).AssertJsonAsync(HttpStatusCode.Created);
 
-        var report = await ImportAsync(client, "phone,tags\n0712560001,extra1;extra2\n0712560002,fresh\n");
+        var report = await ImportAsync(client, "phone,tags,opted_out\n0712560001,extra1;extra2,yes\n0712560002,fresh,\n");
 
         Assert.Equal(1, report.GetProperty("created").GetInt32());
         Assert.Equal(0, report.GetProperty("updated").GetInt32());
@@ -294,6 +294,9 @@ public sealed class ContactsTests(SendingFixture ujumbe) : IClassFixture<Sending
         Assert.Contains("50 tags", error.GetProperty("error").GetString(), StringComparison.Ordinal);
         var full = (await SearchAsync(client, "?q=0712560001")).GetProperty("data")[0];
         Assert.Equal(49, full.GetProperty("tags").GetArrayLength());
+        // The row's opt-out is not lost with it: a "stop" always counts.
+        Assert.Equal(1, report.GetProperty("opted_out").GetInt32());
+        Assert.True(full.GetProperty("opted_out").GetBoolean());
     }
 
     [Theory]
