@@ -201,8 +201,7 @@ public static class MessagesApi
         }
         if (to is not null)
         {
-            var settings = await accounts.GetAsync(caller.AccountId, cancellationToken);
-            if (PhoneNumbers.TryNormalize(to, settings?.DefaultCountry ?? Countries.Default, out var e164, out var phoneError))
+            if (PhoneNumbers.TryNormalize(to, await accounts.DefaultCountryAsync(caller.AccountId, cancellationToken), out var e164, out var phoneError))
             {
                 rows = rows.Where(r => r.Message.Recipient == e164);
             }
@@ -223,10 +222,8 @@ public static class MessagesApi
         {
             return Problems.Validation(errors);
         }
-        var total = await rows.CountAsync(cancellationToken);
-        var data = await rows.OrderByDescending(r => r.Message.CreatedAt).ThenByDescending(r => r.Message.Id)
-            .Skip(paging.Skip).Take(paging.Size).ToListAsync(cancellationToken);
-        return TypedResults.Ok(paging.Of(data.Select(ToResponse).ToList(), total));
+        return TypedResults.Ok(await paging.PageAsync(
+            rows.OrderByDescending(r => r.Message.CreatedAt).ThenByDescending(r => r.Message.Id), ToResponse, cancellationToken));
     }
 
     /// <summary>A message with what it shares with its batch. Init-only members, so EF can filter and sort on them.</summary>

@@ -28,7 +28,6 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
     /// <summary>Above this many messages in a group they go in by binary COPY instead of array parameters.</summary>
     private const int CopyThreshold = 2_000;
 
-
     public async Task WriteAsync(IReadOnlyList<SendCommand> group, CancellationToken cancellationToken)
     {
         var outcomes = new SendOutcome?[group.Count];
