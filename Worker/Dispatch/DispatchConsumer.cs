@@ -44,14 +44,14 @@ public sealed class DispatchConsumer(
         {
             return Handled.Done;
         }
-        if (attempt >= Topology.RetryDelays.Length)
+        if (IsLastAttempt(attempt))
         {
             await GiveUpAsync(outcome.Unavailable);
             return Handled.Done;
         }
         // Only what the provider could not take goes round again.
         var rest = JsonSerializer.SerializeToUtf8Bytes(chunk with { Messages = outcome.Unavailable }, MessagingJson.Default.DispatchChunk);
-        await RetryAsync(rest, attempt, System.Diagnostics.Activity.Current?.Id, CancellationToken.None);
+        await RetryAsync(rest, attempt, Activity.Current?.Id, CancellationToken.None);
         return Handled.Done;
     }
 

@@ -81,7 +81,7 @@ public abstract partial class QueueConsumer(
     {
         var next = attempt + 1;
         var headers = new Dictionary<string, object?> { [Topology.AttemptHeader] = next };
-        if (next <= Topology.RetryDelays.Length)
+        if (!IsLastAttempt(attempt))
         {
             WorkerTelemetry.Retried.Add(1, new KeyValuePair<string, object?>("queue", queue));
             await publisher.PublishAsync([new OutgoingMessage("", Topology.RetryQueue(queue, next), body, traceParent, headers)], cancellationToken);
@@ -93,6 +93,9 @@ public abstract partial class QueueConsumer(
             await publisher.PublishAsync([new OutgoingMessage("", Topology.DeadLetterQueue(queue), body, traceParent, headers)], cancellationToken);
         }
     }
+
+    /// <summary>Whether a failure on this attempt goes to the dead letters rather than to another retry.</summary>
+    protected static bool IsLastAttempt(int attempt) => attempt >= Topology.RetryDelays.Length;
 
     private static int Attempt(IReadOnlyBasicProperties properties) =>
         properties.Headers?.TryGetValue(Topology.AttemptHeader, out var value) == true && value is int attempt ? attempt : 0;

@@ -72,7 +72,7 @@ public sealed class SimulatorProvider(IOptions<SimulatorOptions> options, Confir
                 results[i] = earlier; // a resubmission: same answer, nothing sent again
                 continue;
             }
-            if (Chance("unavailable", message.To) < _options.UnavailableRate)
+            if (_options.UnavailableRate > 0 && Chance("unavailable", message.To) < _options.UnavailableRate)
             {
                 results[i] = new SubmitResult(message.Id, SubmitStatus.Unavailable);
                 continue;
