@@ -89,15 +89,7 @@ public sealed class HardeningFixture : IAsyncLifetime
 
     public HttpClient Client(bool authenticated = true) => Client(authenticated ? Secret : null);
 
-    public HttpClient Client(string? secret)
-    {
-        var client = Gateway.CreateSocketClient();
-        if (secret is not null)
-        {
-            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", secret);
-        }
-        return client;
-    }
+    public HttpClient Client(string? secret) => UjumbeFixture.Client(Gateway, secret);
 
     public async Task DisposeAsync()
     {

@@ -94,10 +94,6 @@ public static class TestStack
         return new TestDatabase(name, connectionString);
     }
 
-    /// <summary>
-    /// A fresh RabbitMQ virtual host on the stack's broker (through its management API), so each
-    /// test's Api and Worker have queues of their own; deleted on dispose.
-    /// </summary>
     /// <summary>A loopback port nothing listens on right now, for a server a test starts itself.</summary>
     public static int FreeLoopbackPort()
     {
@@ -106,6 +102,10 @@ public static class TestStack
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>
+    /// A fresh RabbitMQ virtual host on the stack's broker (through its management API), so each
+    /// test's Api and Worker have queues of their own; deleted on dispose.
+    /// </summary>
     public static async Task<TestVirtualHost> CreateVirtualHostAsync()
     {
         var name = "test-" + Guid.NewGuid().ToString("N")[..12];
