@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Ujumbe.Shared.Identity;
 
 namespace Ujumbe.Shared.Webhooks;
 
@@ -33,17 +34,10 @@ public sealed class WebhookSecrets
 
     public WebhookSecrets(IOptions<WebhookOptions> options)
     {
-        try
-        {
-            _key = Convert.FromBase64String(options.Value.SecretKey);
-        }
-        catch (FormatException)
-        {
-            throw new InvalidOperationException("Webhooks:SecretKey must be base64 (scripts/stack.sh generates one).");
-        }
+        _key = SigningKeys.Decode(options.Value.SecretKey, "Webhooks:SecretKey");
         if (_key.Length != 32)
         {
-            throw new InvalidOperationException("Webhooks:SecretKey must be 32 bytes of base64; set Webhooks__SecretKey.");
+            throw new InvalidOperationException("Webhooks:SecretKey must be exactly 32 bytes of base64 (an AES-256 key); set Webhooks__SecretKey.");
         }
     }
 
