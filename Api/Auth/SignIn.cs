@@ -48,9 +48,6 @@ public sealed class SignIn(
     // Verified against when the email is unknown, so timing does not tell which emails exist.
     private static readonly string DummyHash = new PasswordHasher<User>().HashPassword(null!, Guid.NewGuid().ToString());
 
-    /// <summary>An email's failures are forgotten this long after the last one (unless it is locked).</summary>
-    public static readonly TimeSpan FailureMemory = TimeSpan.FromDays(1);
-
     private readonly PortalSignInOptions _options = options.Value;
 
     public async Task<SignInOutcome> SignInAsync(string email, string password, string? clientIp, CancellationToken cancellationToken)
@@ -130,17 +127,6 @@ public sealed class SignIn(
         byEmail.Parameters.Add(new() { Value = _options.UserFailuresBeforeLock });
         byEmail.Parameters.Add(new() { Value = _options.LockDuration });
         batch.BatchCommands.Add(byEmail);
-
-        // Emails that failed once and went quiet would otherwise stay for ever; a few go with each failure.
-        var forgetIdle = new NpgsqlBatchCommand("""
-            delete from sign_in_failures where ctid = any(array(
-                select ctid from sign_in_failures
-                 where last_failure_at < $1 and (locked_until is null or locked_until < $2)
-                 limit 16))
-            """);
-        forgetIdle.Parameters.Add(new() { Value = now - FailureMemory });
-        forgetIdle.Parameters.Add(new() { Value = now });
-        batch.BatchCommands.Add(forgetIdle);
 
         if (clientIp is not null)
         {

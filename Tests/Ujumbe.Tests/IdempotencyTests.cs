@@ -29,11 +29,47 @@ public sealed class IdempotencyTests(SendingFixture ujumbe) : IClassFixture<Send
         }
         await ujumbe.Database.ExecuteAsync("update idempotency_keys set created_at = now() - interval '24 hours 1 minute' where key = $1", old);
 
-        var sweeper = ujumbe.Worker.Services.GetServices<IHostedService>().OfType<IdempotencyKeySweeper>().Single();
+        var sweeper = ujumbe.Worker.Services.GetServices<IHostedService>().OfType<ExpiredRowsSweeper>().Single();
         Assert.True(await sweeper.SweepAsync(CancellationToken.None) >= 1);
 
         Assert.Equal(0L, await ujumbe.Database.ScalarAsync<long>("select count(*) from idempotency_keys where key = $1", old));
         Assert.Equal(1L, await ujumbe.Database.ScalarAsync<long>("select count(*) from idempotency_keys where key = $1 and response_body is not null", fresh));
+    }
+
+    [Fact]
+    public async Task Failed_sign_ins_idle_for_a_day_are_forgotten_unless_locked()
+    {
+        var (idle, locked, recent) = ($"idle-{Guid.NewGuid():N}", $"locked-{Guid.NewGuid():N}", $"recent-{Guid.NewGuid():N}");
+        await ujumbe.Database.ExecuteAsync("""
+            insert into sign_in_failures (email, failures, last_failure_at, locked_until) values
+                ($1, 2, now() - interval '25 hours', null),
+                ($2, 0, now() - interval '25 hours', now() + interval '1 hour'),
+                ($3, 2, now() - interval '1 hour', null)
+            """, idle, locked, recent);
+        await ujumbe.Database.ExecuteAsync("""
+            insert into login_failures (client_ip, failures, window_start, locked_until) values
+                ($1, 3, now() - interval '25 hours', null), ($2, 3, now() - interval '1 hour', null)
+            """, idle, recent);
+
+        var sweeper = ujumbe.Worker.Services.GetServices<IHostedService>().OfType<ExpiredRowsSweeper>().Single();
+        await sweeper.SweepAsync(CancellationToken.None);
+
+        Assert.Equal([locked, recent], (await ReadColumnAsync("select email from sign_in_failures where email = any($1) order by email", [idle, locked, recent])).Order());
+        Assert.Equal([recent], await ReadColumnAsync("select client_ip from login_failures where client_ip = any($1)", [idle, recent]));
+    }
+
+    private async Task<List<string>> ReadColumnAsync(string sql, string[] values)
+    {
+        await using var connection = await ujumbe.Database.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        command.Parameters.Add(new() { Value = values });
+        var read = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            read.Add(reader.GetString(0));
+        }
+        return read;
     }
 
     [Fact]

@@ -45,7 +45,7 @@ public static class WorkerServiceExtensions
         services.AddHostedService<DispatchConsumer>();
         services.AddHostedService<DeliveryReportConsumer>();
         services.AddHostedService<ScheduledReleaser>();
-        services.AddHostedService<IdempotencyKeySweeper>();
+        services.AddHostedService<ExpiredRowsSweeper>();
         services.AddHostedService<CreditPoster>();
 
         services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section));

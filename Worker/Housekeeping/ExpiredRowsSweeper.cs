@@ -1,0 +1,76 @@
+using Npgsql;
+using Ujumbe.Shared.Messaging;
+
+namespace Ujumbe.Worker.Housekeeping;
+
+/// <summary>
+/// Deletes rows whose time is over, so tables that gain a row per request do not only grow:
+/// <list type="bullet">
+/// <item>idempotency keys past their window (the send path already treats them as free, but each keeps
+/// its whole stored answer, up to about a megabyte for a 10,000-number send);</item>
+/// <item>failed sign-ins, per email and per address, idle for <see cref="FailureMemory"/> and not locked
+/// (made-up emails and addresses would otherwise each leave a row for ever).</item>
+/// </list>
+/// Small deletes, so it never holds many locks or a long transaction; several Workers may run it at once
+/// (a row deleted twice is simply not found).
+/// </summary>
+public sealed partial class ExpiredRowsSweeper(NpgsqlDataSource database, TimeProvider time, ILogger<ExpiredRowsSweeper> logger)
+    : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
+    private const int RowsPerDelete = 5_000;
+
+    /// <summary>An email's or an address's failed sign-ins are forgotten this long after the last one (unless locked).</summary>
+    public static readonly TimeSpan FailureMemory = TimeSpan.FromDays(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, time);
+        do
+        {
+            try
+            {
+                await SweepAsync(stoppingToken);
+            }
+            catch (Exception error) when (error is NpgsqlException or TimeoutException)
+            {
+                LogSweepFailed(logger, error);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>Deletes every expired row; returns how many.</summary>
+    public async Task<long> SweepAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return await DeleteAsync("idempotency_keys", "created_at < $1", now - IdempotencyKeys.Window, now, cancellationToken)
+            + await DeleteAsync("sign_in_failures", "last_failure_at < $1 and (locked_until is null or locked_until < $2)",
+                now - FailureMemory, now, cancellationToken)
+            + await DeleteAsync("login_failures", "window_start < $1 and (locked_until is null or locked_until < $2)",
+                now - FailureMemory, now, cancellationToken);
+    }
+
+    private async Task<long> DeleteAsync(string table, string expired, DateTime before, DateTime now, CancellationToken cancellationToken)
+    {
+        long deleted = 0;
+        while (true)
+        {
+            await using var command = database.CreateCommand($"""
+                delete from {table} where ctid = any(array(
+                    select ctid from {table} where {expired} limit {RowsPerDelete}))
+                """);
+            command.Parameters.Add(new() { Value = before });
+            command.Parameters.Add(new() { Value = now });
+            var rows = await command.ExecuteNonQueryAsync(cancellationToken);
+            deleted += rows;
+            if (rows < RowsPerDelete)
+            {
+                return deleted;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting expired rows failed; will try again")]
+    private static partial void LogSweepFailed(ILogger logger, Exception error);
+}
