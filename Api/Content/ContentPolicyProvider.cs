@@ -15,22 +15,27 @@ public sealed class ContentPolicyProvider(NpgsqlDataSource database, TimeProvide
     private Loaded? _loaded;
     private long _invalidations;
 
-    private sealed record Loaded(ContentPolicy Policy, DateTimeOffset At);
+    // Generation: the invalidations counted when the load began. A load that a change overtook is stale
+    // however young it is, and a change needs nothing else than counting.
+    private sealed record Loaded(ContentPolicy Policy, DateTimeOffset At, long Generation);
+
+    private bool IsFresh(Loaded? loaded) =>
+        loaded is not null && loaded.Generation == Interlocked.Read(ref _invalidations) && time.GetUtcNow() - loaded.At < MaxAge;
 
     public async ValueTask<ContentPolicy> GetAsync(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _loaded) is { } fresh && time.GetUtcNow() - fresh.At < MaxAge)
+        if (Volatile.Read(ref _loaded) is var fresh && IsFresh(fresh))
         {
-            return fresh.Policy;
+            return fresh!.Policy;
         }
         await _loading.WaitAsync(cancellationToken);
         try
         {
-            if (Volatile.Read(ref _loaded) is { } loaded && time.GetUtcNow() - loaded.At < MaxAge)
+            if (Volatile.Read(ref _loaded) is var loaded && IsFresh(loaded))
             {
-                return loaded.Policy;
+                return loaded!.Policy;
             }
-            var invalidationsBefore = Interlocked.Read(ref _invalidations);
+            var generation = Interlocked.Read(ref _invalidations);
             var rules = new List<ContentRule>();
             await using (var command = database.CreateCommand("select id, category, phrase from content_rules order by created_at, id"))
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
@@ -40,14 +45,8 @@ public sealed class ContentPolicyProvider(NpgsqlDataSource database, TimeProvide
                     rules.Add(new ContentRule(reader.GetGuid(0), reader.GetString(1), reader.GetString(2)));
                 }
             }
-            var load = new Loaded(new ContentPolicy(rules), time.GetUtcNow());
+            var load = new Loaded(new ContentPolicy(rules), time.GetUtcNow(), generation);
             Volatile.Write(ref _loaded, load);
-            // A change made while we were reading may be newer than our rules, and its Invalidate may already
-            // have run: take our load back out rather than keep the old rules for MaxAge.
-            if (Interlocked.Read(ref _invalidations) != invalidationsBefore)
-            {
-                Interlocked.CompareExchange(ref _loaded, null, load);
-            }
             return load.Policy;
         }
         finally
@@ -56,11 +55,7 @@ public sealed class ContentPolicyProvider(NpgsqlDataSource database, TimeProvide
         }
     }
 
-    public void Invalidate()
-    {
-        Interlocked.Increment(ref _invalidations);
-        Volatile.Write(ref _loaded, null);
-    }
+    public void Invalidate() => Interlocked.Increment(ref _invalidations);
 
     public void Dispose() => _loading.Dispose();
 }
