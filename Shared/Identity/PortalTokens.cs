@@ -30,12 +30,14 @@ public sealed class PortalTokens
     private readonly TimeProvider _time;
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
     private readonly TokenValidationParameters _validation;
+    private readonly SigningCredentials _signing;
 
     public PortalTokens(IOptions<PortalTokenOptions> options, TimeProvider time)
     {
         _options = options.Value;
         _time = time;
         _key = new SymmetricSecurityKey(SigningKeys.Decode(_options.SigningKey, "PortalTokens:SigningKey"));
+        _signing = new SigningCredentials(_key, SecurityAlgorithms.HmacSha256);
         _validation = new TokenValidationParameters
         {
             ValidIssuer = Issuer,
@@ -64,7 +66,7 @@ public sealed class PortalTokens
             IssuedAt = now,
             NotBefore = now,
             Expires = now + _options.Lifetime,
-            SigningCredentials = new SigningCredentials(_key, SecurityAlgorithms.HmacSha256),
+            SigningCredentials = _signing,
             Claims = new Dictionary<string, object>
             {
                 ["sub"] = user.UserId.ToString("N"),
