@@ -29,7 +29,7 @@ public sealed class CredentialCacheTests : IAsyncLifetime
     public async Task An_answer_that_was_in_flight_when_a_change_arrived_is_not_kept()
     {
         var accountId = Guid.NewGuid();
-        var api = new ScriptedAccountLookups();
+        var api = ScriptedAccountLookups();
         var cache = NewCache(api);
 
         var inFlight = cache.FindAccountAsync(accountId, CancellationToken.None).AsTask();
@@ -48,7 +48,7 @@ public sealed class CredentialCacheTests : IAsyncLifetime
     public async Task Without_a_change_an_answer_is_kept()
     {
         var accountId = Guid.NewGuid();
-        var api = new ScriptedAccountLookups();
+        var api = ScriptedAccountLookups();
         api.ReleaseFirstAnswer();
         var cache = NewCache(api);
 
@@ -102,7 +102,7 @@ public sealed class CredentialCacheTests : IAsyncLifetime
     [Fact]
     public async Task A_key_change_during_a_lookup_makes_later_requests_ask_again()
     {
-        var api = new HeldUnknownKeys();
+        var api = HeldUnknownKeys();
         var cache = NewCache(api);
         var publicKey = ApiKeySecret.NewPublicKey();
         var admitted = 0;
@@ -113,7 +113,7 @@ public sealed class CredentialCacheTests : IAsyncLifetime
         await api.FirstRequestArrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
         cache.Apply(CredentialChangeMessages.Key(publicKey)); // e.g. the key was just created
         var after = cache.FindUncachedKeyAsync(publicKey, Admit, Settle, CancellationToken.None).AsTask();
-        api.Release();
+        api.ReleaseFirstAnswer();
         await Task.WhenAll(before, after);
 
         Assert.Equal(2, admitted);
@@ -179,31 +179,8 @@ public sealed class CredentialCacheTests : IAsyncLifetime
         }
     }
 
-    /// <summary>Knows no key; holds its first answer until released.</summary>
-    private sealed class HeldUnknownKeys : HttpMessageHandler
-    {
-        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int _requests;
-
-        public TaskCompletionSource FirstRequestArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public int Requests => Volatile.Read(ref _requests);
-
-        public void Release() => _release.TrySetResult();
-
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            if (Interlocked.Increment(ref _requests) == 1)
-            {
-                FirstRequestArrived.TrySetResult();
-                await _release.Task.WaitAsync(cancellationToken);
-            }
-            return new HttpResponseMessage(HttpStatusCode.NotFound);
-        }
-    }
-
-    /// <summary>Answers "active" first (held until released), "suspended" afterwards.</summary>
-    private sealed class ScriptedAccountLookups : HttpMessageHandler
+    /// <summary>Holds its first answer until released; <paramref name="respond"/> makes each answer (first: true for the first).</summary>
+    private sealed class HeldFirstAnswer(Func<HttpRequestMessage, bool, HttpResponseMessage> respond) : HttpMessageHandler
     {
         private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _requests;
@@ -216,18 +193,23 @@ public sealed class CredentialCacheTests : IAsyncLifetime
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            var accountId = Guid.ParseExact(request.RequestUri!.Segments[^1], "N");
-            var status = "suspended";
-            if (Interlocked.Increment(ref _requests) == 1)
+            var first = Interlocked.Increment(ref _requests) == 1;
+            if (first)
             {
                 FirstRequestArrived.TrySetResult();
                 await _release.Task.WaitAsync(cancellationToken);
-                status = "active";
             }
-            return new HttpResponseMessage(HttpStatusCode.OK)
-            {
-                Content = JsonContent.Create(new AccountLookup(accountId, status), options: JsonDefaults.Options),
-            };
+            return respond(request, first);
         }
     }
+
+    /// <summary>Knows no key; holds its first answer until released.</summary>
+    private static HeldFirstAnswer HeldUnknownKeys() => new((_, _) => new HttpResponseMessage(HttpStatusCode.NotFound));
+
+    /// <summary>Answers "active" first (held until released), "suspended" afterwards.</summary>
+    private static HeldFirstAnswer ScriptedAccountLookups() => new((request, first) => new HttpResponseMessage(HttpStatusCode.OK)
+    {
+        Content = JsonContent.Create(
+            new AccountLookup(Guid.ParseExact(request.RequestUri!.Segments[^1], "N"), first ? "active" : "suspended"), options: JsonDefaults.Options),
+    });
 }
