@@ -61,7 +61,10 @@ public sealed class RedisTimeoutTests
             MaxPendingCommands = 10,
             CommandTimeout = TimeSpan.FromSeconds(30),
         });
-        await admin.ExecuteAsync("CLIENT", ["PAUSE", 1000, "ALL"]);
+        // Paused far longer than a slow machine could need to get to the 11th command. (With 1 s the pause
+        // once ran out first on a loaded CI run, and the 11th command was then rightly accepted.) It cannot be
+        // lifted early: CLIENT UNPAUSE is itself held by the pause.
+        await admin.ExecuteAsync("CLIENT", ["PAUSE", 5000, "ALL"]);
 
         var waiting = Enumerable.Range(0, 10).Select(_ => client.GetStringAsync("k").AsTask()).ToList();
         var started = Stopwatch.StartNew();
