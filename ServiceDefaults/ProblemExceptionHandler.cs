@@ -50,15 +50,8 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         }
 
         context.Response.StatusCode = problem.Status!.Value;
-        if (problem.Status == 503)
-        {
-            context.Response.Headers.RetryAfter = RetryAfterSeconds;
-        }
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
     }
-
-    /// <summary>How long a client should wait before retrying after a 503 (a restarting database is usually back within seconds).</summary>
-    private const string RetryAfterSeconds = "5";
 
     /// <summary>
     /// The database (or another dependency) could not be reached or is shutting down, anywhere in the chain:
