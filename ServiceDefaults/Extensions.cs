@@ -21,6 +21,7 @@ public static class ServiceDefaultsExtensions
 
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = Problems.Customize);
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Diagnostics.IDeveloperPageExceptionFilter, NoDeveloperExceptionPage>();
         // Binding failures (malformed JSON, wrong types) surface as exceptions so they get a
         // field-level problem+json answer instead of a bare 400.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);

@@ -36,7 +36,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
                 new Dictionary<string, string[]> { ["body"] = ["is required and must be a JSON object"] }),
             BadHttpRequestException bad => Problem(
                 bad.StatusCode, ErrorCodes.ForStatus(bad.StatusCode), "The request is not valid.", null),
-            DbException { IsTransient: true } or TimeoutException => Problem(
+            _ when IsDependencyUnavailable(exception) => Problem(
                 503, ErrorCodes.ServiceUnavailable, "Service unavailable.",
                 "A dependency did not answer; nothing was applied. Retry shortly (with the same Idempotency-Key, if any)."),
             _ => null,
@@ -51,6 +51,27 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
 
         context.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
+    }
+
+    /// <summary>
+    /// The database (or another dependency) could not be reached or is shutting down, anywhere in the chain:
+    /// EF Core wraps the driver's exception (e.g. "likely due to a transient failure"), the driver wraps the socket's.
+    /// </summary>
+    public static bool IsDependencyUnavailable(Exception exception)
+    {
+        for (var error = exception; error is not null; error = error.InnerException)
+        {
+            if (error is TimeoutException or System.Net.Sockets.SocketException or DbException { IsTransient: true })
+            {
+                return true;
+            }
+            // Connection exceptions, insufficient resources, operator intervention (shutdown), system errors.
+            if (error is DbException { SqlState: { Length: 5 } state } && state[..2] is "08" or "53" or "57" or "58")
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static ProblemDetails Problem(int status, string code, string title, string? detail,

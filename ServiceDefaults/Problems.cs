@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Net.Http.Headers;
 
 namespace Ujumbe.ServiceDefaults;
 
@@ -56,6 +57,9 @@ public static class Problems
 {
     public const string TypeBase = "https://docs.ujumbe.africa/errors/";
 
+    /// <summary>How long a client should wait after a 503: a restarting database or service is usually back within seconds.</summary>
+    public const string RetryAfterSeconds = "5";
+
     public static ProblemHttpResult Create(
         int status, string code, string title, string? detail = null,
         IDictionary<string, string[]>? errors = null, IEnumerable<KeyValuePair<string, object?>>? extensions = null)
@@ -105,6 +109,11 @@ public static class Problems
         var code = (string)problem.Extensions["code"]!;
         problem.Type = TypeBase + code.ToLowerInvariant().Replace('_', '-');
         problem.Title ??= DefaultTitle(status);
+        if (status == StatusCodes.Status503ServiceUnavailable && !context.HttpContext.Response.Headers.ContainsKey(HeaderNames.RetryAfter))
+        {
+            // Every 503 says when to come back, whoever produced it (exception handler, gateway, proxy).
+            context.HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds;
+        }
         problem.Extensions.Remove("traceId");
         problem.Extensions["trace_id"] = Activity.Current?.TraceId.ToHexString() ?? context.HttpContext.TraceIdentifier;
     }

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Ujumbe.Api.Data;
+using Ujumbe.Api.Validation;
 using Ujumbe.Shared.Identity;
 
 namespace Ujumbe.Api.Auth;
@@ -52,6 +53,12 @@ public sealed class SignIn(
 
     public async Task<SignInOutcome> SignInAsync(string email, string password, string? clientIp, CancellationToken cancellationToken)
     {
+        if (!InputText.IsAcceptable(email) || !InputText.IsAcceptable(password))
+        {
+            // No user has such an email, and PostgreSQL refuses NUL at Bind: with Npgsql's automatic preparation that
+            // left the statement half-prepared on its pooled connection, failing the next sign-in there (decision 0014).
+            return new SignInOutcome(SignInResult.InvalidCredentials);
+        }
         var now = time.UtcNow();
 #pragma warning disable CA1308 // emails are compared lower-cased (users_email_key is on lower(email))
         var normalized = email.Trim().ToLowerInvariant();

@@ -43,7 +43,18 @@ public static class ContactImportApi
         Stream csv;
         if (http.HasFormContentType)
         {
-            var form = await http.ReadFormAsync(cancellationToken);
+            IFormCollection form;
+            try
+            {
+                form = await http.ReadFormAsync(cancellationToken);
+            }
+            catch (Exception error) when (error is InvalidDataException or IOException and not BadHttpRequestException)
+            {
+                // No boundary, a boundary the body never uses (the reader runs out of stream), a truncated or oversized part: not a form we can read.
+                return Problems.Create(400, ErrorCodes.ValidationFailed, "The request is not valid.",
+                    "The multipart/form-data body cannot be read. Send the CSV as the \"file\" part of a well-formed form, or as text/csv.",
+                    new Dictionary<string, string[]> { ["file"] = ["cannot be read from the multipart body"] });
+            }
             var file = form.Files.GetFile("file") ?? (form.Files.Count > 0 ? form.Files[0] : null);
             if (file is null)
             {

@@ -10,6 +10,7 @@ using Ujumbe.Api.Internal;
 using Ujumbe.Api.Messages;
 using Ujumbe.Api.Segments;
 using Ujumbe.Api.SenderIds;
+using Ujumbe.Api.Validation;
 using Ujumbe.Api.Webhooks;
 
 namespace Ujumbe.Api.Extensions;
@@ -21,6 +22,8 @@ public static class EndpointExtensions
     {
         app.UseAuthentication();
         app.UseAuthorization();
+        // After authorization (a caller without access hears 401/403 first), before any endpoint binds input.
+        app.UseMiddleware<TextInputGuard>();
 
         app.MapDefaultEndpoints();
         app.MapOpenApi();

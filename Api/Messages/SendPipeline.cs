@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Ujumbe.Api.Messages;
 
@@ -43,6 +44,9 @@ public sealed partial class SendPipeline(SendWriter writer, IOptions<SendPipelin
         }))
         .ToArray();
 
+    /// <summary>Sends waiting for a writer (tests use it to know a group has formed).</summary>
+    internal int Queued => _queues.Sum(queue => queue.Reader.Count);
+
     public async Task<SendOutcome> SendAsync(SendCommand command, CancellationToken cancellationToken)
     {
         var queue = _queues[(int)((uint)command.AccountId.GetHashCode() % (uint)_queues.Length)];
@@ -84,6 +88,24 @@ public sealed partial class SendPipeline(SendWriter writer, IOptions<SendPipelin
                 // accepted sends as failed (and a client retry would send and charge them twice).
                 await writer.WriteAsync(group, CancellationToken.None);
             }
+            catch (Exception error) when (group.Count > 1 && WasRefused(error))
+            {
+                // One send's data failed the whole transaction; nothing of the group was written. Commit
+                // each alone so only the bad one fails, not every send that happened to share its group.
+                LogGroupRetriedAlone(logger, error, group.Count);
+                foreach (var command in group)
+                {
+                    try
+                    {
+                        await writer.WriteAsync([command], CancellationToken.None);
+                    }
+                    catch (Exception alone)
+                    {
+                        LogSendFailed(logger, alone);
+                        command.Completion.TrySetException(alone);
+                    }
+                }
+            }
             catch (Exception error)
             {
                 LogGroupFailed(logger, error, group.Count);
@@ -94,6 +116,19 @@ public sealed partial class SendPipeline(SendWriter writer, IOptions<SendPipelin
             }
         }
     }
+
+    /// <summary>
+    /// PostgreSQL answered with an error (so it rolled the transaction back), or the writer failed before
+    /// sending anything. Not a lost connection: then a commit may have happened, and writing again could
+    /// accept a send twice.
+    /// </summary>
+    private static bool WasRefused(Exception error) => error is PostgresException || error is not NpgsqlException;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Committing a group of {Count} sends failed; committing each alone")]
+    private static partial void LogGroupRetriedAlone(ILogger logger, Exception error, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A send failed to commit on its own; it was not accepted")]
+    private static partial void LogSendFailed(ILogger logger, Exception error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Committing a group of {Count} sends failed; none of them was accepted")]
     private static partial void LogGroupFailed(ILogger logger, Exception error, int count);

@@ -3,6 +3,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Ujumbe.Shared.Identity;
 using Ujumbe.Shared.Messaging;
+using Ujumbe.Api.Validation;
 
 namespace Ujumbe.Api.Messages;
 
@@ -17,8 +18,10 @@ namespace Ujumbe.Api.Messages;
 /// outbox chunks for the Worker and the stored answers for the keys — one round trip (plus the
 /// COPY) — and commit.</item>
 /// </list>
-/// Nothing of a send exists unless all of it does; a failure fails the whole group and the client
-/// can retry (with its Idempotency-Key) without risk of a double charge.
+/// Nothing of a send exists unless all of it does. Text the database would refuse fails its send
+/// before anything is written; if a group still fails, <see cref="SendPipeline"/> commits its sends one
+/// by one so a bad send fails alone. Either way the client can retry (with its Idempotency-Key)
+/// without risk of a double charge.
 /// </summary>
 public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
 {
@@ -30,6 +33,11 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
 
     public async Task WriteAsync(IReadOnlyList<SendCommand> group, CancellationToken cancellationToken)
     {
+        group = WithoutUnwritable(group);
+        if (group.Count == 0)
+        {
+            return;
+        }
         var outcomes = new SendOutcome?[group.Count];
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -52,6 +60,36 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
             group[i].Completion.TrySetResult(outcomes[i]!);
         }
     }
+
+    /// <summary>
+    /// Fails, alone, every send holding text PostgreSQL would refuse (NUL) or that is not Unicode: written,
+    /// it would fail the whole group's transaction. Request validation refuses such text first; this is the
+    /// last line for any path that skips it.
+    /// </summary>
+    private static IReadOnlyList<SendCommand> WithoutUnwritable(IReadOnlyList<SendCommand> group)
+    {
+        List<SendCommand>? writable = null;
+        for (var i = 0; i < group.Count; i++)
+        {
+            var command = group[i];
+            if (IsWritable(command))
+            {
+                writable?.Add(command);
+                continue;
+            }
+            writable ??= [.. group.Take(i)];
+            command.Completion.TrySetException(new ArgumentException(
+                "The send holds text the database cannot store (control characters or invalid Unicode).", nameof(group)));
+        }
+        return writable ?? group;
+    }
+
+    private static bool IsWritable(SendCommand command) =>
+        InputText.IsAcceptable(command.Text) && InputText.IsAcceptable(command.SenderId)
+        && InputText.IsAcceptable(command.Reference) && InputText.IsAcceptable(command.CallbackUrl)
+        && command.Recipients.All(InputText.IsAcceptable)
+        && (command.Texts?.All(InputText.IsAcceptable) ?? true)
+        && (command.Campaign is not { } campaign || (InputText.IsAcceptable(campaign.Name) && InputText.IsAcceptable(campaign.Template)));
 
     private sealed class GroupState
     {

@@ -62,27 +62,6 @@ public class SendingFixture : UjumbeFixture
 
     public SimulatorProvider Simulator => Worker.Services.GetRequiredService<SimulatorProvider>();
 
-    /// <summary>Opens an account with the given credits and the approved sender ID UJUMBE; returns its key.</summary>
-    public async Task<string> OpenFundedAccountAsync(long credits, string country = "TZ")
-    {
-        using var admin = Client(OperatorKey);
-        var created = await (await admin.PostAsJsonAsync("/v1/admin/accounts",
-            new { name = "Test " + Guid.NewGuid().ToString("N")[..8], owner_email = $"{Guid.NewGuid():N}@example.com", default_country = country }))
-            .AssertJsonAsync(HttpStatusCode.Created);
-        var accountId = created.GetProperty("id").GetString()!;
-        if (credits > 0)
-        {
-            await (await admin.PostAsJsonAsync($"/v1/admin/accounts/{accountId}/credits", new { amount = credits, reason = "test funds" }))
-                .AssertJsonAsync(HttpStatusCode.Created);
-        }
-        var key = created.GetProperty("api_key").GetProperty("secret").GetString()!;
-        using var owner = Client(key);
-        var sender = await (await owner.PostAsJsonAsync("/v1/sender-ids", new { name = "UJUMBE", purpose = "tests" }))
-            .AssertJsonAsync(HttpStatusCode.Created);
-        await (await admin.PostAsync($"/v1/admin/sender-ids/{sender.GetProperty("id").GetString()}/approve", null)).AssertJsonAsync();
-        return key;
-    }
-
     /// <summary>Polls the batch until it is finalized (or fails the test at the deadline).</summary>
     public static async Task<JsonElement> WaitForFinalizedAsync(HttpClient client, string batchId, TimeSpan? within = null)
     {

@@ -1,7 +1,9 @@
 extern alias ApiApp;
 extern alias GatewayApp;
 
+using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
 using Ujumbe.Api.Seeding;
@@ -98,6 +100,27 @@ public class UjumbeFixture : IAsyncLifetime
         var gateway = new ServiceHost<GatewayApp::Program>(settings, ConfigureGatewayServices);
         gateway.Start();
         return gateway;
+    }
+
+    /// <summary>Opens an account with the given credits and the approved sender ID UJUMBE; returns its key.</summary>
+    public async Task<string> OpenFundedAccountAsync(long credits, string country = "TZ")
+    {
+        using var admin = Client(OperatorKey);
+        var created = await (await admin.PostAsJsonAsync("/v1/admin/accounts",
+            new { name = "Test " + Guid.NewGuid().ToString("N")[..8], owner_email = $"{Guid.NewGuid():N}@example.com", default_country = country }))
+            .AssertJsonAsync(HttpStatusCode.Created);
+        var accountId = created.GetProperty("id").GetString()!;
+        if (credits > 0)
+        {
+            await (await admin.PostAsJsonAsync($"/v1/admin/accounts/{accountId}/credits", new { amount = credits, reason = "test funds" }))
+                .AssertJsonAsync(HttpStatusCode.Created);
+        }
+        var key = created.GetProperty("api_key").GetProperty("secret").GetString()!;
+        using var owner = Client(key);
+        var sender = await (await owner.PostAsJsonAsync("/v1/sender-ids", new { name = "UJUMBE", purpose = "tests" }))
+            .AssertJsonAsync(HttpStatusCode.Created);
+        await (await admin.PostAsync($"/v1/admin/sender-ids/{sender.GetProperty("id").GetString()}/approve", null)).AssertJsonAsync();
+        return key;
     }
 
     /// <summary>A client of the gateway, authenticated with <paramref name="secret"/> as a Bearer token (if given).</summary>
