@@ -75,11 +75,11 @@ public sealed class HostileTextTests(UjumbeFixture ujumbe) : IClassFixture<Ujumb
     }
 
     [Fact]
-    public async Task Tabs_and_line_breaks_are_still_welcome()
+    public async Task Tabs_line_breaks_and_form_feeds_are_still_welcome()
     {
         using var client = ujumbe.Client(ujumbe.DemoKey);
         var quote = await (await client.PostAsync("/v1/messages/quote",
-            Json("""{"to": ["0712345678"], "text": "Line one\r\nLine two\tend 😀", "sender_id": "UJUMBE"}"""))).AssertJsonAsync();
+            Json("""{"to": ["0712345678"], "text": "Line one\r\nLine two\tend\f😀", "sender_id": "UJUMBE"}"""))).AssertJsonAsync();
         Assert.Equal(1, quote.GetProperty("recipients").GetInt32());
     }
 
