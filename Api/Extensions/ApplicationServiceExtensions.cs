@@ -92,7 +92,19 @@ public static class ApplicationServiceExtensions
     public static async Task PrepareDatabaseAsync(this WebApplication app)
     {
         var runner = app.Services.GetRequiredService<MigrationRunner>();
-        var applied = await runner.ApplyAsync(MigrationRunner.Embedded, app.Lifetime.ApplicationStopping);
+        IReadOnlyList<int> applied;
+        try
+        {
+            applied = await runner.ApplyAsync(MigrationRunner.Embedded, app.Lifetime.ApplicationStopping);
+        }
+        catch (NpgsqlException error) when (error is not PostgresException || ((PostgresException)error).SqlState.StartsWith("28", StringComparison.Ordinal))
+        {
+            // Unreachable, or refusing our credentials: rather than a half-started Api that accepts sends it
+            // cannot keep, the start fails here, saying which setting names that server.
+            var target = new NpgsqlConnectionStringBuilder(app.Services.GetRequiredService<NpgsqlDataSource>().ConnectionString);
+            throw new InvalidOperationException(
+                $"PostgreSQL at {target.Host}:{target.Port} (ConnectionStrings__postgres) cannot be used at start: {error.Message}", error);
+        }
         ApiTelemetry.MigrationsApplied.Add(applied.Count);
         await DemoSeeder.RunIfConfiguredAsync(app.Services, app.Lifetime.ApplicationStopping);
         // Fail at start, not on the first request, if a signing key is missing or too short.

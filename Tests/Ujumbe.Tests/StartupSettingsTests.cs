@@ -1,3 +1,4 @@
+extern alias ApiApp;
 extern alias GatewayApp;
 extern alias WorkerApp;
 
@@ -64,4 +65,21 @@ public sealed class StartupSettingsTests
     [InlineData("this is not a connection string")]
     public void The_worker_refuses_to_start_without_a_usable_postgres_connection_string(string? postgres) =>
         Assert.Contains("ConnectionStrings__postgres", Messages(StartFailure<WorkerApp::Program>(Worker(postgres))), StringComparison.Ordinal);
+
+    [Fact]
+    public async Task The_api_does_not_half_start_when_postgres_does_not_answer_and_says_which_setting_names_it()
+    {
+        await using var broker = await TestStack.CreateVirtualHostAsync();
+        var error = StartFailure<ApiApp::Program>(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:postgres"] = "Host=127.0.0.1;Port=9;Username=nobody;Password=nothing;Timeout=2",
+            ["ConnectionStrings:rabbitmq"] = broker.ConnectionString,
+            ["ConnectionStrings:redis"] = TestStack.Settings.Redis,
+            ["GatewaySigning:Key"] = Key,
+            ["PortalTokens:SigningKey"] = Key,
+            ["Webhooks:SecretKey"] = Key,
+        });
+        Assert.Contains("ConnectionStrings__postgres", Messages(error), StringComparison.Ordinal);
+        Assert.Contains("127.0.0.1:9", Messages(error), StringComparison.Ordinal);
+    }
 }
