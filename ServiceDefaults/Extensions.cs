@@ -17,6 +17,16 @@ public static class ServiceDefaultsExtensions
     {
         builder.ConfigureOpenTelemetry();
 
+        // Other services are named (http://api, http://gateway) and found through configuration
+        // (services__api__http__0, injected by the AppHost); calls to them retry transient failures.
+        builder.Services.AddServiceDiscovery();
+        // Clients of the outside world opt out (OutsideClients).
+        builder.Services.ConfigureHttpClientDefaults(http =>
+        {
+            http.AddStandardResilienceHandler();
+            http.AddServiceDiscovery();
+        });
+
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
 
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = Problems.Customize);
@@ -58,12 +68,11 @@ public static class ServiceDefaultsExtensions
         return app;
     }
 
-    /// <summary>Every service's pipeline starts with problem+json for errors and tagged server spans.</summary>
+    /// <summary>Every service's pipeline starts with problem+json for errors.</summary>
     private sealed class ServiceDefaultsStartupFilter : IStartupFilter
     {
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {
-            app.UseMiddleware<ServerSpanTagsMiddleware>();
             app.UseExceptionHandler();
             app.UseStatusCodePages();
             next(app);

@@ -2,22 +2,33 @@ using Microsoft.Extensions.Configuration;
 
 namespace Ujumbe.ServiceDefaults;
 
+/// <summary>Settings a service cannot start without: checked at start, with a message naming the setting.</summary>
 public static class ServiceEndpoints
 {
     /// <summary>
-    /// The address of another service under Aspire's convention (<c>services__api__https__0</c>,
-    /// <c>services__api__http__0</c>), https first.
+    /// The address by which service discovery finds <paramref name="service"/> (<c>http://api</c>). Its endpoint
+    /// comes from configuration (<c>services__api__http__0</c>, injected by the AppHost); a missing or malformed
+    /// one fails the start here rather than every request later.
     /// </summary>
-    public static Uri? GetServiceUri(this IConfiguration configuration, string service)
+    public static Uri GetRequiredServiceUri(this IConfiguration configuration, string service)
     {
-        var value = configuration[$"services:{service}:https:0"] ?? configuration[$"services:{service}:http:0"];
-        return string.IsNullOrWhiteSpace(value) ? null : new Uri(value);
+        var https = configuration[$"services:{service}:https:0"];
+        var http = configuration[$"services:{service}:http:0"];
+        if (string.IsNullOrWhiteSpace(https) && string.IsNullOrWhiteSpace(http))
+        {
+            throw new InvalidOperationException(
+                $"The address of service '{service}' is not configured: set services__{service}__http__0.");
+        }
+        foreach (var (scheme, value) in new[] { ("https", https), ("http", http) })
+        {
+            if (!string.IsNullOrWhiteSpace(value) && !Uri.TryCreate(value, UriKind.Absolute, out _))
+            {
+                throw new InvalidOperationException(
+                    $"services__{service}__{scheme}__0 is not an absolute URL (e.g. http://127.0.0.1:5081).");
+            }
+        }
+        return new Uri(string.IsNullOrWhiteSpace(http) ? $"https://{service}" : $"http://{service}");
     }
-
-    public static Uri GetRequiredServiceUri(this IConfiguration configuration, string service) =>
-        configuration.GetServiceUri(service)
-        ?? throw new InvalidOperationException(
-            $"The address of service '{service}' is not configured: set services__{service}__http__0.");
 
     public static string GetRequiredConnectionString(this IConfiguration configuration, string name) =>
         configuration.GetConnectionString(name) is { Length: > 0 } value

@@ -27,18 +27,15 @@ public static class ApplicationServiceExtensions
         var services = builder.Services;
         var configuration = builder.Configuration;
 
-        var dataSourceBuilder = new NpgsqlDataSourceBuilder(configuration.GetRequiredConnectionString("postgres")) { Name = "ujumbe-api" };
-        // The send path runs the same few statements all day: let Npgsql prepare them once per connection.
-        if (dataSourceBuilder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        builder.AddPostgres("ujumbe-api", maxAutoPrepare: 64);
+        // The DbContext runs on the same data source (one pool); the integration adds its telemetry. Its own
+        // retrying execution strategy stays off: the Api begins transactions itself, which that strategy refuses.
+        services.AddDbContext<UjumbeDb>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
+        builder.EnrichNpgsqlDbContext<UjumbeDb>(settings =>
         {
-            dataSourceBuilder.ConnectionStringBuilder.MaxAutoPrepare = 64;
-        }
-        // Visible in pg_stat_activity; and no session reset on every return to the pool (we never change session state).
-        dataSourceBuilder.ConnectionStringBuilder.ApplicationName ??= "ujumbe-api";
-        dataSourceBuilder.ConnectionStringBuilder.NoResetOnClose = true;
-        var dataSource = dataSourceBuilder.Build();
-        services.AddSingleton(dataSource);
-        services.AddDbContext<UjumbeDb>(options => options.UseNpgsql(dataSource));
+            settings.DisableRetry = true;
+            settings.DisableHealthChecks = true; // the data source's "postgres" check probes the same database
+        });
         services.AddScoped<Caller>();
         services.AddSingleton<MigrationRunner>();
         services.AddScoped<ApiKeyService>();
@@ -46,7 +43,9 @@ public static class ApplicationServiceExtensions
         services.AddScoped<DemoSeeder>();
         services.AddSingleton<AccountSettingsCache>();
 
-        services.AddRedisClient(configuration.GetRequiredConnectionString("redis"));
+        // The Api only tells gateways about credential changes through Redis; without it they catch up
+        // when their caches expire, so the Api keeps serving: degraded, not down.
+        builder.AddRedis(HealthStatus.Degraded);
         services.AddOptions<RedisNamingOptions>().Bind(configuration.GetSection(RedisNamingOptions.Section));
         services.AddHttpContextAccessor(); // CredentialChanges names each change on the response that made it
         services.AddSingleton<CredentialChanges>();
@@ -84,11 +83,7 @@ public static class ApplicationServiceExtensions
         CallerPolicies.Add(services.AddAuthorizationBuilder());
 
         services.AddHealthChecks()
-            .AddCheck<PostgresHealthCheck>("postgres")
-            .AddCheck<RabbitMqHealthCheck>("rabbitmq")
-            // The Api only tells gateways about credential changes through Redis; without it they catch up
-            // when their caches expire, so the Api keeps serving: degraded, not down.
-            .AddCheck<RedisHealthCheck>("redis", HealthStatus.Degraded);
+            .AddCheck<RabbitMqHealthCheck>("rabbitmq");
         services.AddOpenApi();
         return builder;
     }
@@ -97,7 +92,19 @@ public static class ApplicationServiceExtensions
     public static async Task PrepareDatabaseAsync(this WebApplication app)
     {
         var runner = app.Services.GetRequiredService<MigrationRunner>();
-        var applied = await runner.ApplyAsync(MigrationRunner.Embedded, app.Lifetime.ApplicationStopping);
+        IReadOnlyList<int> applied;
+        try
+        {
+            applied = await runner.ApplyAsync(MigrationRunner.Embedded, app.Lifetime.ApplicationStopping);
+        }
+        catch (NpgsqlException error) when (error is not PostgresException || ((PostgresException)error).SqlState.StartsWith("28", StringComparison.Ordinal))
+        {
+            // Unreachable, or refusing our credentials: rather than a half-started Api that accepts sends it
+            // cannot keep, the start fails here, saying which setting names that server.
+            var target = new NpgsqlConnectionStringBuilder(app.Services.GetRequiredService<NpgsqlDataSource>().ConnectionString);
+            throw new InvalidOperationException(
+                $"PostgreSQL at {target.Host}:{target.Port} (ConnectionStrings__postgres) cannot be used at start: {error.Message}", error);
+        }
         ApiTelemetry.MigrationsApplied.Add(applied.Count);
         await DemoSeeder.RunIfConfiguredAsync(app.Services, app.Lifetime.ApplicationStopping);
         // Fail at start, not on the first request, if a signing key is missing or too short.

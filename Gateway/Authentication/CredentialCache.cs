@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Ujumbe.Shared.Identity;
+using StackExchange.Redis;
 using Ujumbe.Shared.Redis;
 
 namespace Ujumbe.Gateway.Authentication;
@@ -15,7 +16,7 @@ namespace Ujumbe.Gateway.Authentication;
 /// <see cref="GatewayOptions.CacheCapacity"/>, so made-up keys cannot grow it without bound.
 /// </summary>
 public sealed partial class CredentialCache(
-    KeyDirectory directory, IRedis redis, IOptions<GatewayOptions> options, IOptions<RedisNamingOptions> naming,
+    KeyDirectory directory, IConnectionMultiplexer redis, IOptions<GatewayOptions> options, IOptions<RedisNamingOptions> naming,
     TimeProvider time, ILogger<CredentialCache> logger) : IHostedService
 {
     private readonly ConcurrentDictionary<string, Entry<KeyLookup>> _keys = new(StringComparer.Ordinal);
@@ -26,7 +27,7 @@ public sealed partial class CredentialCache(
     // Whether changes are arriving (the subscription is up); when not, entries are short-lived.
     private volatile bool _listening;
     private long _changesApplied;
-    private IAsyncDisposable? _subscription;
+    private readonly RedisChannel _channel = RedisChannel.Literal(naming.Value.Prefix + CredentialChangeMessages.Channel);
     private ITimer? _sweeper;
 
     private sealed record Entry<T>(T? Value, DateTimeOffset Expires) where T : class;
@@ -185,43 +186,70 @@ public sealed partial class CredentialCache(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _sweeper = time.CreateTimer(_ => Sweep(), null, _options.MissingCacheLifetime, _options.MissingCacheLifetime);
-        redis.ConnectionStateChanged += OnConnectionStateChanged;
-        var channel = naming.Value.Prefix + CredentialChangeMessages.Channel;
-        _subscription = await redis.SubscribeAsync(channel, message => Apply(message.Text), cancellationToken);
+        redis.ConnectionFailed += OnConnectionFailed;
+        redis.ConnectionRestored += OnConnectionRestored;
+        try
+        {
+            // The client keeps the subscription and subscribes again after every reconnect.
+            await redis.GetSubscriber().SubscribeAsync(_channel, OnChange);
+        }
+        catch (Exception error) when (RedisRegistration.IsRedisFailure(error))
+        {
+            LogSubscribeFailed(logger, error);
+        }
+        _listening = redis.GetSubscriber().IsConnected(_channel);
     }
 
-    private void OnConnectionStateChanged(object? sender, RedisConnectionStateChangedEventArgs state)
+    private void OnChange(RedisChannel channel, StackExchange.Redis.RedisValue message)
     {
-        if (state.Role != RedisConnectionRole.Subscriptions)
+        if (message.HasValue)
         {
-            return;
+            Apply(message.ToString());
         }
-        if (state.IsConnected)
-        {
-            // Whatever changed while we were not listening is unknown: forget everything.
-            Clear();
-            _listening = true;
-            LogListening(logger);
-        }
-        else
+    }
+
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs failure)
+    {
+        // Either connection may carry the subscription (RESP3 multiplexes both onto one).
+        if (_listening)
         {
             _listening = false;
             LogNotListening(logger);
         }
     }
 
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs restored)
+    {
+        if (!redis.GetSubscriber().IsConnected(_channel))
+        {
+            return; // the connection that carries the subscription is not back yet
+        }
+        // Whatever changed while we were not listening is unknown: forget everything.
+        Clear();
+        _listening = true;
+        LogListening(logger);
+    }
+
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        redis.ConnectionStateChanged -= OnConnectionStateChanged;
+        redis.ConnectionFailed -= OnConnectionFailed;
+        redis.ConnectionRestored -= OnConnectionRestored;
         if (_sweeper is not null)
         {
             await _sweeper.DisposeAsync();
         }
-        if (_subscription is not null)
+        try
         {
-            await _subscription.DisposeAsync();
+            await redis.GetSubscriber().UnsubscribeAsync(_channel, OnChange);
+        }
+        catch (Exception error) when (RedisRegistration.IsRedisFailure(error))
+        {
+            // Stopping anyway: the connection goes with the process.
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not subscribe to credential changes at start (Redis unreachable); subscribing when it answers")]
+    private static partial void LogSubscribeFailed(ILogger logger, Exception error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Listening for credential changes; cache cleared")]
     private static partial void LogListening(ILogger logger);

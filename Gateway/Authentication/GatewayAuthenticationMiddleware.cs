@@ -202,7 +202,8 @@ public sealed partial class GatewayAuthenticationMiddleware(
             GatewayTelemetry.KeyLookupDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return (true, value);
         }
-        catch (Exception error) when (error is HttpRequestException or TaskCanceledException or JsonException && !aborted.IsCancellationRequested)
+        catch (Exception error) when (error is HttpRequestException or TaskCanceledException or JsonException or Polly.ExecutionRejectedException
+                                      && !aborted.IsCancellationRequested)
         {
             LogLookupFailed(logger, error, subject);
             activity?.SetStatus(ActivityStatusCode.Error, error.Message);

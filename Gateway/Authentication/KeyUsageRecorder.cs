@@ -66,7 +66,7 @@ public sealed partial class KeyUsageRecorder(
             using var response = await clients.CreateClient(ClientName).SendAsync(request, cancellationToken);
             response.EnsureSuccessStatusCode();
         }
-        catch (Exception error) when (error is HttpRequestException or OperationCanceledException)
+        catch (Exception error) when (error is HttpRequestException or OperationCanceledException or Polly.ExecutionRejectedException)
         {
             // Put them back (keeping the newest time) so the next flush tries again.
             foreach (var (key, usedAt) in batch)

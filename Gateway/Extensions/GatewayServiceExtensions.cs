@@ -46,7 +46,7 @@ public static class GatewayServiceExtensions
         services.AddSingleton<KeyUsageRecorder>();
         services.AddHostedService(provider => provider.GetRequiredService<KeyUsageRecorder>());
 
-        services.AddRedisClient(configuration.GetRequiredConnectionString("redis"));
+        builder.AddRedis(HealthStatus.Unhealthy);
         services.AddOptions<RedisNamingOptions>().Bind(configuration.GetSection(RedisNamingOptions.Section));
         services.AddSingleton<CredentialCache>();
         services.AddHostedService(provider => provider.GetRequiredService<CredentialCache>());
@@ -58,11 +58,11 @@ public static class GatewayServiceExtensions
             ?? new GatewayOptions().UpstreamTimeout;
         services.AddReverseProxy()
             .LoadFromMemory(Routes(), [Cluster(apiUri, upstreamTimeout)])
-            .AddTransforms(IdentityForwarding.Apply);
+            .AddTransforms(IdentityForwarding.Apply)
+            .AddServiceDiscoveryDestinationResolver();
 
         services.AddHealthChecks()
-            .AddCheck<ApiHealthCheck>("api")
-            .AddCheck<RedisHealthCheck>("redis");
+            .AddCheck<ApiHealthCheck>("api");
         return builder;
     }
 
@@ -125,7 +125,7 @@ public sealed class ApiHealthCheck(IHttpClientFactory clients) : IHealthCheck
                 ? HealthCheckResult.Healthy()
                 : new HealthCheckResult(context.Registration.FailureStatus, $"The Api answers /alive with {(int)response.StatusCode}.");
         }
-        catch (Exception error) when (error is HttpRequestException or OperationCanceledException)
+        catch (Exception error) when (error is HttpRequestException or OperationCanceledException or Polly.ExecutionRejectedException)
         {
             return new HealthCheckResult(context.Registration.FailureStatus, "The Api is unreachable: " + error.Message);
         }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using StackExchange.Redis;
 using Ujumbe.Shared.Redis;
 
 namespace Ujumbe.Gateway.RateLimiting;
@@ -19,15 +20,21 @@ public readonly record struct RateDecision(bool Allowed, int Limit, int Remainin
 /// any period of that length, and a full burst is allowed only after it has been idle.
 /// <para>
 /// All buckets of a request are checked and, only if every one allows it, charged in one Lua script:
-/// one Redis round trip, atomic, on Redis's own clock (so every gateway replica shares one limit). If
-/// Redis fails, each replica limits alone with the same algorithm in memory (see decision 0010).
+/// one Redis round trip, atomic, on Redis's own clock (so every gateway replica shares one limit).
+/// </para>
+/// <para>
+/// Each replica also keeps a record of every bucket's TAT as Redis last answered it (plus what it admitted
+/// itself while Redis was away). While Redis fails, the replica limits from that record with the same
+/// algorithm, so a key that spent its limit stays refused. Every script call carries the record as a floor,
+/// so a Redis that lost its data (a restart) is seeded from it on the next request: spent limits are not
+/// forgiven. See decision 0010 for the bound.
 /// </para>
 /// </summary>
-public sealed partial class RateLimiter(IRedis redis, TimeProvider time, ILogger<RateLimiter> logger)
+public sealed partial class RateLimiter(IConnectionMultiplexer redis, TimeProvider time, ILogger<RateLimiter> logger)
 {
-    // KEYS: the buckets; ARGV: limit and period (ms) of each, in order. Returns
-    // {allowed (0/1), retry after ms, then for each bucket: remaining, reset ms}.
-    private static readonly RedisScript Gcra = new("""
+    // KEYS: the buckets; ARGV: limit, period (ms) and this replica's recorded TAT (ms from now, 0 if none)
+    // of each, in order. Returns {allowed (0/1), retry after ms, then for each bucket: remaining, reset ms}.
+    private const string Gcra = """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local allowed = 1
@@ -35,10 +42,12 @@ public sealed partial class RateLimiter(IRedis redis, TimeProvider time, ILogger
         local tats = {}
         local result = {0, 0}
         for i = 1, #KEYS do
-          local limit = tonumber(ARGV[2 * i - 1])
-          local period = tonumber(ARGV[2 * i])
+          local limit = tonumber(ARGV[3 * i - 2])
+          local period = tonumber(ARGV[3 * i - 1])
           local interval = period / limit
           local tat = tonumber(redis.call('GET', KEYS[i]) or now)
+          local recorded = now + tonumber(ARGV[3 * i])
+          if tat < recorded then tat = recorded end
           if tat < now then tat = now end
           local new_tat = tat + interval
           if new_tat - now > period then
@@ -51,11 +60,11 @@ public sealed partial class RateLimiter(IRedis redis, TimeProvider time, ILogger
           end
         end
         for i = 1, #KEYS do
-          local limit = tonumber(ARGV[2 * i - 1])
-          local period = tonumber(ARGV[2 * i])
+          local limit = tonumber(ARGV[3 * i - 2])
+          local period = tonumber(ARGV[3 * i - 1])
           local interval = period / limit
           local tat = tats[i]
-          if allowed == 1 then
+          if allowed == 1 or tat > now then
             redis.call('SET', KEYS[i], string.format('%.3f', tat), 'PX', math.max(1, math.ceil(tat - now)))
           end
           result[2 * i + 1] = math.max(0, math.floor((period - (tat - now)) / interval))
@@ -64,10 +73,10 @@ public sealed partial class RateLimiter(IRedis redis, TimeProvider time, ILogger
         result[1] = allowed
         result[2] = math.ceil(retry)
         return result
-        """);
+        """;
 
     // KEYS: one bucket; ARGV: its limit and period (ms). Gives back one request's emission interval.
-    private static readonly RedisScript Refund = new("""
+    private const string Refund = """
         local tat = tonumber(redis.call('GET', KEYS[1]))
         if not tat then return 0 end
         local t = redis.call('TIME')
@@ -79,79 +88,109 @@ public sealed partial class RateLimiter(IRedis redis, TimeProvider time, ILogger
           redis.call('SET', KEYS[1], string.format('%.3f', tat), 'PX', math.max(1, math.ceil(tat - now)))
         end
         return 1
-        """);
+        """;
 
-    // This replica's buckets while Redis is unreachable; only touched under _localGate.
-    private readonly Dictionary<string, double> _local = new(StringComparer.Ordinal);
-    private readonly Lock _localGate = new();
+    // This replica's record of each bucket's TAT (Unix ms, its own clock); only touched under _recordGate.
+    private readonly Dictionary<string, double> _record = new(StringComparer.Ordinal);
+    private readonly Lock _recordGate = new();
     private long _lastFallbackLog;
+    private long _lastSweep;
 
     public async ValueTask<RateDecision> CheckAsync(IReadOnlyList<Bucket> buckets, CancellationToken cancellationToken)
     {
-        var keys = new string[buckets.Count];
-        var arguments = new RedisArgument[buckets.Count * 2];
-        for (var i = 0; i < buckets.Count; i++)
+        var keys = new RedisKey[buckets.Count];
+        var arguments = new StackExchange.Redis.RedisValue[buckets.Count * 3];
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        lock (_recordGate)
         {
-            keys[i] = buckets[i].Key;
-            arguments[2 * i] = buckets[i].Limit;
-            arguments[2 * i + 1] = (long)buckets[i].Period.TotalMilliseconds;
+            for (var i = 0; i < buckets.Count; i++)
+            {
+                keys[i] = buckets[i].Key;
+                arguments[3 * i] = buckets[i].Limit;
+                arguments[3 * i + 1] = (long)buckets[i].Period.TotalMilliseconds;
+                arguments[3 * i + 2] = _record.TryGetValue(buckets[i].Key, out var tat) ? (long)Math.Max(0, Math.Ceiling(tat - now)) : 0;
+            }
         }
         try
         {
-            var reply = await redis.EvalAsync(Gcra, keys, arguments, cancellationToken);
+            // The client sends the script by its SHA1 once the server knows it (one round trip), EVAL otherwise.
+            var reply = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(Gcra, keys, arguments))!;
             var figures = new (long Remaining, long ResetMs)[buckets.Count];
             for (var i = 0; i < buckets.Count; i++)
             {
-                figures[i] = (reply[2 * i + 2].AsInt64(), reply[2 * i + 3].AsInt64());
+                figures[i] = ((long)reply[2 * i + 2], (long)reply[2 * i + 3]);
             }
-            return Decide(buckets, reply[0].AsInt64() == 1, reply[1].AsInt64(), figures);
+            Remember(buckets, figures);
+            return Decide(buckets, (long)reply[0] == 1, (long)reply[1], figures);
         }
-        catch (RedisException error)
+        catch (Exception error) when (RedisRegistration.IsRedisFailure(error))
         {
-            var now = Environment.TickCount64;
-            if (now - Interlocked.Read(ref _lastFallbackLog) > 10_000)
+            var tick = Environment.TickCount64;
+            if (tick - Interlocked.Read(ref _lastFallbackLog) > 10_000)
             {
-                Interlocked.Exchange(ref _lastFallbackLog, now);
+                Interlocked.Exchange(ref _lastFallbackLog, tick);
                 LogFallback(logger, error);
             }
             return CheckLocally(buckets);
         }
     }
 
-    /// <summary>Takes back one request counted against <paramref name="bucket"/> (it turned out not to be what the bucket limits).</summary>
-    public async ValueTask RefundAsync(Bucket bucket, CancellationToken cancellationToken)
+    /// <summary>Records the TATs Redis answered (reset = TAT - now), keeping whichever is later.</summary>
+    private void Remember(IReadOnlyList<Bucket> buckets, (long Remaining, long ResetMs)[] figures)
     {
-        try
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        lock (_recordGate)
         {
-            await redis.EvalAsync(Refund, [bucket.Key], [bucket.Limit, (long)bucket.Period.TotalMilliseconds], cancellationToken);
-        }
-        catch (RedisException)
-        {
-            // Charged here while Redis was away, or not at all: at worst one request too many is counted.
-            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            lock (_localGate)
+            for (var i = 0; i < buckets.Count; i++)
             {
-                if (_local.TryGetValue(bucket.Key, out var tat))
+                if (figures[i].ResetMs <= 0)
                 {
-                    tat -= bucket.Period.TotalMilliseconds / bucket.Limit;
-                    if (tat <= now)
-                    {
-                        _local.Remove(bucket.Key);
-                    }
-                    else
-                    {
-                        _local[bucket.Key] = tat;
-                    }
+                    continue;
+                }
+                var tat = now + (double)figures[i].ResetMs;
+                if (!_record.TryGetValue(buckets[i].Key, out var recorded) || recorded < tat)
+                {
+                    _record[buckets[i].Key] = tat;
                 }
             }
+            SweepIfLarge(now);
         }
     }
 
-    /// <summary>The same algorithm, in this process only: each replica allows the full limit on its own.</summary>
+    /// <summary>Takes back one request counted against <paramref name="bucket"/> (it turned out not to be what the bucket limits).</summary>
+    public async ValueTask RefundAsync(Bucket bucket, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        lock (_recordGate)
+        {
+            if (_record.TryGetValue(bucket.Key, out var tat))
+            {
+                tat -= bucket.Period.TotalMilliseconds / bucket.Limit;
+                if (tat <= now)
+                {
+                    _record.Remove(bucket.Key);
+                }
+                else
+                {
+                    _record[bucket.Key] = tat;
+                }
+            }
+        }
+        try
+        {
+            await redis.GetDatabase().ScriptEvaluateAsync(Refund, [bucket.Key], [bucket.Limit, (long)bucket.Period.TotalMilliseconds]);
+        }
+        catch (Exception error) when (RedisRegistration.IsRedisFailure(error))
+        {
+            // Charged here while Redis was away (the record above is what counts then), or not at all.
+        }
+    }
+
+    /// <summary>The same algorithm on this replica's record: what Redis last said plus what this replica admitted since.</summary>
     private RateDecision CheckLocally(IReadOnlyList<Bucket> buckets)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        lock (_localGate)
+        lock (_recordGate)
         {
             var allowed = true;
             double retry = 0;
@@ -160,7 +199,7 @@ public sealed partial class RateLimiter(IRedis redis, TimeProvider time, ILogger
             {
                 var period = buckets[i].Period.TotalMilliseconds;
                 var interval = period / buckets[i].Limit;
-                var tat = Math.Max(_local.GetValueOrDefault(buckets[i].Key, now), now);
+                var tat = Math.Max(_record.GetValueOrDefault(buckets[i].Key, now), now);
                 var next = tat + interval;
                 if (next - now > period)
                 {
@@ -180,22 +219,30 @@ public sealed partial class RateLimiter(IRedis redis, TimeProvider time, ILogger
                 var interval = period / buckets[i].Limit;
                 if (allowed)
                 {
-                    _local[buckets[i].Key] = tats[i];
+                    _record[buckets[i].Key] = tats[i];
                 }
                 figures[i] = ((long)Math.Max(0, Math.Floor((period - (tats[i] - now)) / interval)), (long)Math.Max(0, Math.Ceiling(tats[i] - now)));
             }
-            if (_local.Count > 100_000)
-            {
-                // Buckets whose TAT has passed are full again: forgetting them changes nothing.
-                foreach (var (key, tat) in _local)
-                {
-                    if (tat <= now)
-                    {
-                        _local.Remove(key);
-                    }
-                }
-            }
+            SweepIfLarge(now);
             return Decide(buckets, allowed, (long)Math.Ceiling(retry), figures);
+        }
+    }
+
+    private void SweepIfLarge(long now)
+    {
+        // At most once a second: buckets still running stay, so a large record may stay large for a while.
+        if (_record.Count <= 100_000 || now - _lastSweep < 1000)
+        {
+            return;
+        }
+        _lastSweep = now;
+        // Buckets whose TAT has passed are full again: forgetting them changes nothing.
+        foreach (var (key, tat) in _record)
+        {
+            if (tat <= now)
+            {
+                _record.Remove(key);
+            }
         }
     }
 

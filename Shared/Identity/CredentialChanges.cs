@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 using Ujumbe.Shared.Redis;
 
 namespace Ujumbe.Shared.Identity;
@@ -43,9 +44,9 @@ public static class CredentialChangeMessages
 /// Redis is unreachable; see decision 0010).
 /// </summary>
 public sealed partial class CredentialChanges(
-    IRedis redis, IHttpContextAccessor requests, IOptions<RedisNamingOptions> naming, ILogger<CredentialChanges> logger)
+    IConnectionMultiplexer redis, IHttpContextAccessor requests, IOptions<RedisNamingOptions> naming, ILogger<CredentialChanges> logger)
 {
-    private readonly string _channel = naming.Value.Prefix + CredentialChangeMessages.Channel;
+    private readonly RedisChannel _channel = RedisChannel.Literal(naming.Value.Prefix + CredentialChangeMessages.Channel);
 
     public Task KeyChangedAsync(string publicKey) => PublishAsync(CredentialChangeMessages.Key(publicKey));
 
@@ -56,9 +57,9 @@ public sealed partial class CredentialChanges(
         requests.HttpContext?.Response.Headers.Append(CredentialChangeMessages.ResponseHeader, message);
         try
         {
-            await redis.PublishAsync(_channel, message);
+            await redis.GetSubscriber().PublishAsync(_channel, message);
         }
-        catch (RedisException error)
+        catch (Exception error) when (RedisRegistration.IsRedisFailure(error))
         {
             LogPublishFailed(logger, error, message);
         }

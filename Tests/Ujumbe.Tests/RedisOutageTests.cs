@@ -91,4 +91,46 @@ public sealed class RedisOutageTests(OwnRedisFixture ujumbe) : IClassFixture<Own
             return (await freshClient.GetAsync("/v1/balance")).StatusCode == HttpStatusCode.Unauthorized;
         }, TimeSpan.FromSeconds(15), "revocations reach the gateway again");
     }
+
+    /// <summary>
+    /// Issue 9: a key limited to 30 an hour got 90 through in a minute across a Redis restart (30 before,
+    /// 30 while Redis was down, 30 after it came back empty). Decision 0010's bound: at most 2× the limit.
+    /// </summary>
+    [Fact]
+    public async Task A_redis_restart_does_not_forgive_a_spent_limit()
+    {
+        const int limit = 20; // RateLimits:RequestsPerHour of this fixture's gateway
+        using var owner = ujumbe.Client(ujumbe.DemoKey);
+        var created = await (await owner.PostAsJsonAsync("/v1/api-keys", new { name = "restart" })).AssertJsonAsync(HttpStatusCode.Created);
+        using var client = ujumbe.Client(created.GetProperty("secret").GetString());
+        var accepted = 0;
+        async Task SpendAsync(int requests)
+        {
+            for (var i = 0; i < requests; i++)
+            {
+                var response = await client.GetAsync("/v1/balance");
+                if (response.IsSuccessStatusCode)
+                {
+                    accepted++;
+                }
+                else
+                {
+                    Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+                }
+            }
+        }
+
+        await SpendAsync(limit + 1);
+        Assert.Equal(limit, accepted);
+
+        await ujumbe.Redis.StopServerAsync();
+        await HttpAssertions.EventuallyAsync(async () => await RedisHealthAsync() == "Unhealthy", TimeSpan.FromSeconds(10), "health reports Redis down");
+        await SpendAsync(limit);
+
+        await ujumbe.Redis.StartServerAsync(); // empty: no persistence
+        await HttpAssertions.EventuallyAsync(async () => await RedisHealthAsync() == "Healthy", TimeSpan.FromSeconds(15), "health recovers");
+        await SpendAsync(limit);
+
+        Assert.True(accepted <= 2 * limit, $"{accepted} requests accepted within the hour for a limit of {limit}");
+    }
 }

@@ -1,5 +1,3 @@
-using Ujumbe.ServiceDefaults;
-
 namespace Ujumbe.Web.Extensions;
 
 public static class WebServiceExtensions
@@ -7,14 +5,8 @@ public static class WebServiceExtensions
     /// <summary>The dashboard talks only to the gateway, like any other client.</summary>
     public static IHostApplicationBuilder AddWebServices(this IHostApplicationBuilder builder)
     {
-        var gateway = builder.Configuration.GetServiceUri("gateway");
-        builder.Services.AddHttpClient("gateway", http =>
-        {
-            if (gateway is not null)
-            {
-                http.BaseAddress = gateway;
-            }
-        });
+        // Found by service discovery (services__gateway__http__0); the placeholder page does not call it yet.
+        builder.Services.AddHttpClient("gateway", http => http.BaseAddress = new Uri("http://gateway"));
         return builder;
     }
 

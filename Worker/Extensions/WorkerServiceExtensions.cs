@@ -1,4 +1,3 @@
-using Npgsql;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Health;
 using Ujumbe.Shared.Messaging;
@@ -19,15 +18,7 @@ public static class WorkerServiceExtensions
         var services = builder.Services;
         var configuration = builder.Configuration;
 
-        var dataSourceBuilder = new NpgsqlDataSourceBuilder(configuration.GetRequiredConnectionString("postgres")) { Name = "ujumbe-worker" };
-        if (dataSourceBuilder.ConnectionStringBuilder.MaxAutoPrepare == 0)
-        {
-            dataSourceBuilder.ConnectionStringBuilder.MaxAutoPrepare = 32;
-        }
-        // Visible in pg_stat_activity; and no session reset on every return to the pool (we never change session state).
-        dataSourceBuilder.ConnectionStringBuilder.ApplicationName ??= "ujumbe-worker";
-        dataSourceBuilder.ConnectionStringBuilder.NoResetOnClose = true;
-        services.AddSingleton(dataSourceBuilder.Build());
+        builder.AddPostgres("ujumbe-worker", maxAutoPrepare: 32);
         var rabbitConnectionString = configuration.GetRequiredConnectionString("rabbitmq");
         services.AddSingleton(provider => new RabbitMqConnection(
             rabbitConnectionString, "ujumbe-worker", provider.GetRequiredService<ILogger<RabbitMqConnection>>()));
@@ -55,7 +46,7 @@ public static class WorkerServiceExtensions
             .ValidateOnStart();
         services.AddSingleton<WebhookSecrets>();
         var allowPrivate = configuration.GetSection(WebhookOptions.Section).Get<WebhookOptions>()?.AllowPrivateNetworks ?? false;
-        services.AddHttpClient(WebhookDispatcher.ClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
+        services.AddOutsideHttpClient(WebhookDispatcher.ClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
                 // Checked again at connect time, on the very addresses used (DNS may have changed).
@@ -68,7 +59,6 @@ public static class WorkerServiceExtensions
         services.AddHostedService<WebhookDispatcher>();
 
         services.AddHealthChecks()
-            .AddCheck<PostgresHealthCheck>("postgres")
             .AddCheck<RabbitMqHealthCheck>("rabbitmq");
         return builder;
     }

@@ -1,4 +1,4 @@
-using Ujumbe.Shared.Redis;
+using StackExchange.Redis;
 
 namespace Ujumbe.Tests.Infrastructure;
 
@@ -8,33 +8,28 @@ namespace Ujumbe.Tests.Infrastructure;
 /// </summary>
 public sealed class StackRedis : IAsyncDisposable
 {
-    private static readonly RedisScript DeleteByPrefix = new("""
+    private const string DeleteByPrefix = """
         local n = 0
         for _, key in ipairs(redis.call('KEYS', ARGV[1] .. '*')) do n = n + redis.call('DEL', key) end
         return n
-        """);
+        """;
 
-    private StackRedis(RedisClient client, string prefix)
+    private StackRedis(ConnectionMultiplexer client, string prefix)
     {
         Client = client;
         Prefix = prefix;
     }
 
-    public RedisClient Client { get; }
+    public ConnectionMultiplexer Client { get; }
 
     /// <summary><c>test:&lt;random&gt;:</c>; also usable as a channel prefix.</summary>
     public string Prefix { get; }
 
-    public static RedisOptions Options => RedisOptions.Parse(TestStack.Settings.Redis);
-
-    public static async Task<StackRedis> ConnectAsync(Func<RedisOptions, RedisOptions>? configure = null)
+    public static async Task<StackRedis> ConnectAsync()
     {
-        var options = Options;
-        var client = await RedisClient.ConnectAsync(configure is null ? options : configure(options));
+        var client = await ConnectionMultiplexer.ConnectAsync(TestStack.Settings.Redis);
         return new StackRedis(client, "test:" + Guid.NewGuid().ToString("N")[..12] + ":");
     }
-
-    public string Key(string name) => Prefix + name;
 
     public async ValueTask DisposeAsync()
     {
@@ -42,7 +37,7 @@ public sealed class StackRedis : IAsyncDisposable
         {
             if (Client.IsConnected)
             {
-                await Client.EvalAsync(DeleteByPrefix, [], [Prefix]);
+                await Client.GetDatabase().ScriptEvaluateAsync(DeleteByPrefix, [], [Prefix]);
             }
         }
         finally
