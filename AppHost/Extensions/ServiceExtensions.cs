@@ -62,6 +62,8 @@ public static class ServiceExtensions
             api.WithEnvironment("Webhooks__AllowPrivateNetworks", "true");
             worker.WithEnvironment("Webhooks__AllowPrivateNetworks", "true");
             builder.Services.AddHostedService<Supervisor>();
+            builder.Services.AddSingleton(settings);
+            builder.Services.AddHostedService<RunSummary>();
         }
     }
 

@@ -25,7 +25,7 @@ public sealed partial class Supervisor(
         {
             var snapshot = change.Snapshot;
             if (snapshot.ResourceType is not ("Project" or "Executable")
-                || snapshot.State?.Text is not (KnownResourceStates.Exited or KnownResourceStates.Finished)
+                || !Ended(snapshot.State?.Text)
                 || snapshot.ExitCode is null or 0
                 || lifetime.ApplicationStopping.IsCancellationRequested
                 || !_pending.Add(change.ResourceId))
@@ -35,6 +35,8 @@ public sealed partial class Supervisor(
             _ = RestartAsync(change.ResourceId, snapshot.ExitCode.Value, stoppingToken);
         }
     }
+
+    private static bool Ended(string? state) => state == KnownResourceStates.Exited || state == KnownResourceStates.Finished;
 
     private async Task RestartAsync(string resourceId, int exitCode, CancellationToken stoppingToken)
     {
