@@ -48,11 +48,20 @@ public class AppHostFixture : IAsyncLifetime
         App = await builder.BuildAsync();
         var stopping = App.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().ApplicationStopping;
         _ = Task.Run(() => WatchInstancesAsync(stopping));
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await App.StartAsync(timeout.Token);
-        foreach (var name in Resources)
+        // Generous: on a busy 2-core machine six services build their first JIT'd requests slowly.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
+        try
         {
-            await App.ResourceNotifications.WaitForResourceHealthyAsync(name, timeout.Token);
+            await App.StartAsync(timeout.Token);
+            foreach (var name in Resources)
+            {
+                await App.ResourceNotifications.WaitForResourceHealthyAsync(name, timeout.Token);
+            }
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            var states = _instances.Values.Select(e => $"{e.ResourceId}: {e.Snapshot.State?.Text} {e.Snapshot.HealthStatus} exit={e.Snapshot.ExitCode}");
+            throw new TimeoutException("The AppHost did not become healthy: " + string.Join("; ", states));
         }
         using var keys = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(DataDirectory, "demo-keys.json")));
         DemoKey = keys.RootElement.GetProperty("demo_key").GetString()!;

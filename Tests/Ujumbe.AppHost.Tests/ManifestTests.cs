@@ -51,7 +51,7 @@ public sealed class ManifestTests
         Assert.StartsWith("container.", types["redis"], StringComparison.Ordinal);
         Assert.StartsWith("container.", types["rabbitmq"], StringComparison.Ordinal);
         Assert.Equal("value.v0", types["postgres"]); // the ujumbe database on postgres-server
-        Assert.Equal("ujumbe", resources.GetProperty("postgres").GetProperty("databaseName").GetString() ?? "");
+        Assert.EndsWith("Database=ujumbe", resources.GetProperty("postgres").GetProperty("connectionString").GetString(), StringComparison.Ordinal);
 
         bool External(string name) => resources.GetProperty(name).GetProperty("bindings").EnumerateObject()
             .Any(binding => binding.Value.TryGetProperty("external", out var external) && external.GetBoolean());
