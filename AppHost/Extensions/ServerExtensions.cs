@@ -41,6 +41,22 @@ public static class ServerExtensions
         return new Servers(Widen(postgres), Widen(redis), Widen(rabbitMq));
     }
 
+    /// <summary>
+    /// A server executable on its fixed 127.0.0.1 port (not proxied: the port is the server's own), healthy
+    /// when <paramref name="check"/> signs in; local runs only, never in the manifest.
+    /// </summary>
+    private static IResourceBuilder<T> AddServer<T>(this IDistributedApplicationBuilder builder, T resource, int port, IHealthCheck check, string icon)
+        where T : ExecutableResource
+    {
+        var healthKey = resource.Name + "_ready";
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthKey, _ => check, failureStatus: null, tags: null));
+        return builder.AddResource(resource)
+            .WithEndpoint(port: port, targetPort: port, scheme: "tcp", name: "tcp", isProxied: false)
+            .WithHealthCheck(healthKey)
+            .WithIconName(icon)
+            .ExcludeFromManifest();
+    }
+
     // ------------------------------------------------------------------ PostgreSQL
     private static IResourceBuilder<PostgresServerResource> AddPostgresExecutable(
         this IDistributedApplicationBuilder builder, AppHostSettings settings, LocalSecrets secrets)
@@ -59,17 +75,9 @@ public static class ServerExtensions
             "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=400",
         ];
         var resource = new PostgresServerResource("postgres", command, folder, password.Resource);
-        var healthKey = "postgres_ready";
         string? connectionString = null;
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
-            healthKey, _ => new ServerHealthChecks.Postgres(() => connectionString), failureStatus: null, tags: null));
-
-        var postgres = builder.AddResource(resource)
-            .WithArgs(serverArgs)
-            .WithEndpoint(port: settings.PostgresPort, targetPort: settings.PostgresPort, scheme: "tcp", name: "tcp", isProxied: false)
-            .WithHealthCheck(healthKey)
-            .WithIconName("Database")
-            .ExcludeFromManifest();
+        var postgres = builder.AddServer(resource, settings.PostgresPort, new ServerHealthChecks.Postgres(() => connectionString), "Database")
+            .WithArgs(serverArgs);
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(resource, async (_, cancellationToken) =>
         {
             var secret = await password.Resource.GetValueAsync(cancellationToken) ?? "";
@@ -147,17 +155,9 @@ public static class ServerExtensions
         var folder = Path.Combine(settings.DataDirectory, "redis");
         var config = Path.Combine(folder, "redis.conf");
         var resource = new RedisServerResource("redis", "redis-server", folder, password.Resource);
-        var healthKey = "redis_ready";
         string? redisPassword = null;
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
-            healthKey, _ => new ServerHealthChecks.Redis(settings.RedisPort, () => redisPassword), failureStatus: null, tags: null));
-
-        var redis = builder.AddResource(resource)
-            .WithArgs(config)
-            .WithEndpoint(port: settings.RedisPort, targetPort: settings.RedisPort, scheme: "tcp", name: "tcp", isProxied: false)
-            .WithHealthCheck(healthKey)
-            .WithIconName("Memory")
-            .ExcludeFromManifest();
+        var redis = builder.AddServer(resource, settings.RedisPort, new ServerHealthChecks.Redis(settings.RedisPort, () => redisPassword), "Memory")
+            .WithArgs(config);
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(resource, async (_, cancellationToken) =>
         {
             var secret = await password.Resource.GetValueAsync(cancellationToken) ?? "";
@@ -200,13 +200,8 @@ public static class ServerExtensions
         });
 
         var resource = new RabbitMqServerResource("rabbitmq", DebianPackages.RabbitMqServer, folder, password.Resource);
-        var healthKey = "rabbitmq_ready";
         string? uri = null;
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
-            healthKey, _ => new ServerHealthChecks.RabbitMq(() => uri), failureStatus: null, tags: null));
-
-        var rabbitMq = builder.AddResource(resource)
-            .WithEndpoint(port: settings.RabbitMqPort, targetPort: settings.RabbitMqPort, scheme: "tcp", name: "tcp", isProxied: false)
+        var rabbitMq = builder.AddServer(resource, settings.RabbitMqPort, new ServerHealthChecks.RabbitMq(() => uri), "Mail")
             .WithEnvironment("HOME", Path.Combine(folder, "home")) // its Erlang cookie lives here
             .WithEnvironment("RABBITMQ_NODENAME", NodeName(settings.RabbitMqPort))
             .WithEnvironment("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1")
@@ -220,10 +215,7 @@ public static class ServerExtensions
             .WithEnvironment("RABBITMQ_ENABLED_PLUGINS_FILE", Path.Combine(folder, "enabled_plugins"))
             .WithEnvironment("RABBITMQ_CONF_ENV_FILE", Path.Combine(folder, "rabbitmq-env.conf"))
             .WithEnvironment("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", "-kernel inet_dist_use_interface {127,0,0,1}")
-            .WaitFor(epmd)
-            .WithHealthCheck(healthKey)
-            .WithIconName("Mail")
-            .ExcludeFromManifest();
+            .WaitFor(epmd);
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(resource, async (_, cancellationToken) =>
         {
             var secret = await password.Resource.GetValueAsync(cancellationToken) ?? "";

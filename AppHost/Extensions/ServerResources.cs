@@ -6,36 +6,37 @@ public sealed record Servers(
     IResourceBuilder<IResourceWithConnectionString> Redis,
     IResourceBuilder<IResourceWithConnectionString> RabbitMq);
 
-/// <summary>PostgreSQL from the Debian packages; its connection string names the <c>ujumbe</c> database.</summary>
-public sealed class PostgresServerResource(string name, string command, string workingDirectory, ParameterResource password)
+/// <summary>A server from the Debian packages on its own 127.0.0.1 port ("tcp"), with a password.</summary>
+public abstract class ServerResource(string name, string command, string workingDirectory, ParameterResource password)
     : ExecutableResource(name, command, workingDirectory), IResourceWithConnectionString
 {
     public ParameterResource Password { get; } = password;
     public EndpointReference Endpoint => new(this, "tcp");
+    public abstract ReferenceExpression ConnectionStringExpression { get; }
+}
 
-    public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
+/// <summary>PostgreSQL; its connection string names the <c>ujumbe</c> database.</summary>
+public sealed class PostgresServerResource(string name, string command, string workingDirectory, ParameterResource password)
+    : ServerResource(name, command, workingDirectory, password)
+{
+    public override ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
         $"Host=127.0.0.1;Port={Endpoint.Property(EndpointProperty.Port)};Username=postgres;Password={Password};Database=ujumbe");
 }
 
-/// <summary>Redis from the Debian packages, password protected, nothing persisted.</summary>
+/// <summary>Redis, password protected, nothing persisted.</summary>
 public sealed class RedisServerResource(string name, string command, string workingDirectory, ParameterResource password)
-    : ExecutableResource(name, command, workingDirectory), IResourceWithConnectionString
+    : ServerResource(name, command, workingDirectory, password)
 {
-    public ParameterResource Password { get; } = password;
-    public EndpointReference Endpoint => new(this, "tcp");
-
-    public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
+    public override ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
         $"127.0.0.1:{Endpoint.Property(EndpointProperty.Port)},password={Password}");
 }
 
-/// <summary>RabbitMQ from the Debian packages with the project's own user.</summary>
+/// <summary>RabbitMQ with the project's own user.</summary>
 public sealed class RabbitMqServerResource(string name, string command, string workingDirectory, ParameterResource password)
-    : ExecutableResource(name, command, workingDirectory), IResourceWithConnectionString
+    : ServerResource(name, command, workingDirectory, password)
 {
     public const string UserName = "ujumbe";
-    public ParameterResource Password { get; } = password;
-    public EndpointReference Endpoint => new(this, "tcp");
 
-    public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
+    public override ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
         $"amqp://{UserName}:{Password}@127.0.0.1:{Endpoint.Property(EndpointProperty.Port)}/");
 }

@@ -44,6 +44,8 @@ public class AppHostFixture : IAsyncLifetime
             $"UJUMBE_RABBITMQ_DIST_PORT={FirstPort + 3}",
             $"UJUMBE_EPMD_PORT={FirstPort + 4}",
             $"UJUMBE_REPLICAS={Replicas}",
+            // The services' ports are the test host's to choose (random), whatever the environment says.
+            "UJUMBE_GATEWAY_PORT=", "UJUMBE_API_PORT=", "UJUMBE_WORKER_PORT=", "UJUMBE_WEB_PORT=",
         ]);
         App = await builder.BuildAsync();
         var stopping = App.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().ApplicationStopping;
