@@ -6,8 +6,11 @@
 #   scripts/stack.sh stop     stop the servers this stack started (by the pids in its own folder)
 #   scripts/stack.sh status   one line per server; exit 0 only if all three are running
 #   scripts/stack.sh env      print the settings as shell exports, with the keys Aspire injects
+#   scripts/stack.sh install  only install the Debian packages that are missing (scripts/run.sh uses it)
 #
-# Environment: UJUMBE_STACK_DIR, UJUMBE_PG_PORT, UJUMBE_REDIS_PORT, UJUMBE_RABBITMQ_PORT.
+# Environment: UJUMBE_STACK_DIR, UJUMBE_PG_PORT, UJUMBE_REDIS_PORT, UJUMBE_RABBITMQ_PORT,
+# UJUMBE_RABBITMQ_DIST_PORT, UJUMBE_RABBITMQ_MGMT_PORT, UJUMBE_EPMD_PORT (the last three default to
+# values derived from UJUMBE_RABBITMQ_PORT, so two stacks that differ in it never share them).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,9 +18,11 @@ STACK=${UJUMBE_STACK_DIR:-$ROOT/.stack}
 PG_PORT=${UJUMBE_PG_PORT:-54329}
 REDIS_PORT=${UJUMBE_REDIS_PORT:-63799}
 RABBIT_PORT=${UJUMBE_RABBITMQ_PORT:-56729}
-RABBIT_DIST_PORT=${UJUMBE_RABBITMQ_DIST_PORT:-25729}  # Erlang distribution (rabbitmqctl talks to the node through it)
-RABBIT_MGMT_PORT=${UJUMBE_RABBITMQ_MGMT_PORT:-15729}  # management UI
-EPMD_PORT=${UJUMBE_EPMD_PORT:-43729}                  # a private epmd, so a system RabbitMQ is never touched
+# Derived from the broker's port (56729 -> 25729, 15729, 43729) unless set: a second stack with its own
+# UJUMBE_RABBITMQ_PORT gets its own Erlang ports and its own epmd, which the first stack's stop never reaches.
+RABBIT_DIST_PORT=${UJUMBE_RABBITMQ_DIST_PORT:-$((25000 + RABBIT_PORT % 1000))}  # Erlang distribution (rabbitmqctl talks to the node through it)
+RABBIT_MGMT_PORT=${UJUMBE_RABBITMQ_MGMT_PORT:-$((15000 + RABBIT_PORT % 1000))}  # management UI
+EPMD_PORT=${UJUMBE_EPMD_PORT:-$((43000 + RABBIT_PORT % 1000))}                  # a private epmd, so a system RabbitMQ is never touched
 RABBIT_NODE="ujumbe-$RABBIT_PORT@localhost"
 
 log() { printf 'stack: %s\n' "$*" >&2 || true; }  # a closed stderr must not stop a stop
@@ -242,6 +247,7 @@ management.tcp.ip = 127.0.0.1
 management.tcp.port = $RABBIT_MGMT_PORT
 CONF
   rm -f "$d/rabbitmq.pid"
+  epmd_start
   ( rabbit_env; cd "$d"; exec setsid /usr/lib/rabbitmq/bin/rabbitmq-server >"$d/log/console.log" 2>&1 < /dev/null ) &
   local launcher=$! i
   for i in $(seq 1 120); do
@@ -266,8 +272,32 @@ rabbit_stop() {
     wait_gone "$pid" beam.smp 60 || die "rabbitmq (pid $pid) did not stop"
     log "rabbitmq stopped"
   fi
-  # The private epmd (our port only) outlives the broker; ask it to exit.
-  if port_taken "$EPMD_PORT"; then ( rabbit_env; epmd -kill >/dev/null 2>&1 || true ); fi
+  epmd_stop
+}
+
+# The broker's epmd, started by this stack so it has a pid of ours: stop ends it by that pid only, so a
+# second stack (even one sharing the port) can never stop the first's.
+epmd_pid() { cat "$(RABBIT_DIR)/epmd.pid" 2>/dev/null || true; }
+epmd_start() {
+  if alive "$(epmd_pid)" epmd; then return; fi
+  if port_taken "$EPMD_PORT"; then
+    log "epmd port $EPMD_PORT is served by a process this stack did not start; using it, never stopping it (set UJUMBE_EPMD_PORT for one of its own)"
+    rm -f "$(RABBIT_DIR)/epmd.pid"
+    return
+  fi
+  ( cd /; exec setsid epmd -port "$EPMD_PORT" -address 127.0.0.1 >/dev/null 2>&1 < /dev/null ) &
+  echo $! > "$(RABBIT_DIR)/epmd.pid"
+  local i
+  for i in $(seq 1 50); do port_taken "$EPMD_PORT" && return; sleep 0.1; done
+  die "epmd did not listen on $EPMD_PORT"
+}
+epmd_stop() {
+  local pid; pid=$(epmd_pid)
+  alive "$pid" epmd || { rm -f "$(RABBIT_DIR)/epmd.pid"; return 0; }
+  kill -TERM "$pid"
+  wait_gone "$pid" epmd 10 || kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$(RABBIT_DIR)/epmd.pid"
+  log "epmd stopped"
 }
 
 # ------------------------------------------------------------------ commands
@@ -282,6 +312,9 @@ case "$cmd" in
     rabbit_start
     write_env
     log "settings: source $STACK/env  (or: eval \"\$(scripts/stack.sh env)\")"
+    ;;
+  install)
+    ensure_packages
     ;;
   stop)
     [ -d "$STACK" ] || exit 0
@@ -305,7 +338,7 @@ case "$cmd" in
     cat "$STACK/env"
     ;;
   *)
-    echo "usage: $0 start|stop|status|env" >&2
+    echo "usage: $0 start|stop|status|env|install" >&2
     exit 2
     ;;
 esac

@@ -132,6 +132,27 @@ public sealed class DemoSeeder(
         {
             return;
         }
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<UjumbeDb>();
+        // Replicas of the Api start together (the AppHost's WithReplicas): one seeds while the others wait,
+        // then find the accounts and the keys file it wrote.
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        await db.Database.ExecuteSqlAsync($"select pg_advisory_lock({SeedLockId})", cancellationToken);
+        try
+        {
+            await SeedAndWriteAsync(scope.ServiceProvider, file, cancellationToken);
+        }
+        finally
+        {
+            await db.Database.ExecuteSqlAsync($"select pg_advisory_unlock({SeedLockId})", CancellationToken.None);
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private const long SeedLockId = 0x75_6a_75_6d_62_65_53; // "ujumbeS"
+
+    private static async Task SeedAndWriteAsync(IServiceProvider services, string file, CancellationToken cancellationToken)
+    {
         SeededKeys? previous = null;
         if (File.Exists(file))
         {
@@ -144,8 +165,7 @@ public sealed class DemoSeeder(
                 previous = null; // unreadable: issue fresh keys
             }
         }
-        await using var scope = services.CreateAsyncScope();
-        var seeded = await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(previous, cancellationToken);
+        var seeded = await services.GetRequiredService<DemoSeeder>().SeedAsync(previous, cancellationToken);
         var temporary = file + ".tmp";
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
