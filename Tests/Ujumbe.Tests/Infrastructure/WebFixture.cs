@@ -1,0 +1,73 @@
+extern alias WebApp;
+
+using Microsoft.Playwright;
+
+namespace Ujumbe.Tests.Infrastructure;
+
+/// <summary>
+/// The whole product for browser tests: Api, Gateway, Worker (simulator) and the Web dashboard on
+/// real sockets, and Debian's Chromium driven by Playwright (scripts/stack.sh installs it).
+/// </summary>
+public sealed class WebFixture : SendingFixture
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    public ServiceHost<WebApp::Program> Web { get; private set; } = null!;
+    public IPlaywright Playwright { get; private set; } = null!;
+    public IBrowser Browser { get; private set; } = null!;
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        Web = new ServiceHost<WebApp::Program>(new Dictionary<string, string?>
+        {
+            ["services:gateway:http:0"] = Gateway.Address.ToString(),
+            ["Dashboard:DefaultTimeZone"] = "Africa/Dar_es_Salaam",
+        });
+        Web.Start();
+        if (!File.Exists(ChromiumPath))
+        {
+            throw new InvalidOperationException($"{ChromiumPath} is missing: scripts/stack.sh start installs it (apt-get install chromium).");
+        }
+        Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+    }
+
+    /// <summary>A fresh browser (own cookies) signed in as <paramref name="email"/>, on the overview.</summary>
+    public async Task<IPage> SignInAsync(string email, string password, int width = 1280, int height = 900)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = Web.Address.ToString(),
+            ViewportSize = new ViewportSize { Width = width, Height = height },
+            TimezoneId = "Africa/Nairobi",
+        });
+        context.SetDefaultTimeout(15_000);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/sign-in");
+        await page.GetByLabel("Email").FillAsync(email);
+        await page.GetByLabel("Password").FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/");
+        return page;
+    }
+
+    public override async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+        Playwright?.Dispose();
+        if (Web is not null)
+        {
+            await Web.DisposeAsync();
+        }
+        await base.DisposeAsync();
+    }
+}
