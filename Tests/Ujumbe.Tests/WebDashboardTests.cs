@@ -64,6 +64,27 @@ public sealed partial class WebDashboardTests(WebFixture ujumbe) : IClassFixture
     }
 
     [Fact]
+    public async Task A_token_the_gateway_refuses_ends_the_session_with_a_message_not_an_error()
+    {
+        var (web, gateway) = ujumbe.StartWebWhoseTokensAreRefused();
+        await using var _ = web;
+        await using var __ = gateway;
+        var context = await ujumbe.Browser.NewContextAsync(new() { BaseURL = web.Address.ToString() });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/messages");
+        await page.GetByLabel("Email").FillAsync(SeededKeys.DemoEmail);
+        await page.GetByLabel("Password").FillAsync(ujumbe.DemoPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex("/sign-in\\?expired=1"));
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Your session has expired. Please sign in again.");
+        // Signed out: the cookie is gone, so the next page asks to sign in again.
+        await page.GotoAsync("/");
+        await page.WaitForURLAsync(new Regex("/sign-in"));
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Messages" })).ToHaveCountAsync(0);
+        await context.CloseAsync();
+    }
+
+    [Fact]
     public async Task An_api_key_secret_is_shown_once_works_and_stops_working_when_revoked()
     {
         var page = await DemoAsync();
@@ -161,7 +182,7 @@ public sealed partial class WebDashboardTests(WebFixture ujumbe) : IClassFixture
         await page.GotoAsync("/operator/accounts");
         var name = "Shop " + Guid.NewGuid().ToString("N")[..6];
         await page.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
-        await page.GetByLabel("Owner email").FillAsync($"{Guid.NewGuid():N}@example.com");
+        await page.GetByLabel("Owner email", new() { Exact = true }).FillAsync($"{Guid.NewGuid():N}@example.com");
         await page.GetByRole(AriaRole.Button, new() { Name = "Open account" }).ClickAsync();
         var secret = await page.GetByTestId("secret").InputValueAsync();
         Assert.StartsWith("sk_", secret);
@@ -234,6 +255,12 @@ public sealed partial class WebDashboardTests(WebFixture ujumbe) : IClassFixture
         Directory.CreateDirectory(folder);
         using (var client = ujumbe.Client(ujumbe.DemoKey))
         {
+            // Something on every page: contacts, a sender ID waiting for approval, a delivered batch.
+            foreach (var (contact, number) in new[] { ("Amina Mwita", "0712000201"), ("Baraka Otieno", "0712000202"), ("Neema Juma", "0712000203") })
+            {
+                await client.PostAsJsonAsync("/v1/contacts", new { name = contact, phone_number = number, tags = new[] { "customers" } });
+            }
+            await client.PostAsJsonAsync("/v1/sender-ids", new { name = "DUKAONLINE", purpose = "Order notifications for our shop" });
             var sent = await (await client.PostAsJsonAsync("/v1/messages",
                 new { to = new[] { "0712000101", "0712000102", "0712000103" }, text = "Karibu! Your order is on its way.", sender_id = "UJUMBE" }))
                 .AssertJsonAsync(HttpStatusCode.Accepted);

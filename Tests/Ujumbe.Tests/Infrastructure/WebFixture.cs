@@ -1,3 +1,4 @@
+extern alias GatewayApp;
 extern alias WebApp;
 
 using Microsoft.Playwright;
@@ -19,12 +20,7 @@ public sealed class WebFixture : SendingFixture
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        Web = new ServiceHost<WebApp::Program>(new Dictionary<string, string?>
-        {
-            ["services:gateway:http:0"] = Gateway.Address.ToString(),
-            ["Dashboard:DefaultTimeZone"] = "Africa/Dar_es_Salaam",
-        });
-        Web.Start();
+        Web = StartWeb(Gateway.Address);
         if (!File.Exists(ChromiumPath))
         {
             throw new InvalidOperationException($"{ChromiumPath} is missing: scripts/stack.sh start installs it (apt-get install chromium).");
@@ -38,6 +34,31 @@ public sealed class WebFixture : SendingFixture
         });
     }
 
+    private static ServiceHost<WebApp::Program> StartWeb(Uri gateway)
+    {
+        var web = new ServiceHost<WebApp::Program>(new Dictionary<string, string?>
+        {
+            ["services:gateway:http:0"] = gateway.ToString(),
+            ["Dashboard:DefaultTimeZone"] = "Africa/Dar_es_Salaam",
+        });
+        web.Start();
+        return web;
+    }
+
+    /// <summary>
+    /// A dashboard whose gateway checks portal tokens with another key than the Api signs them with:
+    /// sign-in works (the Api answers it), and every later call is refused as an expired token would be.
+    /// The caller disposes both.
+    /// </summary>
+    public (ServiceHost<WebApp::Program> Web, ServiceHost<GatewayApp::Program> Gateway) StartWebWhoseTokensAreRefused()
+    {
+        var settings = GatewaySettings(Api.Address);
+        settings["PortalTokens:SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var gateway = new ServiceHost<GatewayApp::Program>(settings);
+        gateway.Start();
+        return (StartWeb(gateway.Address), gateway);
+    }
+
     /// <summary>A fresh browser (own cookies) signed in as <paramref name="email"/>, on the overview.</summary>
     public async Task<IPage> SignInAsync(string email, string password, int width = 1280, int height = 900)
     {
@@ -49,6 +70,8 @@ public sealed class WebFixture : SendingFixture
         });
         context.SetDefaultTimeout(15_000);
         var page = await context.NewPageAsync();
+        // The "are you sure?" of revoke and suspend: yes (Playwright would otherwise dismiss it).
+        page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
         await page.GotoAsync("/sign-in");
         await page.GetByLabel("Email").FillAsync(email);
         await page.GetByLabel("Password").FillAsync(password);

@@ -10,6 +10,13 @@
     }
   } catch (e) { /* keep the server's default zone */ }
 
+  // A second thought before what cannot be undone (revoking a key, suspending an account).
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  });
+
   // Copy buttons for one-time secrets.
   document.querySelectorAll("[data-copy]").forEach(function (button) {
     var field = document.querySelector(button.getAttribute("data-copy"));
