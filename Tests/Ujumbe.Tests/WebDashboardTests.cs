@@ -75,7 +75,7 @@ public sealed partial class WebDashboardTests(WebFixture ujumbe) : IClassFixture
         await page.GetByLabel("Email").FillAsync(SeededKeys.DemoEmail);
         await page.GetByLabel("Password").FillAsync(ujumbe.DemoPassword);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync(new Regex("/sign-in\\?expired=1"));
+        await page.WaitForURLAsync(new Regex("/sign-in\\?expired=true"));
         await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Your session has expired. Please sign in again.");
         // Signed out: the cookie is gone, so the next page asks to sign in again.
         await page.GotoAsync("/");
@@ -184,6 +184,8 @@ public sealed partial class WebDashboardTests(WebFixture ujumbe) : IClassFixture
         await page.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
         await page.GetByLabel("Owner email", new() { Exact = true }).FillAsync($"{Guid.NewGuid():N}@example.com");
         await page.GetByRole(AriaRole.Button, new() { Name = "Open account" }).ClickAsync();
+        await page.WaitForLoadStateAsync();
+        Assert.True(await page.GetByTestId("secret").CountAsync() == 1, await page.InnerTextAsync("main"));
         var secret = await page.GetByTestId("secret").InputValueAsync();
         Assert.StartsWith("sk_", secret);
 
@@ -253,8 +255,13 @@ public sealed partial class WebDashboardTests(WebFixture ujumbe) : IClassFixture
         var folder = Environment.GetEnvironmentVariable("UJUMBE_SCREENSHOTS") is { Length: > 0 } set
             ? set : Directory.CreateTempSubdirectory("ujumbe-screens").FullName;
         Directory.CreateDirectory(folder);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        string webhookId;
         using (var client = ujumbe.Client(ujumbe.DemoKey))
         {
+            var webhook = await (await client.PostAsJsonAsync("/v1/webhooks", new { url = receiver.Url("orders"), events = new[] { "message.delivered", "batch.finalized" } }))
+                .AssertJsonAsync(HttpStatusCode.Created);
+            webhookId = webhook.GetProperty("id").GetString()!;
             // Something on every page: contacts, a sender ID waiting for approval, a delivered batch.
             foreach (var (contact, number) in new[] { ("Amina Mwita", "0712000201"), ("Baraka Otieno", "0712000202"), ("Neema Juma", "0712000203") })
             {
@@ -265,6 +272,9 @@ public sealed partial class WebDashboardTests(WebFixture ujumbe) : IClassFixture
                 new { to = new[] { "0712000101", "0712000102", "0712000103" }, text = "Karibu! Your order is on its way.", sender_id = "UJUMBE" }))
                 .AssertJsonAsync(HttpStatusCode.Accepted);
             await SendingFixture.WaitForFinalizedAsync(client, sent.GetProperty("batch_id").GetString()!);
+            await HttpAssertions.EventuallyAsync(async () =>
+                (await (await client.GetAsync($"/v1/webhooks/{webhookId}/deliveries")).AssertJsonAsync()).GetProperty("total").GetInt32() >= 4,
+                TimeSpan.FromSeconds(30), "the webhook's deliveries are recorded");
         }
 
         var visitor = await (await ujumbe.Browser.NewContextAsync(new() { BaseURL = ujumbe.Web.Address.ToString() })).NewPageAsync();
@@ -292,11 +302,12 @@ public sealed partial class WebDashboardTests(WebFixture ujumbe) : IClassFixture
         await ShotAsync(owner, "/api-keys", "api-keys");
         await ShotAsync(owner, "/sender-ids", "sender-ids");
         await ShotAsync(owner, "/webhooks", "webhooks");
+        await ShotAsync(owner, $"/webhooks/{webhookId}", "webhook-deliveries");
         await ShotAsync(owner, "/contacts", "contacts");
         await ShotAsync(owner, "/ledger", "ledger");
         var staff = await OperatorAsync();
         await ShotAsync(staff, "/operator/accounts", "operator-accounts");
-        await ShotAsync(staff, "/operator/sender-ids?status=approved", "operator-sender-ids");
+        await ShotAsync(staff, "/operator/sender-ids", "operator-sender-ids");
 
         var phone = await ujumbe.SignInAsync(SeededKeys.DemoEmail, ujumbe.DemoPassword, width: 375, height: 812);
         foreach (var (path, name) in new[] { ("/", "phone-overview"), ("/send", "phone-send"), ("/messages", "phone-messages"), ("/api-keys", "phone-api-keys") })

@@ -49,7 +49,7 @@ public static class WebServiceExtensions
             {
                 // A session cookie that came with the request has run out: say so on the sign-in page.
                 var expired = context.Request.Cookies.ContainsKey(PortalSession.CookieName);
-                context.Response.Redirect(expired ? context.RedirectUri + "&expired=1" : context.RedirectUri);
+                context.Response.Redirect(expired ? context.RedirectUri + "&expired=true" : context.RedirectUri);
                 return Task.CompletedTask;
             };
         });

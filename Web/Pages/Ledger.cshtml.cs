@@ -6,13 +6,15 @@ namespace Ujumbe.Web.Pages;
 
 public sealed class LedgerModel(GatewayClient gateway) : PageModel
 {
-    [BindProperty(SupportsGet = true, Name = "page")] public int PageNumber { get; set; } = 1;
+    /// <summary>From the query's <c>page</c> (not bound as a property: Razor Pages' own route value is also called "page").</summary>
+    public int PageNumber { get; private set; } = 1;
 
     public PageOf<LedgerEntry>? Entries { get; private set; }
     public Pager? Pager { get; private set; }
 
-    public async Task OnGetAsync(CancellationToken cancellationToken)
+    public async Task OnGetAsync([FromQuery(Name = "page")] int? page, CancellationToken cancellationToken)
     {
+        PageNumber = Math.Max(1, page ?? 1);
         var entries = await gateway.GetAsync<PageOf<LedgerEntry>>($"/v1/ledger?page={Math.Max(1, PageNumber)}&page_size=50", cancellationToken);
         if (!entries.Ok)
         {

@@ -95,7 +95,7 @@ public sealed class SessionExpiry(RequestDelegate next)
         {
             await PortalSession.SignOutAsync(context);
             var back = context.Request.Method == HttpMethods.Get ? context.Request.Path + context.Request.QueryString : (string?)"/";
-            context.Response.Redirect("/sign-in?expired=1&ReturnUrl=" + Uri.EscapeDataString(back ?? "/"));
+            context.Response.Redirect("/sign-in?expired=true&ReturnUrl=" + Uri.EscapeDataString(back ?? "/"));
         }
     }
 }

@@ -6,13 +6,15 @@ namespace Ujumbe.Web.Pages.Batches;
 
 public sealed class DetailModel(GatewayClient gateway) : PageModel
 {
-    [BindProperty(SupportsGet = true, Name = "page")] public int PageNumber { get; set; } = 1;
+    /// <summary>From the query's <c>page</c> (not bound as a property: Razor Pages' own route value is also called "page").</summary>
+    public int PageNumber { get; private set; } = 1;
 
     public BatchReport? Report { get; private set; }
     public Pager? Pager { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(string id, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnGetAsync(string id, [FromQuery(Name = "page")] int? page, CancellationToken cancellationToken)
     {
+        PageNumber = Math.Max(1, page ?? 1);
         var result = await gateway.GetAsync<BatchReport>($"/v1/batches/{Uri.EscapeDataString(id)}?page={Math.Max(1, PageNumber)}&page_size=50", cancellationToken);
         if (!result.Ok)
         {

@@ -30,7 +30,8 @@ public sealed class IndexModel(GatewayClient gateway) : PageModel
 
     [BindProperty(SupportsGet = true)] public string? Q { get; set; }
     [BindProperty(SupportsGet = true)] public string? Tag { get; set; }
-    [BindProperty(SupportsGet = true, Name = "page")] public int PageNumber { get; set; } = 1;
+    /// <summary>From the query's <c>page</c> (not bound as a property: Razor Pages' own route value is also called "page").</summary>
+    public int PageNumber { get; private set; } = 1;
 
     [BindProperty]
     public ContactInput Input { get; set; } = new();
@@ -39,7 +40,11 @@ public sealed class IndexModel(GatewayClient gateway) : PageModel
     public Pager? Pager { get; private set; }
     public ContactImport? Import { get; private set; }
 
-    public async Task OnGetAsync(CancellationToken cancellationToken) => await LoadAsync(cancellationToken);
+    public async Task OnGetAsync([FromQuery(Name = "page")] int? page, CancellationToken cancellationToken)
+    {
+        PageNumber = Math.Max(1, page ?? 1);
+        await LoadAsync(cancellationToken);
+    }
 
     public async Task<IActionResult> OnPostCreateAsync(CancellationToken cancellationToken)
     {

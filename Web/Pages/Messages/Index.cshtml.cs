@@ -14,14 +14,16 @@ public sealed class IndexModel(GatewayClient gateway, ViewerClock clock) : PageM
     [BindProperty(SupportsGet = true)] public string? To { get; set; }
     [BindProperty(SupportsGet = true)] public DateOnly? Since { get; set; }
     [BindProperty(SupportsGet = true)] public DateOnly? Until { get; set; }
-    [BindProperty(SupportsGet = true, Name = "page")] public int PageNumber { get; set; } = 1;
+    /// <summary>From the query's <c>page</c> (not bound as a property: Razor Pages' own route value is also called "page").</summary>
+    public int PageNumber { get; private set; } = 1;
 
     public PageOf<Message>? Messages { get; private set; }
     public Pager? Pager { get; private set; }
     public bool Filtered => Status is not null || To is not null || Since is not null || Until is not null;
 
-    public async Task OnGetAsync(CancellationToken cancellationToken)
+    public async Task OnGetAsync([FromQuery(Name = "page")] int? page, CancellationToken cancellationToken)
     {
+        PageNumber = Math.Max(1, page ?? 1);
         if (Status is not null && !Statuses.Contains(Status))
         {
             ModelState.AddModelError(nameof(Status), "Choose one of the listed statuses.");

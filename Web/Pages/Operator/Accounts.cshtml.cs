@@ -22,7 +22,8 @@ public sealed class NewAccountInput
 public sealed class AccountsModel(GatewayClient gateway) : PageModel
 {
     [BindProperty(SupportsGet = true)] public string? Q { get; set; }
-    [BindProperty(SupportsGet = true, Name = "page")] public int PageNumber { get; set; } = 1;
+    /// <summary>From the query's <c>page</c> (not bound as a property: Razor Pages' own route value is also called "page").</summary>
+    public int PageNumber { get; private set; } = 1;
 
     [BindProperty]
     public NewAccountInput Input { get; set; } = new();
@@ -33,7 +34,11 @@ public sealed class AccountsModel(GatewayClient gateway) : PageModel
     /// <summary>The new account's first key, in the one answer that carries it.</summary>
     public CreatedAccount? Created { get; private set; }
 
-    public async Task OnGetAsync(CancellationToken cancellationToken) => await LoadAsync(cancellationToken);
+    public async Task OnGetAsync([FromQuery(Name = "page")] int? page, CancellationToken cancellationToken)
+    {
+        PageNumber = Math.Max(1, page ?? 1);
+        await LoadAsync(cancellationToken);
+    }
 
     public async Task<IActionResult> OnPostCreateAsync(CancellationToken cancellationToken)
     {

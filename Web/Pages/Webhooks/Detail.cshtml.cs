@@ -6,14 +6,16 @@ namespace Ujumbe.Web.Pages.Webhooks;
 
 public sealed class DetailModel(GatewayClient gateway) : PageModel
 {
-    [BindProperty(SupportsGet = true, Name = "page")] public int PageNumber { get; set; } = 1;
+    /// <summary>From the query's <c>page</c> (not bound as a property: Razor Pages' own route value is also called "page").</summary>
+    public int PageNumber { get; private set; } = 1;
 
     public Webhook? Webhook { get; private set; }
     public PageOf<WebhookDelivery>? Deliveries { get; private set; }
     public Pager? Pager { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(string id, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnGetAsync(string id, [FromQuery(Name = "page")] int? page, CancellationToken cancellationToken)
     {
+        PageNumber = Math.Max(1, page ?? 1);
         var deliveries = await gateway.GetAsync<PageOf<WebhookDelivery>>(
             $"/v1/webhooks/{Uri.EscapeDataString(id)}/deliveries?page={Math.Max(1, PageNumber)}&page_size=25", cancellationToken);
         if (!deliveries.Ok)
