@@ -24,6 +24,10 @@ public static class PageProblems
         }
     }
 
+    /// <summary>The problem in one line, for where no field can carry it: its first field error as a sentence, else its detail.</summary>
+    public static string OneLine(this ApiProblem problem) =>
+        problem.Errors.SelectMany(e => e.Value.Select(m => Sentence(e.Key, m))).FirstOrDefault() ?? problem.Message;
+
     /// <summary>"expires_in_days" + "must be between 1 and 365" → "Expires in days must be between 1 and 365".</summary>
     public static string Sentence(string field, string message)
     {

@@ -80,7 +80,7 @@ public sealed class SendModel(GatewayClient gateway) : PageModel
                 balance_after = Formatting.Numbers.Credits(quote.Value.BalanceAfter),
                 sufficient = quote.Value.Sufficient,
             })
-            : new JsonResult(new { message = quote.Problem!.Errors.SelectMany(e => e.Value.Select(m => PageProblems.Sentence(e.Key, m))).FirstOrDefault() ?? quote.Problem.Message });
+            : new JsonResult(new { message = quote.Problem!.OneLine() });
     }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)

@@ -91,7 +91,7 @@ public sealed class AccountsModel(GatewayClient gateway) : PageModel
             var result = await gateway.PostAsync<LedgerEntry>($"/v1/admin/accounts/{Uri.EscapeDataString(id)}/credits", new { amount = credits, reason }, cancellationToken);
             this.Flash(result.Ok
                 ? $"Adjusted by {Formatting.Numbers.WithSign(credits)} credits; the balance is now {Formatting.Numbers.Credits(result.Value!.BalanceAfter)}."
-                : "Credit adjustment: " + (result.Problem!.Errors.SelectMany(e => e.Value.Select(m => PageProblems.Sentence(e.Key, m))).FirstOrDefault() ?? result.Problem.Message));
+                : "Credit adjustment: " + result.Problem!.OneLine());
         }
         return Redirect("/operator/accounts" + (Q is null ? "" : "?q=" + Uri.EscapeDataString(Q)));
     }
