@@ -22,7 +22,7 @@ public sealed class UsageTests(SendingFixture ujumbe) : IClassFixture<SendingFix
         Assert.Equal("Africa/Nairobi", usage.GetProperty("time_zone").GetString());
         var days = usage.GetProperty("data").EnumerateArray().ToList();
         Assert.Equal(14, days.Count);
-        var today = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Africa/Nairobi")).ToString("yyyy-MM-dd");
+        var today = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Africa/Nairobi")).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(today, days[^1].GetProperty("date").GetString());
         Assert.Equal(2, days[^1].GetProperty("messages").GetInt32());
         Assert.Equal(2, days[^1].GetProperty("sent").GetInt32());

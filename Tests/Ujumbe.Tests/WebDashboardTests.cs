@@ -140,6 +140,45 @@ public sealed partial class WebDashboardTests(WebFixture ujumbe) : IClassFixture
     }
 
     [Fact]
+    public async Task An_operator_rejects_a_sender_id_with_a_reason_and_adjusts_credits_with_one()
+    {
+        var name = "R" + Guid.NewGuid().ToString("N")[..7].ToUpperInvariant();
+        using (var owner = ujumbe.Client(ujumbe.DemoKey))
+        {
+            await (await owner.PostAsJsonAsync("/v1/sender-ids", new { name, purpose = "to be rejected" })).AssertJsonAsync(HttpStatusCode.Created);
+        }
+        var staff = await OperatorAsync();
+        await staff.GotoAsync("/operator/sender-ids");
+        await staff.GetByLabel("Reason to reject " + name).FillAsync("Looks like <another brand>");
+        await staff.GetByRole(AriaRole.Button, new() { Name = "Reject " + name }).ClickAsync();
+        await Expect(staff.GetByRole(AriaRole.Status)).ToContainTextAsync($"{name} is rejected.");
+        var demo = await DemoAsync();
+        await demo.GotoAsync("/sender-ids");
+        await Expect(demo.Locator($"tr[data-sender='{name}']")).ToContainTextAsync("rejected");
+        await Expect(demo.Locator($"tr[data-sender='{name}']")).ToContainTextAsync("Looks like <another brand>");
+
+        await staff.GotoAsync("/operator/accounts?q=Demo%20Company");
+        var row = staff.Locator("tr", new() { HasText = "Demo Company" });
+        await row.GetByText("Adjust credits").ClickAsync();
+        await row.GetByLabel("Credits (negative removes)").FillAsync("1,250");
+        await row.GetByRole(AriaRole.Button, new() { Name = "Adjust", Exact = true }).ClickAsync();
+        // No reason: refused, nothing posted.
+        await Expect(staff.GetByRole(AriaRole.Status)).ToContainTextAsync("give a reason");
+        using var client = ujumbe.Client(ujumbe.DemoKey);
+        var before = (await (await client.GetAsync("/v1/balance")).AssertJsonAsync()).GetProperty("balance").GetInt64();
+        row = staff.Locator("tr", new() { HasText = "Demo Company" });
+        await row.GetByText("Adjust credits").ClickAsync();
+        await row.GetByLabel("Credits (negative removes)").FillAsync("1,250");
+        await row.GetByLabel("Reason").FillAsync("Bank transfer 4711");
+        await row.GetByRole(AriaRole.Button, new() { Name = "Adjust", Exact = true }).ClickAsync();
+        await Expect(staff.GetByRole(AriaRole.Status)).ToContainTextAsync("Adjusted by +1,250 credits");
+        var after = (await (await client.GetAsync("/v1/balance")).AssertJsonAsync()).GetProperty("balance").GetInt64();
+        Assert.Equal(before + 1250, after);
+        await demo.GotoAsync("/ledger");
+        await Expect(demo.Locator("tbody tr").First).ToContainTextAsync("Bank transfer 4711");
+    }
+
+    [Fact]
     public async Task An_owner_cannot_open_operator_pages()
     {
         var page = await DemoAsync();
