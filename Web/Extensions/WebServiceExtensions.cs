@@ -13,7 +13,7 @@ public static class WebServiceExtensions
     public const string OperatorPolicy = "operator";
 
     /// <summary>
-    /// The dashboard: server-rendered Razor Pages (decision 0014) that talk only to the gateway, with the
+    /// The dashboard: server-rendered Razor Pages (decision 0015) that talk only to the gateway, with the
     /// signed-in user's portal token kept in the encrypted session cookie.
     /// </summary>
     public static IHostApplicationBuilder AddWebServices(this IHostApplicationBuilder builder)
