@@ -36,6 +36,8 @@ missing_packages() {
   [ -n "$(pg_bin)" ] && [ -x "$(pg_bin)/initdb" ] || need+=(postgresql)
   command -v redis-server >/dev/null && command -v redis-cli >/dev/null || need+=(redis-server)
   [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] && command -v epmd >/dev/null || need+=(rabbitmq-server)
+  # The dashboard's browser tests drive Debian's Chromium (Playwright cannot download browsers here).
+  [ -x /usr/bin/chromium ] || need+=(chromium)
   echo "${need[@]:-}"
 }
 

@@ -34,6 +34,7 @@ public static class EndpointExtensions
         v1.MapAdminAccountsApi();
         v1.MapMessagesApi();
         v1.MapBatchesApi();
+        v1.MapUsageApi();
         v1.MapLedgerApi();
         v1.MapSenderIdsApi();
         v1.MapWebhooksApi();
