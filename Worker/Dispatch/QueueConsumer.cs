@@ -50,7 +50,8 @@ public abstract partial class QueueConsumer(
                 try
                 {
                     var connection = await rabbit.GetAsync(stoppingToken);
-                    channel = await ConsumeAsync(connection, stoppingToken);
+                    channel = await connection.CreateChannelAsync(new CreateChannelOptions(false, false, consumerDispatchConcurrency: concurrency), stoppingToken);
+                    await ConsumeAsync(channel, stoppingToken);
                     await WatchAsync(connection, channel, stoppingToken);
                     LogChannelReplaced(logger, queue);
                 }
@@ -75,14 +76,12 @@ public abstract partial class QueueConsumer(
         }
     }
 
-    private async Task<IChannel> ConsumeAsync(IConnection connection, CancellationToken stoppingToken)
+    private async Task ConsumeAsync(IChannel channel, CancellationToken stoppingToken)
     {
-        var channel = await connection.CreateChannelAsync(new CreateChannelOptions(false, false, consumerDispatchConcurrency: concurrency), stoppingToken);
         await channel.BasicQosAsync(0, prefetch, global: false, stoppingToken);
         var consumer = new AsyncEventingBasicConsumer(channel);
         consumer.ReceivedAsync += (_, delivery) => ReceiveAsync(channel, delivery, stoppingToken);
         await channel.BasicConsumeAsync(queue, autoAck: false, consumer, stoppingToken);
-        return channel;
     }
 
     /// <summary>Returns when the channel is closed for good: closed while the connection is open, for longer than a recovery takes.</summary>
