@@ -1,12 +1,8 @@
 extern alias WorkerApp;
 
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
-using Ujumbe.Api.Data;
 using Ujumbe.Shared.Webhooks;
 using Ujumbe.Tests.Infrastructure;
 using Ujumbe.Worker.Webhooks;
@@ -25,26 +21,17 @@ public sealed class WebhookLogVolumeTests
     public async Task A_hundred_attempts_at_an_endpoint_that_refuses_connections_log_a_hundred_short_lines()
     {
         await using var database = await TestStack.CreateDatabaseAsync();
-        await using (var migrations = NpgsqlDataSource.Create(database.ConnectionString))
-        {
-            await new MigrationRunner(migrations, NullLogger<MigrationRunner>.Instance).ApplyAsync(MigrationRunner.Embedded, CancellationToken.None);
-        }
+        await TestStack.MigrateAsync(database.ConnectionString);
         await using var broker = await TestStack.CreateVirtualHostAsync();
         var log = new CapturedLog();
-        await using var worker = new ServiceHost<WorkerApp::Program>(new Dictionary<string, string?>
+        var settings = TestStack.StandaloneWorkerSettings(database.ConnectionString, broker.ConnectionString);
+        settings["Webhooks:Delivery:Jitter"] = "0";
+        settings["Webhooks:Delivery:RetrySchedule:0"] = "00:00:00";
+        for (var retry = 1; retry < AttemptsEach; retry++)
         {
-            ["ConnectionStrings:postgres"] = database.ConnectionString,
-            ["ConnectionStrings:rabbitmq"] = broker.ConnectionString,
-            ["Webhooks:SecretKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            ["Webhooks:AllowPrivateNetworks"] = "true",
-            ["Webhooks:Delivery:PollInterval"] = "00:00:00.050",
-            ["Webhooks:Delivery:Jitter"] = "0",
-            ["Webhooks:Delivery:RetrySchedule:0"] = "00:00:00",
-            ["Webhooks:Delivery:RetrySchedule:1"] = "00:00:00.050",
-            ["Webhooks:Delivery:RetrySchedule:2"] = "00:00:00.050",
-            ["Webhooks:Delivery:RetrySchedule:3"] = "00:00:00.050",
-            ["Webhooks:Delivery:RetrySchedule:4"] = "00:00:00.050",
-        }, services => services.AddSingleton<ILoggerProvider>(log).AddLogging(logging => logging.SetMinimumLevel(LogLevel.Information)));
+            settings[$"Webhooks:Delivery:RetrySchedule:{retry}"] = "00:00:00.050";
+        }
+        await using var worker = new ServiceHost<WorkerApp::Program>(settings, services => services.AddSingleton<ILoggerProvider>(log).AddLogging(logging => logging.SetMinimumLevel(LogLevel.Information)));
         worker.Start();
 
         // An endpoint on a port nothing listens on: every attempt is a refused connection.
