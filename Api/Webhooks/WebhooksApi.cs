@@ -153,7 +153,7 @@ public static class WebhooksApi
             return Problems.Validation(errors);
         }
         // Re-enabling clears the reason it was disabled (e.g. a 410 from the receiver) and makes the events held
-        // for it meanwhile due now, attempts starting again; those older than the retention are failed (decision 0014).
+        // for it meanwhile due now, attempts starting again; those older than the retention are failed (decision 0015).
         await using var command = database.CreateCommand("""
             with updated as (
                 update webhook_endpoints

@@ -22,7 +22,7 @@ public sealed class WebhookOptions
     public bool AllowPrivateNetworks { get; set; }
 
     /// <summary>
-    /// How long events for a disabled endpoint are kept (decision 0014): enabling it again within this delivers
+    /// How long events for a disabled endpoint are kept (decision 0015): enabling it again within this delivers
     /// them; older ones are failed. Not configurable: the Api (which re-enables) and the Worker (which expires)
     /// must agree.
     /// </summary>

@@ -12,7 +12,7 @@ namespace Ujumbe.Worker.Housekeeping;
 /// <item>failed sign-ins, per email and per address, idle for <see cref="FailureMemory"/> and not locked
 /// (made-up emails and addresses would otherwise each leave a row for ever);</item>
 /// <item>webhook deliveries held for a disabled endpoint longer than <see cref="WebhookOptions.HeldRetention"/>:
-/// failed, not kept for ever (decision 0014). Held deliveries whose endpoint is enabled (held by a send that
+/// failed, not kept for ever (decision 0015). Held deliveries whose endpoint is enabled (held by a send that
 /// committed just as the endpoint was enabled again) are made due.</item>
 /// </list>
 /// Small deletes, so it never holds many locks or a long transaction; several Workers may run it at once

@@ -118,7 +118,7 @@ public sealed partial class WebhookDispatcher(
 
         /// <summary>
         /// Its endpoint is disabled: kept for it, not attempted (the attempt not counted), until the endpoint is
-        /// enabled again or the retention ends (decision 0014).
+        /// enabled again or the retention ends (decision 0015).
         /// </summary>
         public static AttemptResult Held(Claim claim, DateTime at) =>
             new(claim.Id, claim.Attempt, claim.EndpointId, at, null, 0, null, "held", null, false);

@@ -1,4 +1,4 @@
--- Events for a disabled endpoint are kept, not dropped (decision 0014): a delivery to an endpoint that
+-- Events for a disabled endpoint are kept, not dropped (decision 0015): a delivery to an endpoint that
 -- is disabled (by the account, or after the receiver answered 410 Gone) is 'held' -- not due, no
 -- attempt counted -- and re-enabling the endpoint makes its held deliveries due again. Held
 -- deliveries older than the retention (72 h) are failed by the Worker's sweeper instead.
