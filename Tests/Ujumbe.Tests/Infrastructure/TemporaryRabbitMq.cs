@@ -44,7 +44,15 @@ public sealed class TemporaryRabbitMq : IAsyncDisposable
             $"listeners.tcp.1 = 127.0.0.1:{broker.Port}\nloopback_users = none\n");
         await File.WriteAllTextAsync(Path.Combine(directory, "enabled_plugins"), "[].\n");
         await File.WriteAllTextAsync(Path.Combine(directory, "rabbitmq-env.conf"), "");
-        await broker.StartServerAsync();
+        try
+        {
+            await broker.StartServerAsync();
+        }
+        catch
+        {
+            await broker.DisposeAsync(); // nothing of a node that did not start is left running
+            throw;
+        }
         return broker;
     }
 
@@ -63,12 +71,13 @@ public sealed class TemporaryRabbitMq : IAsyncDisposable
         _ = _server.StandardOutput.ReadToEndAsync();
         _ = _server.StandardError.ReadToEndAsync();
         // The node registers with epmd a moment after the launch; until then await_startup fails at once.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        // Generous: on a loaded machine the node and each rabbitmqctl (an Erlang VM of its own) start slowly.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(180);
         while (true)
         {
             try
             {
-                await ControlAsync(TimeSpan.FromSeconds(30), "await_startup", "--timeout", "25");
+                await ControlAsync(TimeSpan.FromSeconds(60), "await_startup", "--timeout", "55");
                 return;
             }
             catch (InvalidOperationException) when (DateTime.UtcNow < deadline && !_server.HasExited)
@@ -145,7 +154,15 @@ public sealed class TemporaryRabbitMq : IAsyncDisposable
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(within);
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', arguments)} did not finish within {within.TotalSeconds} s");
+        }
         if (process.ExitCode != 0)
         {
             throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', arguments)} failed: {await output}{await errors}");
