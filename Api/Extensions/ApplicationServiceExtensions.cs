@@ -53,14 +53,7 @@ public static class ApplicationServiceExtensions
         services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section));
         services.AddSingleton<WebhookSecrets>();
 
-        var rabbitConnectionString = configuration.GetRequiredConnectionString("rabbitmq");
-        services.AddSingleton(provider => new RabbitMqConnection(
-            rabbitConnectionString, "ujumbe-api", provider.GetRequiredService<ILogger<RabbitMqConnection>>()));
-        services.AddSingleton<ConfirmingPublisher>();
-        services.AddSingleton<TopologyInitializer>();
-        services.AddHostedService(provider => provider.GetRequiredService<TopologyInitializer>());
-        services.AddSingleton<OutboxRelay>();
-        services.AddHostedService(provider => provider.GetRequiredService<OutboxRelay>());
+        services.AddMessaging(configuration, configuration.GetRequiredConnectionString("rabbitmq"), "ujumbe-api");
 
         services.AddOptions<SendPipelineOptions>().Bind(configuration.GetSection(SendPipelineOptions.Section));
         services.AddSingleton<SendWriter>();

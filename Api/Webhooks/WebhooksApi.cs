@@ -152,16 +152,29 @@ public static class WebhooksApi
         {
             return Problems.Validation(errors);
         }
-        // Re-enabling clears the reason it was disabled (e.g. a 410 from the receiver).
+        // Re-enabling clears the reason it was disabled (e.g. a 410 from the receiver) and makes the events held
+        // for it meanwhile due now, attempts starting again; those older than the retention are failed (decision 0017).
         await using var command = database.CreateCommand("""
-            update webhook_endpoints
-               set url = coalesce($3, url),
-                   events = coalesce($4, events),
-                   enabled = coalesce($5, enabled),
-                   disabled_reason = case when $5 then null when $5 = false then 'Disabled by the account' else disabled_reason end,
-                   updated_at = $6
-             where id = $1 and account_id = $2
-            returning id, url, events, enabled, disabled_reason, created_at, updated_at
+            with updated as (
+                update webhook_endpoints
+                   set url = coalesce($3, url),
+                       events = coalesce($4, events),
+                       enabled = coalesce($5, enabled),
+                       disabled_reason = case when $5 then null when $5 = false then 'Disabled by the account' else disabled_reason end,
+                       updated_at = $6
+                 where id = $1 and account_id = $2
+                returning id, url, events, enabled, disabled_reason, created_at, updated_at
+            ), released as (
+                update webhook_deliveries d
+                   set status = case when d.created_at >= $7 then 'pending' else 'failed' end,
+                       next_attempt_at = case when d.created_at >= $7 then $6 end,
+                       attempts = case when d.created_at >= $7 then 0 else d.attempts end,
+                       last_error = case when d.created_at >= $7 then d.last_error else 'Held longer than the retention while the endpoint was disabled' end,
+                       completed_at = case when d.created_at >= $7 then null else $6 end
+                  from updated u
+                 where $5 and u.enabled and d.endpoint_id = u.id and d.status = 'held'
+            )
+            select * from updated
             """);
         command.Parameters.Add(new() { Value = endpointId });
         command.Parameters.Add(new() { Value = caller.AccountId });
@@ -169,6 +182,7 @@ public static class WebhooksApi
         command.Parameters.Add(new() { Value = (object?)events ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
         command.Parameters.Add(new() { Value = (object?)request.Enabled ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Boolean });
         command.Parameters.Add(new() { Value = time.UtcNow() });
+        command.Parameters.Add(new() { Value = time.UtcNow() - WebhookOptions.HeldRetention });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
             ? TypedResults.Ok(ReadEndpoint(reader))
@@ -188,7 +202,7 @@ public static class WebhooksApi
                  given_up as (
                      update webhook_deliveries d
                         set status = 'failed', last_error = 'The endpoint was deleted', completed_at = $3, next_attempt_at = null
-                       from gone where d.endpoint_id = gone.id and d.status = 'pending')
+                       from gone where d.endpoint_id = gone.id and d.status in ('pending', 'held'))
             select count(*) from gone
             """);
         command.Parameters.Add(new() { Value = endpointId });

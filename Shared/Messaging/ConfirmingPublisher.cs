@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 
 namespace Ujumbe.Shared.Messaging;
@@ -13,11 +14,15 @@ public sealed record OutgoingMessage(
 /// Publishes with publisher confirms: <see cref="PublishAsync"/> returns only when the broker has
 /// taken responsibility for every message (persisted to disk for durable queues), and throws if
 /// any was refused or unroutable. Messages of one call are in flight together, so a batch costs
-/// about one confirm round trip, not one per message.
+/// about one confirm round trip, not one per message. A publish never takes longer than
+/// <see cref="MessagingOptions.PublishTimeout"/>: callers hold database transactions around it
+/// (outbox rows, claimed messages), and a confirm lost in a broker restart would otherwise keep
+/// them, and every publisher queued behind the channel, waiting for good.
 /// </summary>
-public sealed class ConfirmingPublisher(RabbitMqConnection rabbit) : IAsyncDisposable
+public sealed class ConfirmingPublisher(RabbitMqConnection rabbit, IOptions<MessagingOptions> options) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly TimeSpan _timeout = options.Value.PublishTimeout;
     private IChannel? _channel;
 
     public async Task PublishAsync(IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken)
@@ -26,35 +31,40 @@ public sealed class ConfirmingPublisher(RabbitMqConnection rabbit) : IAsyncDispo
         {
             return;
         }
-        await _gate.WaitAsync(cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_timeout);
+        await EnterAsync(timeout, cancellationToken);
         try
         {
-            var channel = await ChannelAsync(cancellationToken);
+            var channel = await ChannelAsync(timeout.Token);
             var pending = new List<Task>(messages.Count);
             foreach (var message in messages)
             {
-                pending.Add(PublishOneAsync(channel, message, cancellationToken).AsTask());
+                pending.Add(PublishOneAsync(channel, message, timeout.Token).AsTask());
             }
-            List<Exception>? failures = null;
-            foreach (var publish in pending)
+            try
             {
-                try
-                {
-                    await publish;
-                }
-                catch (Exception error) when (error is not OperationCanceledException)
-                {
-                    (failures ??= []).Add(error);
-                }
+                await Task.WhenAll(pending);
             }
-            if (failures is not null)
+            catch (Exception) when (pending.Any(p => p.IsCanceled) && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                if (!channel.IsOpen)
-                {
-                    _channel = null;
-                }
-                throw new AggregateException("The broker did not confirm every message.", failures);
+                throw TimedOut("confirm every message");
             }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new AggregateException("The broker did not confirm every message.",
+                    pending.Where(p => p.IsFaulted).SelectMany(p => p.Exception!.InnerExceptions));
+            }
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            Discard();
+            throw TimedOut("take the messages");
+        }
+        catch
+        {
+            Discard();
+            throw;
         }
         finally
         {
@@ -62,13 +72,62 @@ public sealed class ConfirmingPublisher(RabbitMqConnection rabbit) : IAsyncDispo
         }
     }
 
+    /// <summary>Waits for the channel, within the publish's own time limit.</summary>
+    private async Task EnterAsync(CancellationTokenSource timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _gate.WaitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw TimedOut("free the publishing channel");
+        }
+    }
+
+    private TimeoutException TimedOut(string what) =>
+        new($"RabbitMQ did not {what} within {_timeout.TotalSeconds:0.#} s.");
+
+    /// <summary>
+    /// Drops the channel after a failed or stalled publish: its unconfirmed messages are lost to it, and a
+    /// channel the client recovered after a restart may never confirm them. The next publish opens a new one.
+    /// Closing it talks to the broker, so it is not waited for.
+    /// </summary>
+    private void Discard()
+    {
+        if (_channel is not { } channel)
+        {
+            return;
+        }
+        _channel = null;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await channel.AbortAsync();
+                await channel.DisposeAsync();
+            }
+            catch (Exception error) when (error is not OutOfMemoryException)
+            {
+                // it is gone either way
+            }
+        }, CancellationToken.None);
+    }
+
     /// <summary>Runs a declaration (a queue of the caller's own) on the publishing channel.</summary>
     public async Task DeclareAsync(Func<IChannel, Task> declare, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_timeout);
+        await EnterAsync(timeout, cancellationToken);
         try
         {
-            await declare(await ChannelAsync(cancellationToken));
+            await declare(await ChannelAsync(timeout.Token));
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            Discard();
+            throw TimedOut("declare");
         }
         finally
         {
@@ -112,10 +171,7 @@ public sealed class ConfirmingPublisher(RabbitMqConnection rabbit) : IAsyncDispo
         {
             return open;
         }
-        if (_channel is not null)
-        {
-            await _channel.DisposeAsync();
-        }
+        Discard();
         var connection = await rabbit.GetAsync(cancellationToken);
         _channel = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true),
@@ -123,13 +179,11 @@ public sealed class ConfirmingPublisher(RabbitMqConnection rabbit) : IAsyncDispo
         return _channel;
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        if (_channel is not null)
-        {
-            await _channel.DisposeAsync();
-        }
-        _gate.Dispose();
+        // Not waited for: a broker that is down must not hold up the process's stop.
+        Discard();
+        return ValueTask.CompletedTask;
     }
 }
 

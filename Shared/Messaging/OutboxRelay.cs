@@ -92,40 +92,41 @@ public sealed partial class OutboxRelay(NpgsqlDataSource database, ConfirmingPub
     private static partial void LogRelayFailed(ILogger logger, Exception error, int failures);
 }
 
-/// <summary>Declares the RabbitMQ topology at start, retrying until the broker answers.</summary>
-public sealed partial class TopologyInitializer(RabbitMqConnection rabbit, ILogger<TopologyInitializer> logger) : IHostedService
+/// <summary>Declares the RabbitMQ topology at start, retrying until the broker answers (or the service stops).</summary>
+public sealed partial class TopologyInitializer(RabbitMqConnection rabbit, ILogger<TopologyInitializer> logger) : BackgroundService
 {
     private readonly TaskCompletionSource _declared = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completes once the exchange and queues exist.</summary>
     public Task Declared => _declared.Task;
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _ = Task.Run(async () =>
+        for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
         {
-            for (var attempt = 1; ; attempt++)
+            try
             {
-                try
-                {
-                    var connection = await rabbit.GetAsync(CancellationToken.None);
-                    await using var channel = await connection.CreateChannelAsync();
-                    await Topology.DeclareAsync(channel, CancellationToken.None);
-                    _declared.TrySetResult();
-                    return;
-                }
-                catch (Exception error) when (error is not OutOfMemoryException)
-                {
-                    LogDeclareFailed(logger, error, attempt);
-                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 200 * attempt)));
-                }
+                var connection = await rabbit.GetAsync(stoppingToken);
+                await using var channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
+                await Topology.DeclareAsync(channel, stoppingToken);
+                _declared.TrySetResult();
+                return;
             }
-        }, CancellationToken.None);
-        return Task.CompletedTask;
+            catch (Exception error) when (error is not OutOfMemoryException && !stoppingToken.IsCancellationRequested)
+            {
+                LogDeclareFailed(logger, attempt, error.Message);
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 200 * attempt)), stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // stopping
+            }
+        }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Declaring the RabbitMQ topology failed (attempt {Attempt}); retrying")]
-    private static partial void LogDeclareFailed(ILogger logger, Exception error, int attempt);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Declaring the RabbitMQ topology failed (attempt {Attempt}: {Reason}); retrying")]
+    private static partial void LogDeclareFailed(ILogger logger, int attempt, string reason);
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 
 namespace Ujumbe.Shared.Messaging;
@@ -8,9 +9,11 @@ namespace Ujumbe.Shared.Messaging;
 /// One long-lived AMQP connection per process (channels are cheap, connections are not), opened on
 /// first use and recovered automatically by the client after a broker restart.
 /// </summary>
-public sealed partial class RabbitMqConnection(string connectionString, string clientName, ILogger<RabbitMqConnection> logger)
+public sealed partial class RabbitMqConnection(
+    string connectionString, string clientName, IOptions<MessagingOptions> options, ILogger<RabbitMqConnection> logger)
     : IAsyncDisposable
 {
+    private readonly TimeSpan _timeout = options.Value.OperationTimeout;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IConnection? _connection;
 
@@ -33,6 +36,10 @@ public sealed partial class RabbitMqConnection(string connectionString, string c
                     TopologyRecoveryEnabled = true,
                     NetworkRecoveryInterval = TimeSpan.FromSeconds(2),
                     RequestedHeartbeat = TimeSpan.FromSeconds(20),
+                    // No broker call may wait longer than this (the client's defaults are 20-30 s).
+                    RequestedConnectionTimeout = _timeout,
+                    HandshakeContinuationTimeout = _timeout,
+                    ContinuationTimeout = _timeout,
                 };
                 _connection = await factory.CreateConnectionAsync(cancellationToken);
                 LogConnected(logger, factory.Endpoint.HostName, factory.Endpoint.Port);
@@ -49,7 +56,16 @@ public sealed partial class RabbitMqConnection(string connectionString, string c
     {
         if (_connection is { } connection)
         {
-            await connection.DisposeAsync();
+            // Bounded: a broker that is down or recovering must not hold up the process's stop.
+            try
+            {
+                await connection.CloseAsync(Constants.ReplySuccess, "stopping", TimeSpan.FromSeconds(2), abort: true);
+                await connection.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(2));
+            }
+            catch (Exception error) when (error is not OutOfMemoryException)
+            {
+                // closed as far as this process is concerned
+            }
         }
         _gate.Dispose();
     }

@@ -7,9 +7,10 @@ namespace Ujumbe.Shared.Webhooks;
 /// Keeps webhooks from being turned against our own network (SSRF): a URL must be absolute http(s),
 /// at most 2,048 characters, without credentials, and every address its host resolves to must be
 /// public — no loopback, private, link-local (169.254/16: cloud metadata), carrier-grade NAT,
-/// multicast or unspecified addresses — unless private networks are allowed by configuration.
-/// Checked when an endpoint is registered and again, on the addresses actually connected to, at
-/// every delivery (DNS can change between the two).
+/// multicast or unspecified addresses — unless private networks are allowed by configuration. Even
+/// then, link-local addresses (169.254.0.0/16, fe80::/10) and the clouds' metadata services are never
+/// allowed: they hand out instance credentials. Checked when an endpoint is registered and again, on
+/// the addresses actually connected to, at every delivery (DNS can change between the two).
 /// </summary>
 public static class UrlGuard
 {
@@ -64,6 +65,10 @@ public static class UrlGuard
         {
             return $"host {uri.Host} does not resolve";
         }
+        if (addresses.FirstOrDefault(IsLinkLocalOrMetadata) is { } metadata)
+        {
+            return $"points inside a private network: a link-local or cloud metadata address ({metadata}), never allowed; webhooks must be reachable on the public internet";
+        }
         if (!allowPrivateNetworks && addresses.FirstOrDefault(IsInternal) is { } inside)
         {
             return $"points inside a private network ({inside}); webhooks must be reachable on the public internet";
@@ -71,11 +76,73 @@ public static class UrlGuard
         return null;
     }
 
+    /// <summary>Whether a webhook may connect to <paramref name="address"/>.</summary>
+    public static bool IsAllowed(IPAddress address, bool allowPrivateNetworks) =>
+        !IsLinkLocalOrMetadata(address) && (allowPrivateNetworks || !IsInternal(address));
+
+    /// <summary>
+    /// Cloud metadata services outside the link-local ranges: Alibaba (100.100.100.200), Azure's wire server
+    /// (168.63.129.16), Oracle (192.0.0.192), AWS over IPv6 (fd00:ec2::/32, e.g. fd00:ec2::254) and Google's
+    /// over IPv6 (fd20:ce::254).
+    /// </summary>
+    private static readonly IPAddress[] MetadataAddresses =
+        [IPAddress.Parse("100.100.100.200"), IPAddress.Parse("168.63.129.16"), IPAddress.Parse("192.0.0.192"), IPAddress.Parse("fd20:ce::254")];
+
+    /// <summary>
+    /// Link-local (169.254.0.0/16 — where most clouds serve instance metadata — and fe80::/10) or a known
+    /// metadata service, also when carried inside an IPv6 address (mapped, NAT64, 6to4, compatible).
+    /// Refused even where private networks are allowed.
+    /// </summary>
+    public static bool IsLinkLocalOrMetadata(IPAddress address)
+    {
+        address = EmbeddedIPv4(address) ?? address;
+        if (address.AddressFamily == AddressFamily.InterNetwork)
+        {
+            var b = address.GetAddressBytes();
+            return (b[0] == 169 && b[1] == 254) || MetadataAddresses.Contains(address);
+        }
+        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            var b = address.GetAddressBytes();
+            return address.IsIPv6LinkLocal
+                || (b[0] == 0xfd && b[1] == 0x00 && b[2] == 0x0e && b[3] == 0xc2)   // fd00:ec2::/32
+                || MetadataAddresses.Contains(address);
+        }
+        return false;
+    }
+
+    /// <summary>The IPv4 address an IPv6 address reaches (mapped ::ffff:a.b.c.d, NAT64 64:ff9b::/96, compatible ::a.b.c.d, 6to4 2002::/16), if any.</summary>
+    private static IPAddress? EmbeddedIPv4(IPAddress address)
+    {
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return null;
+        }
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4();
+        }
+        var b = address.GetAddressBytes();
+        if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b.AsSpan(4, 8).IndexOfAnyExcept((byte)0) < 0)
+        {
+            return new IPAddress(b.AsSpan(12, 4));
+        }
+        if (b.AsSpan(0, 12).IndexOfAnyExcept((byte)0) < 0 && !IPAddress.IsLoopback(address) && !address.Equals(IPAddress.IPv6Any))
+        {
+            return new IPAddress(b.AsSpan(12, 4));
+        }
+        return b[0] == 0x20 && b[1] == 0x02 ? new IPAddress(b.AsSpan(2, 4)) : null;
+    }
+
     public static bool IsInternal(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6)
         {
             address = address.MapToIPv4();
+        }
+        if (IsLinkLocalOrMetadata(address))
+        {
+            return true;
         }
         if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)
             || address.Equals(IPAddress.None) || address.Equals(IPAddress.IPv6None))
@@ -129,7 +196,7 @@ public static class UrlGuard
             var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal)
                 ? [literal]
                 : await Dns.GetHostAddressesAsync(host, cancellationToken);
-            var allowed = addresses.Where(a => allowPrivateNetworks || !IsInternal(a)).ToArray();
+            var allowed = addresses.Where(a => IsAllowed(a, allowPrivateNetworks)).ToArray();
             if (allowed.Length == 0)
             {
                 throw new HttpRequestException($"Refused to connect to {host}: it resolves only to internal addresses.");

@@ -20,6 +20,13 @@ public sealed class WebhookOptions
     /// so receivers on this machine work, and says so.
     /// </summary>
     public bool AllowPrivateNetworks { get; set; }
+
+    /// <summary>
+    /// How long events for a disabled endpoint are kept (decision 0017): enabling it again within this delivers
+    /// them; older ones are failed. Not configurable: the Api (which re-enables) and the Worker (which expires)
+    /// must agree.
+    /// </summary>
+    public static readonly TimeSpan HeldRetention = TimeSpan.FromHours(72);
 }
 
 /// <summary>

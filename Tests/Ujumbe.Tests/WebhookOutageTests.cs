@@ -1,11 +1,9 @@
 extern alias WorkerApp;
 
-using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using Ujumbe.Api.Data;
 using Ujumbe.Tests.Infrastructure;
 using Ujumbe.Worker.Webhooks;
 
@@ -18,10 +16,7 @@ public sealed class WebhookOutageTests
     public async Task A_result_made_during_a_database_outage_is_recorded_when_the_database_returns_however_long_it_was_down()
     {
         await using var postgres = await TemporaryPostgres.StartAsync();
-        await using (var migrations = NpgsqlDataSource.Create(postgres.ConnectionString))
-        {
-            await new MigrationRunner(migrations, NullLogger<MigrationRunner>.Instance).ApplyAsync(MigrationRunner.Embedded, CancellationToken.None);
-        }
+        await TestStack.MigrateAsync(postgres.ConnectionString);
         await using var broker = await TestStack.CreateVirtualHostAsync();
         await using var receiver = await WebhookReceiver.StartAsync();
         // The database goes down while the receiver has the request, so its result is made during the outage.
@@ -34,15 +29,9 @@ public sealed class WebhookOutageTests
             response.StatusCode = 204;
         });
         var failures = new RecordFailureCounter();
-        await using var worker = new ServiceHost<WorkerApp::Program>(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:postgres"] = postgres.ConnectionString,
-            ["ConnectionStrings:rabbitmq"] = broker.ConnectionString,
-            ["Webhooks:SecretKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            ["Webhooks:AllowPrivateNetworks"] = "true",
-            ["Webhooks:Delivery:PollInterval"] = "00:00:00.050",
-            ["Webhooks:Delivery:RecordRetryMaxDelay"] = "00:00:00.050",
-        }, services => services.AddSingleton<ILoggerProvider>(failures));
+        var settings = TestStack.StandaloneWorkerSettings(postgres.ConnectionString, broker.ConnectionString);
+        settings["Webhooks:Delivery:RecordRetryMaxDelay"] = "00:00:00.050";
+        await using var worker = new ServiceHost<WorkerApp::Program>(settings, services => services.AddSingleton<ILoggerProvider>(failures));
         worker.Start();
 
         var account = Guid.NewGuid();

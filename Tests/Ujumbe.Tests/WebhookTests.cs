@@ -7,6 +7,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Webhooks;
 using Ujumbe.Tests.Infrastructure;
 
 namespace Ujumbe.Tests;
@@ -249,7 +250,7 @@ public sealed class WebhookTests(WebhookFixture ujumbe) : IClassFixture<WebhookF
     }
 
     [Fact]
-    public async Task A_410_disables_the_endpoint()
+    public async Task A_410_disables_the_endpoint_and_what_happens_meanwhile_is_delivered_when_it_is_enabled_again()
     {
         using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 5));
         Receiver.Answer("gone", 410);
@@ -262,19 +263,74 @@ public sealed class WebhookTests(WebhookFixture ujumbe) : IClassFixture<WebhookF
             var endpoint = (await (await client.GetAsync("/v1/webhooks")).AssertJsonAsync()).GetProperty("data").EnumerateArray().Single();
             return !endpoint.GetProperty("enabled").GetBoolean() && endpoint.GetProperty("disabled_reason").GetString()!.Contains("410", StringComparison.Ordinal);
         }, TimeSpan.FromSeconds(10), "the endpoint is disabled");
-        var delivery = (await DeliveriesAsync(client, id))[0];
-        Assert.Equal("failed", delivery.GetProperty("status").GetString());
-        Assert.Equal(1, delivery.GetProperty("attempts").GetInt32());
+        // The event the 410 answered is held for the endpoint, not dropped.
+        await HttpAssertions.EventuallyAsync(async () => (await DeliveriesAsync(client, id))[0].GetProperty("status").GetString() == "held",
+            TimeSpan.FromSeconds(10), "the answered delivery is held");
+        Assert.Equal(1, (await DeliveriesAsync(client, id))[0].GetProperty("attempts").GetInt32());
 
-        // Re-enabled by the account, it gets new events again.
+        // While it is disabled, events are kept for it and not sent.
+        var meanwhile = await SendAsync(client, new { to = new[] { "+255712300032" }, text = "while you were gone", sender_id = "UJUMBE" });
+        await SendingFixture.WaitForFinalizedAsync(client, meanwhile.GetProperty("batch_id").GetString()!);
+        await HttpAssertions.EventuallyAsync(async () =>
+        {
+            var deliveries = await DeliveriesAsync(client, id);
+            return deliveries.GetArrayLength() == 2 && deliveries.EnumerateArray().All(d => d.GetProperty("status").GetString() == "held");
+        }, TimeSpan.FromSeconds(10), "the event of the send made meanwhile is held");
+        Assert.Single(Receiver.At("gone"));
+
+        // Re-enabled by the account: what was held is delivered, then new events as usual.
         Receiver.Answer("gone", 204);
         var enabled = await (await client.PatchAsJsonAsync($"/v1/webhooks/{id}", new { enabled = true })).AssertJsonAsync();
         Assert.True(enabled.GetProperty("enabled").GetBoolean());
         Assert.Equal(JsonValueKind.Null, enabled.GetProperty("disabled_reason").ValueKind);
+        var held = await WaitForAsync("gone", 3);
+        Assert.Equal(
+            new[] { accepted.GetProperty("batch_id").GetString(), meanwhile.GetProperty("batch_id").GetString() }.Order(),
+            held.Skip(1).Select(w => w.Json.GetProperty("batch_id").GetString()).Order());
         var again = await SendAsync(client, new { to = new[] { "+255712300034" }, text = "back again", sender_id = "UJUMBE" });
-        var received = await WaitForAsync("gone", 2);
-        Assert.Equal("batch.finalized", received[1].Json.GetProperty("event").GetString());
-        Assert.Equal(again.GetProperty("batch_id").GetString(), received[1].Json.GetProperty("batch_id").GetString());
+        var received = await WaitForAsync("gone", 4);
+        Assert.Equal("batch.finalized", received[3].Json.GetProperty("event").GetString());
+        Assert.Equal(again.GetProperty("batch_id").GetString(), received[3].Json.GetProperty("batch_id").GetString());
+        Assert.Equal(4, received.Count);
+    }
+
+    [Fact]
+    public async Task Events_for_an_endpoint_the_account_disabled_are_kept_for_72_hours_and_delivered_when_it_is_enabled_again()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 5));
+        Receiver.Answer("paused", 204);
+        var (id, _) = await RegisterAsync(client, "paused", "batch.finalized");
+        var disabled = await (await client.PatchAsJsonAsync($"/v1/webhooks/{id}", new { enabled = false })).AssertJsonAsync();
+        Assert.False(disabled.GetProperty("enabled").GetBoolean());
+
+        var batches = new List<string>();
+        foreach (var to in new[] { "+255712300041", "+255712300042", "+255712300043" })
+        {
+            var accepted = await SendAsync(client, new { to = new[] { to }, text = "paused", sender_id = "UJUMBE" });
+            batches.Add(accepted.GetProperty("batch_id").GetString()!);
+            await SendingFixture.WaitForFinalizedAsync(client, batches[^1]);
+        }
+        JsonElement deliveries = default;
+        await HttpAssertions.EventuallyAsync(async () =>
+        {
+            deliveries = await DeliveriesAsync(client, id);
+            return deliveries.GetArrayLength() == 3;
+        }, TimeSpan.FromSeconds(10), "three events are kept");
+        Assert.All(deliveries.EnumerateArray(), d => Assert.Equal("held", d.GetProperty("status").GetString()));
+        Assert.Empty(Receiver.At("paused"));
+
+        // The oldest was held longer than the retention: it is not delivered, and says why.
+        var expired = Guid.ParseExact(deliveries[2].GetProperty("id").GetString()!["whd_".Length..], "N");
+        await ujumbe.Database.ExecuteAsync("update webhook_deliveries set created_at = created_at - interval '73 hours' where id = $1", expired);
+
+        await (await client.PatchAsJsonAsync($"/v1/webhooks/{id}", new { enabled = true })).AssertJsonAsync();
+        var received = await WaitForAsync("paused", 2);
+        Assert.Equal(batches.Skip(1).Order(), received.Select(w => w.Json.GetProperty("batch_id").GetString()!).Order());
+        deliveries = await DeliveriesAsync(client, id);
+        var old = deliveries.EnumerateArray().Single(d => d.GetProperty("id").GetString() == "whd_" + expired.ToString("N"));
+        Assert.Equal("failed", old.GetProperty("status").GetString());
+        Assert.Contains("retention", old.GetProperty("last_error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(2, Receiver.At("paused").Count);
     }
 
     [Fact]
@@ -595,6 +651,38 @@ public sealed class WebhookSsrfTests(PublicOnlyWebhookFixture ujumbe) : IClassFi
     [InlineData("2001:4860:4860::8888", false)]
     public void Internal_addresses_are_recognised(string address, bool isInternal) =>
         Assert.Equal(isInternal, Ujumbe.Shared.Webhooks.UrlGuard.IsInternal(IPAddress.Parse(address)));
+
+    [Theory]
+    [InlineData("http://169.254.169.254/latest/meta-data/iam/security-credentials/")]
+    [InlineData("http://169.254.170.2/v2/credentials")]
+    [InlineData("http://[fe80::1]/hook")]
+    [InlineData("http://[fd00:ec2::254]/latest/meta-data")]
+    [InlineData("http://100.100.100.200/latest/meta-data")]
+    [InlineData("http://168.63.129.16/machine")]
+    [InlineData("http://192.0.0.192/opc/v1/instance")]
+    [InlineData("http://[fd20:ce::254]/computeMetadata/v1")]
+    [InlineData("http://[::ffff:169.254.169.254]/latest")]
+    [InlineData("http://[64:ff9b::a9fe:a9fe]/latest")]
+    [InlineData("http://[2002:a9fe:a9fe::1]/latest")]
+    public async Task Link_local_and_metadata_addresses_are_refused_even_where_private_networks_are_allowed(string url)
+    {
+        var reason = await UrlGuard.CheckAsync(url, allowPrivateNetworks: true, CancellationToken.None);
+        Assert.NotNull(reason);
+        Assert.Contains("link-local or cloud metadata", reason, StringComparison.Ordinal);
+
+        // And at connect time, whatever the registration said (DNS may change): no packet leaves.
+        using var http = new HttpClient(new SocketsHttpHandler { ConnectCallback = UrlGuard.ConnectCallback(allowPrivateNetworks: true) });
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync(url));
+        Assert.StartsWith("Refused to connect", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:8080/hook")]
+    [InlineData("http://10.1.2.3/hook")]
+    [InlineData("http://[fd12:3456::1]/hook")]
+    [InlineData("http://100.64.0.1/hook")]
+    public async Task Private_addresses_are_allowed_where_private_networks_are(string url) =>
+        Assert.Null(await UrlGuard.CheckAsync(url, allowPrivateNetworks: true, CancellationToken.None));
 }
 
 /// <summary>An endpoint accepted when it pointed outside, delivered to when it resolves inside: the Worker refuses at connect time.</summary>

@@ -11,8 +11,8 @@ namespace Ujumbe.Worker.Dispatch;
 /// </summary>
 public sealed class DeliveryReportConsumer(
     MessageTransitions transitions, RabbitMqConnection rabbit, TopologyInitializer topology, ConfirmingPublisher publisher,
-    ILogger<DeliveryReportConsumer> logger)
-    : QueueConsumer(Topology.DeliveryReports, prefetch: 64, concurrency: 2, rabbit, topology, publisher, logger)
+    ConsumerProgress progress, ILogger<DeliveryReportConsumer> logger)
+    : QueueConsumer(Topology.DeliveryReports, prefetch: 64, concurrency: 2, rabbit, topology, publisher, progress, logger)
 {
     protected override async Task<Handled> HandleAsync(ReadOnlyMemory<byte> body, int attempt, CancellationToken cancellationToken)
     {

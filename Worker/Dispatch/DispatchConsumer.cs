@@ -16,6 +16,19 @@ public sealed class DispatchOptions
 
     /// <summary>Chunks handled at once per Worker.</summary>
     public ushort Concurrency { get; set; } = 4;
+
+    /// <summary>
+    /// The longest a provider may take to answer for a chunk. Past it the chunk's claim is rolled back and the
+    /// chunk goes round the retry queues (the provider deduplicates on our message ids if it did take them).
+    /// </summary>
+    public TimeSpan ProviderTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Dispatch counts as stuck (the Worker's /health turns unhealthy) when a chunk has been handled this long, a
+    /// consumer has not been attached to its queue this long, or work has waited this long without anything
+    /// finishing. Longer than the longest a healthy chunk takes: the provider timeout plus a publish and the database.
+    /// </summary>
+    public TimeSpan StallAfter { get; set; } = TimeSpan.FromMinutes(2);
 }
 
 /// <summary>
@@ -32,9 +45,11 @@ public sealed class DispatchOptions
 /// </summary>
 public sealed class DispatchConsumer(
     ISmsProvider provider, MessageTransitions transitions, NpgsqlDataSource database, TimeProvider time, IOptions<DispatchOptions> options,
-    RabbitMqConnection rabbit, TopologyInitializer topology, ConfirmingPublisher publisher, ILogger<DispatchConsumer> logger)
-    : QueueConsumer(Topology.Dispatch, options.Value.Prefetch, options.Value.Concurrency, rabbit, topology, publisher, logger)
+    RabbitMqConnection rabbit, TopologyInitializer topology, ConfirmingPublisher publisher, ConsumerProgress progress, ILogger<DispatchConsumer> logger)
+    : QueueConsumer(Topology.Dispatch, options.Value.Prefetch, options.Value.Concurrency, rabbit, topology, publisher, progress, logger)
 {
+    private readonly TimeSpan _providerTimeout = options.Value.ProviderTimeout;
+
     protected override async Task<Handled> HandleAsync(ReadOnlyMemory<byte> body, int attempt, CancellationToken cancellationToken)
     {
         var chunk = JsonSerializer.Deserialize(body.Span, MessagingJson.Default.DispatchChunk)!;
@@ -146,7 +161,20 @@ public sealed class DispatchConsumer(
             WorkerTelemetry.QueueLag.Record((now - AcceptedAt(message.Id)).TotalMilliseconds);
         }
 
-        var results = await provider.SubmitAsync(toSubmit, cancellationToken);
+        IReadOnlyList<SubmitResult> results;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            // The claim's row locks and transaction are held meanwhile: never for longer than this.
+            timeout.CancelAfter(_providerTimeout);
+            try
+            {
+                results = await provider.SubmitAsync(toSubmit, timeout.Token);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"The provider {provider.Name} did not answer within {_providerTimeout.TotalSeconds:0.#} s.");
+            }
+        }
         var answered = results.Where(r => r.Status != SubmitStatus.Unavailable).ToList();
         // The provider has them now: record that whatever happens to this request.
         await transitions.ApplyAsync(connection, transaction,

@@ -20,21 +20,97 @@ public enum Handled
 /// after its handler finished (its effects are committed); a failure goes to the queue's retry
 /// queues with growing delays and finally to its dead-letter queue, never back to the head of the
 /// queue in a hot loop. Handlers must be idempotent: RabbitMQ delivers at least once.
+/// The client recovers the channel and the consumer after a broker restart; a channel the client
+/// cannot recover (closed by the broker for an error while the connection lives) is replaced here.
+/// No broker call waits unbounded, and handlers see the stopping token, so the Worker stops within its
+/// shutdown timeout even with the broker gone. <see cref="ConsumerProgress"/> tells the health check
+/// what is being handled and since when.
 /// </summary>
 public abstract partial class QueueConsumer(
     string queue, ushort prefetch, ushort concurrency, RabbitMqConnection rabbit, TopologyInitializer topology,
-    ConfirmingPublisher publisher, ILogger logger) : BackgroundService
+    ConfirmingPublisher publisher, ConsumerProgress progress, ILogger logger) : BackgroundService
 {
+    private static readonly TimeSpan BrokerCallTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan WatchInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>Checks in a row that find the channel closed while the connection is open before it is replaced (recovery takes a moment).</summary>
+    private const int ClosedChecksBeforeReplacing = 5;
+
     protected abstract Task<Handled> HandleAsync(ReadOnlyMemory<byte> body, int attempt, CancellationToken cancellationToken);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await topology.Declared.WaitAsync(stoppingToken);
-        var connection = await rabbit.GetAsync(stoppingToken);
-        var channel = await connection.CreateChannelAsync(new CreateChannelOptions(false, false, consumerDispatchConcurrency: concurrency), stoppingToken);
+        progress.Detached(queue);
+        try
+        {
+            await topology.Declared.WaitAsync(stoppingToken);
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                IChannel? channel = null;
+                try
+                {
+                    var connection = await rabbit.GetAsync(stoppingToken);
+                    channel = await connection.CreateChannelAsync(new CreateChannelOptions(false, false, consumerDispatchConcurrency: concurrency), stoppingToken);
+                    await ConsumeAsync(channel, stoppingToken);
+                    await WatchAsync(connection, channel, stoppingToken);
+                    LogChannelReplaced(logger, queue);
+                }
+                catch (Exception error) when (!stoppingToken.IsCancellationRequested)
+                {
+                    LogConsumeFailed(logger, queue, error.Message);
+                }
+                finally
+                {
+                    progress.Detached(queue);
+                    if (channel is not null)
+                    {
+                        await CloseQuietlyAsync(channel);
+                    }
+                }
+                await Task.Delay(WatchInterval, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // stopping: deliveries not yet acknowledged go back to the queue when the channel closes
+        }
+    }
+
+    private async Task ConsumeAsync(IChannel channel, CancellationToken stoppingToken)
+    {
         await channel.BasicQosAsync(0, prefetch, global: false, stoppingToken);
         var consumer = new AsyncEventingBasicConsumer(channel);
-        consumer.ReceivedAsync += async (_, delivery) =>
+        consumer.ReceivedAsync += (_, delivery) => ReceiveAsync(channel, delivery, stoppingToken);
+        await channel.BasicConsumeAsync(queue, autoAck: false, consumer, stoppingToken);
+    }
+
+    /// <summary>Returns when the channel is closed for good: closed while the connection is open, for longer than a recovery takes.</summary>
+    private async Task WatchAsync(IConnection connection, IChannel channel, CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(WatchInterval);
+        var closedChecks = 0;
+        do
+        {
+            if (channel.IsOpen)
+            {
+                progress.Attached(queue);
+                closedChecks = 0;
+                continue;
+            }
+            progress.Detached(queue);
+            closedChecks = connection.IsOpen ? closedChecks + 1 : 0;
+            if (closedChecks >= ClosedChecksBeforeReplacing)
+            {
+                return;
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task ReceiveAsync(IChannel channel, BasicDeliverEventArgs delivery, CancellationToken stoppingToken)
+    {
+        var handling = progress.Started(queue);
+        try
         {
             var attempt = Attempt(delivery.BasicProperties);
             var parent = TraceHeaders.Extract(delivery.BasicProperties);
@@ -46,34 +122,71 @@ public abstract partial class QueueConsumer(
             {
                 handled = await HandleAsync(delivery.Body, attempt, stoppingToken);
             }
-            catch (Exception error) when (!stoppingToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                // Shutting down mid-way: leave it unacknowledged; the broker redelivers it.
+                return;
+            }
+            catch (Exception error) when (error is not OutOfMemoryException)
             {
                 LogHandlerFailed(logger, error, queue, attempt);
                 activity?.SetStatus(ActivityStatusCode.Error, error.Message);
                 handled = Handled.Retry;
             }
-            catch (OperationCanceledException)
-            {
-                // Shutting down mid-way: leave it unacknowledged; the broker redelivers it.
-                return;
-            }
+            var requeue = false;
             if (handled == Handled.Retry)
             {
-                await RetryAsync(delivery.Body.ToArray(), attempt, activity?.Id, CancellationToken.None);
+                try
+                {
+                    await RetryAsync(delivery.Body.ToArray(), attempt, activity?.Id, CancellationToken.None);
+                }
+                catch (Exception error) when (error is not OutOfMemoryException)
+                {
+                    // Not in a retry queue: it must not be acknowledged, nor sit unacknowledged on a live channel.
+                    LogRetryFailed(logger, queue, error.Message);
+                    requeue = true;
+                }
             }
-            await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, CancellationToken.None);
-        };
-        await channel.BasicConsumeAsync(queue, autoAck: false, consumer, stoppingToken);
+            using var timeout = new CancellationTokenSource(BrokerCallTimeout);
+            try
+            {
+                if (requeue)
+                {
+                    await channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true, timeout.Token);
+                }
+                else
+                {
+                    await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, timeout.Token);
+                }
+            }
+            catch (Exception error) when (error is not OutOfMemoryException)
+            {
+                // The broker is gone or stalls: unacknowledged, the delivery comes back (to this or another
+                // Worker) once the channel is closed or recovered; handlers are idempotent.
+                LogAckFailed(logger, queue, error.Message);
+            }
+        }
+        finally
+        {
+            progress.Finished(handling);
+        }
+    }
+
+    private static async Task CloseQuietlyAsync(IChannel channel)
+    {
         try
         {
-            await Task.Delay(Timeout.Infinite, stoppingToken);
+            using var timeout = new CancellationTokenSource(BrokerCallTimeout);
+            await channel.CloseAsync(timeout.Token);
         }
-        catch (OperationCanceledException)
+        catch (Exception error) when (error is not OutOfMemoryException)
         {
-            // stopping
+            await channel.AbortAsync(CancellationToken.None);
         }
-        await channel.CloseAsync(CancellationToken.None);
-        await channel.DisposeAsync();
+        finally
+        {
+            await channel.DisposeAsync();
+        }
     }
 
     /// <summary>Puts a body (or what is left of it) on its way to another try, or to the dead letters.</summary>
@@ -102,6 +215,18 @@ public abstract partial class QueueConsumer(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handling a delivery from {Queue} failed (attempt {Attempt}); it will be retried")]
     private static partial void LogHandlerFailed(ILogger logger, Exception error, string queue, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Acknowledging or retrying a delivery from {Queue} failed ({Reason}); the broker delivers it again")]
+    private static partial void LogAckFailed(ILogger logger, string queue, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A delivery from {Queue} could not be put on its retry queue ({Reason}); it goes back to the queue")]
+    private static partial void LogRetryFailed(ILogger logger, string queue, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consuming {Queue} failed ({Reason}); trying again")]
+    private static partial void LogConsumeFailed(ILogger logger, string queue, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The channel consuming {Queue} was closed and not recovered; opening a new one")]
+    private static partial void LogChannelReplaced(ILogger logger, string queue);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A delivery from {Queue} failed {Attempt} times and was moved to the dead-letter queue")]
     private static partial void LogDeadLettered(ILogger logger, string queue, int attempt);

@@ -19,20 +19,14 @@ public static class WorkerServiceExtensions
         var configuration = builder.Configuration;
 
         builder.AddPostgres("ujumbe-worker", maxAutoPrepare: 32);
-        var rabbitConnectionString = configuration.GetRequiredConnectionString("rabbitmq");
-        services.AddSingleton(provider => new RabbitMqConnection(
-            rabbitConnectionString, "ujumbe-worker", provider.GetRequiredService<ILogger<RabbitMqConnection>>()));
-        services.AddSingleton<ConfirmingPublisher>();
-        services.AddSingleton<TopologyInitializer>();
-        services.AddHostedService(provider => provider.GetRequiredService<TopologyInitializer>());
-        services.AddSingleton<OutboxRelay>();
-        services.AddHostedService(provider => provider.GetRequiredService<OutboxRelay>());
+        services.AddMessaging(configuration, configuration.GetRequiredConnectionString("rabbitmq"), "ujumbe-worker");
 
         services.AddOptions<SimulatorOptions>().Bind(configuration.GetSection(SimulatorOptions.Section));
         services.AddSingleton<SimulatorProvider>();
         services.AddSingleton<ISmsProvider>(provider => provider.GetRequiredService<SimulatorProvider>());
         services.AddSingleton<MessageTransitions>();
         services.AddOptions<DispatchOptions>().Bind(configuration.GetSection(DispatchOptions.Section));
+        services.AddSingleton<ConsumerProgress>();
         services.AddHostedService<DispatchConsumer>();
         services.AddHostedService<DeliveryReportConsumer>();
         services.AddHostedService<ScheduledReleaser>();
@@ -47,6 +41,9 @@ public static class WorkerServiceExtensions
         services.AddSingleton<WebhookSecrets>();
         var allowPrivate = configuration.GetSection(WebhookOptions.Section).Get<WebhookOptions>()?.AllowPrivateNetworks ?? false;
         services.AddOutsideHttpClient(WebhookDispatcher.ClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
+            // The dispatcher logs one line per failed attempt itself; the factory's request logging would add
+            // two lines per request and a stack trace per refused connection (issue 9: a dead endpoint, 1 GB of log).
+            .RemoveAllLoggers()
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
                 // Checked again at connect time, on the very addresses used (DNS may have changed).
@@ -59,7 +56,8 @@ public static class WorkerServiceExtensions
         services.AddHostedService<WebhookDispatcher>();
 
         services.AddHealthChecks()
-            .AddCheck<RabbitMqHealthCheck>("rabbitmq");
+            .AddCheck<RabbitMqHealthCheck>("rabbitmq")
+            .AddCheck<DispatchHealthCheck>("dispatch");
         return builder;
     }
 }

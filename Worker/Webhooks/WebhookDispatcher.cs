@@ -99,7 +99,7 @@ public sealed partial class WebhookDispatcher(
 
     /// <param name="SigningKey">Null for a callback whose account has no callback secret yet.</param>
     private sealed record Claim(Guid Id, Guid EventId, Guid AccountId, Guid? EndpointId, string Url, int Attempt, byte[] Body,
-        Lazy<byte[]>? SigningKey, bool EndpointUsable)
+        Lazy<byte[]>? SigningKey, bool EndpointUsable, bool EndpointDisabled)
     {
         public string Target => EndpointId?.ToString() ?? Url;  // as the claim query computes it
     }
@@ -115,6 +115,16 @@ public sealed partial class WebhookDispatcher(
         /// <summary>Taken but never attempted (the Worker is stopping): due again at once, the attempt not counted.</summary>
         public static AttemptResult Released(Claim claim, DateTime at) =>
             new(claim.Id, claim.Attempt, claim.EndpointId, at, null, 0, null, "released", at, false);
+
+        /// <summary>
+        /// Its endpoint is disabled: kept for it, not attempted (the attempt not counted), until the endpoint is
+        /// enabled again or the retention ends (decision 0017).
+        /// </summary>
+        public static AttemptResult Held(Claim claim, DateTime at) =>
+            new(claim.Id, claim.Attempt, claim.EndpointId, at, null, 0, null, "held", null, false);
+
+        /// <summary>Written without an attempt row: nothing was sent.</summary>
+        public bool Unattempted => Status is "released" || (Status is "held" && StatusCode is null);
     }
 
     /// <summary>A target holding more than this is not claimed for until a quarter of its claim-ahead is free again.</summary>
@@ -312,7 +322,7 @@ public sealed partial class WebhookDispatcher(
             )
             select t.id, t.event_id, t.account_id, t.endpoint_id, t.url, t.attempts, ev.payload::text,
                    case when t.endpoint_id is null then a.callback_secret_ciphertext else e.secret_ciphertext end,
-                   t.endpoint_id is null or coalesce(e.enabled, false)
+                   t.endpoint_id is null or coalesce(e.enabled, false), e.id is not null and not e.enabled
               from taken t
               join webhook_events ev on ev.id = t.event_id
               left join webhook_endpoints e on e.id = t.endpoint_id
@@ -349,17 +359,24 @@ public sealed partial class WebhookDispatcher(
                 keys[endpointId ?? accountId] = key = new(() => WebhookSecrets.SigningKey(secrets.Decrypt(ciphertext)));
             }
             claims.Add(new Claim(reader.GetGuid(0), eventId, accountId, endpointId, reader.GetString(4), reader.GetInt32(5), body, key,
-                reader.GetBoolean(8)));
+                reader.GetBoolean(8), reader.GetBoolean(9)));
         }
         return claims;
     }
 
     private async Task DeliverAsync(Claim claim)
     {
+        if (claim.EndpointDisabled)
+        {
+            _results.Writer.TryWrite(AttemptResult.Held(claim, time.GetUtcNow().UtcDateTime));
+            Finished(claim);
+            return;
+        }
         var started = Stopwatch.GetTimestamp();
         var attemptedAt = time.GetUtcNow().UtcDateTime;
         int? statusCode = null;
         string? error = null;
+        string? errorKind = null;  // for the log line: what kind of failure, without the details
         TimeSpan? retryAfter = null;
         using var activity = WorkerTelemetry.Source.StartActivity("webhook deliver", ActivityKind.Client);
         activity?.SetTag("url.full", claim.Url);
@@ -367,7 +384,8 @@ public sealed partial class WebhookDispatcher(
         {
             if (!claim.EndpointUsable)
             {
-                error = "The endpoint is disabled or was deleted";
+                error = "The endpoint was deleted";
+                errorKind = "endpoint_deleted";
             }
             else
             {
@@ -392,20 +410,25 @@ public sealed partial class WebhookDispatcher(
                 if (!response.IsSuccessStatusCode)
                 {
                     error = $"The endpoint answered {statusCode} {response.ReasonPhrase}";
+                    errorKind = "status " + statusCode.Value.ToString(CultureInfo.InvariantCulture);
                 }
             }
         }
         catch (OperationCanceledException)
         {
             error = $"No answer within {_options.Timeout.TotalSeconds:0.#} s";
+            errorKind = "timeout";
         }
         catch (HttpRequestException failure)
         {
+            // Expected of receivers that are down: recorded for the account, logged as one line without a stack trace.
             error = failure.InnerException is { } inner ? $"{failure.Message} ({inner.Message})" : failure.Message;
+            errorKind = ErrorKind(failure);
         }
         catch (Exception failure) when (failure is not OutOfMemoryException)
         {
             error = failure.Message;
+            errorKind = "unexpected";
             LogDeliveryError(logger, failure, claim.Id);
         }
 
@@ -418,7 +441,12 @@ public sealed partial class WebhookDispatcher(
         {
             status = "succeeded";
         }
-        else if (gone || !claim.EndpointUsable || claim.Attempt >= _options.Schedule.Length)
+        else if (gone && claim.EndpointId is not null)
+        {
+            // The endpoint is disabled (below, with the result); this event waits for it like the ones after it.
+            status = "held";
+        }
+        else if (!claim.EndpointUsable || claim.Attempt >= _options.Schedule.Length)
         {
             status = "failed";
         }
@@ -433,10 +461,30 @@ public sealed partial class WebhookDispatcher(
         if (!succeeded)
         {
             activity?.SetStatus(ActivityStatusCode.Error, error);
+            if (logger.IsEnabled(LogLevel.Information))
+            {
+                var endpoint = claim.EndpointId?.ToString() ?? "callback";
+                var nextAttempt = next is { } at ? at.ToString("O", CultureInfo.InvariantCulture)
+                    : status == "held" ? "when the endpoint is enabled again" : "none (failed)";
+                LogAttemptFailed(logger, endpoint, claim.Id, claim.Attempt, errorKind ?? "failed", nextAttempt);
+            }
         }
         _results.Writer.TryWrite(new AttemptResult(claim.Id, claim.Attempt, claim.EndpointId, attemptedAt, statusCode, latency, error, status, next, gone));
         Finished(claim);
     }
+
+    /// <summary>A short, stable name for why a request failed (the full message is recorded with the attempt).</summary>
+    private static string ErrorKind(HttpRequestException failure) => failure.HttpRequestError switch
+    {
+        HttpRequestError.NameResolutionError => "dns",
+        HttpRequestError.ConnectionError when failure.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused } => "connection_refused",
+        HttpRequestError.ConnectionError => "connection_error",
+        HttpRequestError.SecureConnectionError => "tls",
+        HttpRequestError.ResponseEnded or HttpRequestError.InvalidResponse => "invalid_response",
+        HttpRequestError.ProxyTunnelError => "proxy",
+        _ when failure.Message.StartsWith("Refused to connect", StringComparison.Ordinal) => "internal_address_refused",
+        _ => "request_error",
+    };
 
     /// <summary>The delay before the next attempt: the schedule's, jittered, unless the receiver asked for another (Retry-After).</summary>
     private TimeSpan NextDelay(int attemptsMade, TimeSpan? retryAfter)
@@ -528,6 +576,15 @@ public sealed partial class WebhookDispatcher(
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var npgsqlBatch = new NpgsqlBatch(connection, transaction);
         var released = results.Where(r => r.Status == "released").ToArray();
+        var held = results.Where(r => r.Unattempted && r.Status == "held").ToArray();
+        if (held.Length > 0)
+        {
+            npgsqlBatch.BatchCommands.Add(Command("""
+                update webhook_deliveries d set status = 'held', next_attempt_at = null, attempts = d.attempts - 1
+                  from unnest($1::uuid[], $2::int[]) as r(id, attempt)
+                 where d.id = any($1) and d.id = r.id and d.status = 'pending' and d.attempts = r.attempt
+                """, held.Select(r => r.DeliveryId).ToArray(), held.Select(r => r.Attempt).ToArray()));
+        }
         if (released.Length > 0)
         {
             npgsqlBatch.BatchCommands.Add(Command("""
@@ -536,7 +593,7 @@ public sealed partial class WebhookDispatcher(
                  where d.id = any($1) and d.id = r.id and d.status = 'pending' and d.attempts = r.attempt
                 """, released.Select(r => r.DeliveryId).ToArray(), released.Select(r => r.Attempt).ToArray(), released[0].AttemptedAt));
         }
-        var batch = results.Where(r => r.Status != "released").ToList();
+        var batch = results.Where(r => !r.Unattempted).ToList();
         var ids = batch.Select(r => r.DeliveryId).ToArray();
         var codes = batch.Select(r => r.StatusCode).ToArray();
         var errors = batch.Select(r => r.Error).ToArray();
@@ -549,7 +606,7 @@ public sealed partial class WebhookDispatcher(
         npgsqlBatch.BatchCommands.Add(Command("""
             update webhook_deliveries d
                set status = r.status, next_attempt_at = r.next_attempt_at, last_status_code = r.status_code, last_error = r.error,
-                   completed_at = case when r.status = 'pending' then null else r.attempted_at end
+                   completed_at = case when r.status in ('pending', 'held') then null else r.attempted_at end
               from unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::timestamptz[], $7::int[])
                    as r(id, status, next_attempt_at, status_code, error, attempted_at, attempt)
              where d.id = any($1) and d.id = r.id and d.status = 'pending' and d.attempts = r.attempt
@@ -596,6 +653,11 @@ public sealed partial class WebhookDispatcher(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stopped with webhook attempt results unrecorded; their deliveries are made again when their leases end")]
     private static partial void LogUnrecordedAtStop(ILogger logger);
+
+    /// <summary>One line per failed attempt, whatever the cause: a dead receiver costs a line per attempt, never a stack trace.</summary>
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Webhook attempt failed: endpoint {EndpointId}, delivery {DeliveryId}, attempt {Attempt}: {ErrorKind}; next attempt {NextAttempt}")]
+    private static partial void LogAttemptFailed(ILogger logger, string endpointId, Guid deliveryId, int attempt, string errorKind, string nextAttempt);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Delivering webhook {DeliveryId} failed unexpectedly")]
     private static partial void LogDeliveryError(ILogger logger, Exception error, Guid deliveryId);

@@ -94,6 +94,24 @@ public static class TestStack
         return new TestDatabase(name, connectionString);
     }
 
+    /// <summary>Applies the Api's migrations to a database, for tests that run a Worker without an Api.</summary>
+    public static async Task MigrateAsync(string connectionString)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await new Ujumbe.Api.Data.MigrationRunner(dataSource, Microsoft.Extensions.Logging.Abstractions.NullLogger<Ujumbe.Api.Data.MigrationRunner>.Instance)
+            .ApplyAsync(Ujumbe.Api.Data.MigrationRunner.Embedded, CancellationToken.None);
+    }
+
+    /// <summary>A Worker's settings without an Api beside it: its database and broker, a fresh webhook key, loopback receivers, fast polling.</summary>
+    public static Dictionary<string, string?> StandaloneWorkerSettings(string postgres, string rabbitmq) => new()
+    {
+        ["ConnectionStrings:postgres"] = postgres,
+        ["ConnectionStrings:rabbitmq"] = rabbitmq,
+        ["Webhooks:SecretKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+        ["Webhooks:AllowPrivateNetworks"] = "true",
+        ["Webhooks:Delivery:PollInterval"] = "00:00:00.050",
+    };
+
     /// <summary>A loopback port nothing listens on right now, for a server a test starts itself.</summary>
     public static int FreeLoopbackPort()
     {
