@@ -425,7 +425,8 @@ public sealed class PhoneNumbersTests
             Normalized(input);
             PhoneNumbers.OriginOf(input);
         }
-        // Generous for a shared CPU; a parse that threw an exception per number, or a cold load per call, would not fit.
-        Assert.True(clock.ElapsedMilliseconds < 1_000, $"{clock.ElapsedMilliseconds} ms for 10,000 numbers");
+        // Generous: the CPU is shared with other builds (1.2 s seen under a load of 40 on 2 cores, ~0.1 s idle);
+        // metadata reloaded per call (a quarter second each) would still be far over.
+        Assert.True(clock.ElapsedMilliseconds < 5_000, $"{clock.ElapsedMilliseconds} ms for 10,000 numbers");
     }
 }
