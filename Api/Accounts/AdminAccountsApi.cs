@@ -92,7 +92,7 @@ public static class AdminAccountsApi
         var country = request.DefaultCountry?.Trim().ToUpperInvariant() ?? Countries.Default;
         if (!Countries.IsSupported(country))
         {
-            errors["default_country"] = [$"must be one of {string.Join(", ", Countries.CallingCodes.Keys)}"];
+            errors["default_country"] = ["must be the ISO 3166 alpha-2 code of a country with a telephone numbering plan, e.g. TZ"];
         }
         if (errors.Count > 0)
         {

@@ -129,6 +129,10 @@ public sealed class Message
     public Guid AccountId { get; set; }
     public required string Recipient { get; set; }
     public required string Status { get; set; }
+    /// <summary>ISO 3166 alpha-2 of the recipient's number, when it has one.</summary>
+    public string? Country { get; set; }
+    /// <summary>The mobile operator of the recipient's number range, when the carrier data knows it.</summary>
+    public string? Operator { get; set; }
     public int Segments { get; set; }
     public int Credits { get; set; }
     public string? Text { get; set; }

@@ -9,6 +9,7 @@ using Ujumbe.Api.Identity;
 using Ujumbe.Api.Contacts;
 using Ujumbe.Api.Content;
 using Ujumbe.Api.Messages;
+using Ujumbe.Api.Phones;
 using Ujumbe.Api.Seeding;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Health;
@@ -61,6 +62,7 @@ public static class ApplicationServiceExtensions
         services.AddSingleton<ContactImporter>();
         services.AddSingleton<ContentPolicyProvider>();
         services.AddHostedService(provider => provider.GetRequiredService<SendPipeline>());
+        services.AddHostedService<PhoneNumbersWarmUp>();
 
         services.AddOptions<GatewaySigningOptions>().Bind(configuration.GetSection(GatewaySigningOptions.Section));
         services.AddOptions<RateLimitDefaults>().Bind(configuration.GetSection(RateLimitDefaults.Section));

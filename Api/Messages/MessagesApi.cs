@@ -29,12 +29,15 @@ public sealed record QuoteResponse(int Recipients, string Encoding, int Segments
 public sealed record MessageResponse(
     string Id, string BatchId, string To, string SenderId, string Text, string Status, string Encoding, int Segments,
     int Credits, string? ErrorCode, DateTime CreatedAt, DateTime? SentAt, DateTime? DeliveredAt, DateTime? FailedAt,
-    DateTime? CanceledAt, string? Reference);
+    DateTime? CanceledAt, string? Reference, string? Country, string? Operator);
 
 /// <summary>Sending, quoting and reading messages (API.md "Messages and batches").</summary>
 public static class MessagesApi
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    /// <summary>Longer than any operator name in the carrier data.</summary>
+    public const int MaxOperatorLength = 100;
 
     public static RouteGroupBuilder MapMessagesApi(this RouteGroupBuilder v1)
     {
@@ -171,6 +174,7 @@ public static class MessagesApi
 
     public static async Task<Results<Ok<PageOf<MessageResponse>>, ProblemHttpResult>> ListAsync(
         string? status, [FromQuery(Name = "batch_id")] string? batchId, string? to, string? since, string? until,
+        string? country, [FromQuery(Name = "operator")] string? mobileOperator,
         string? page, [FromQuery(Name = "page_size")] string? pageSize,
         UjumbeDb db, Caller caller, AccountSettingsCache accounts, CancellationToken cancellationToken)
     {
@@ -210,6 +214,33 @@ public static class MessagesApi
                 errors["to"] = [phoneError];
             }
         }
+        if (country is not null)
+        {
+            var code = country.Trim().ToUpperInvariant();
+            if (PhoneNumbers.IsKnownRegion(code))
+            {
+                rows = rows.Where(r => r.Message.Country == code);
+            }
+            else
+            {
+                errors["country"] = ["must be the ISO 3166 alpha-2 code of a country with a telephone numbering plan, e.g. TZ"];
+            }
+        }
+        if (mobileOperator is not null)
+        {
+            var name = mobileOperator.Trim();
+            if (name.Length is 0 or > MaxOperatorLength)
+            {
+                errors["operator"] = [$"must be an operator's name of 1 to {MaxOperatorLength} characters, e.g. Vodacom"];
+            }
+            else
+            {
+                // As the carrier data spells it, in any case: "vodacom" finds "Vodacom". ILIKE's wildcards are escaped.
+                var pattern = name.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal)
+                    .Replace("_", "\\_", StringComparison.Ordinal);
+                rows = rows.Where(r => r.Message.Operator != null && EF.Functions.ILike(r.Message.Operator, pattern, "\\"));
+            }
+        }
         if (ParseTime(since, "since", errors) is { } from)
         {
             rows = rows.Where(r => r.Message.CreatedAt >= from);
@@ -247,7 +278,7 @@ public static class MessagesApi
         return new MessageResponse(
             PublicId.Format(PublicId.Message, m.Id), PublicId.Format(PublicId.Batch, m.BatchId), m.Recipient, row.SenderId,
             m.Text ?? row.Text, MessageStatuses.Public(m.Status), row.Encoding, m.Segments, m.Credits, m.ErrorCode,
-            m.CreatedAt, m.SentAt, m.DeliveredAt, m.FailedAt, m.CanceledAt, row.Reference);
+            m.CreatedAt, m.SentAt, m.DeliveredAt, m.FailedAt, m.CanceledAt, row.Reference, m.Country, m.Operator);
     }
 
     internal static ProblemHttpResult AllOptedOut() =>

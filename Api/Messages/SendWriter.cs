@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
+using Ujumbe.Api.Phones;
 using Ujumbe.Shared.Identity;
 using Ujumbe.Shared.Messaging;
 using Ujumbe.Api.Validation;
@@ -378,6 +379,8 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
         var segments = new int[count];
         var texts = new string?[count];
         var createdAt = new DateTime[count];
+        var countries = new string?[count];
+        var operators = new string?[count];
         var row = 0;
         foreach (var command in accepted)
         {
@@ -392,21 +395,22 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
                 segments[row] = command.SegmentsOf(r);
                 texts[row] = command.TextOf(r);
                 createdAt[row] = command.CreatedAt;
+                (countries[row], operators[row]) = PhoneNumbers.OriginOf(command.Recipients[r]);
             }
         }
         batch.BatchCommands.Add(Command("""
-            insert into messages (id, batch_id, account_id, recipient, status, segments, credits, text, created_at)
-            select id, batch_id, account_id, recipient, status, segments, segments, text, created_at
-              from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[], $7::text[], $8::timestamptz[])
-                   as m(id, batch_id, account_id, recipient, status, segments, text, created_at)
+            insert into messages (id, batch_id, account_id, recipient, status, segments, credits, text, created_at, country, operator)
+            select id, batch_id, account_id, recipient, status, segments, segments, text, created_at, country, operator
+              from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[], $7::text[], $8::timestamptz[], $9::text[], $10::text[])
+                   as m(id, batch_id, account_id, recipient, status, segments, text, created_at, country, operator)
             """,
-            ids, batches, accounts, recipients, statuses, segments, texts, createdAt));
+            ids, batches, accounts, recipients, statuses, segments, texts, createdAt, countries, operators));
     }
 
     private static async Task CopyMessagesAsync(NpgsqlConnection connection, List<SendCommand> accepted, CancellationToken cancellationToken)
     {
         await using var copy = await connection.BeginBinaryImportAsync(
-            "copy messages (id, batch_id, account_id, recipient, status, segments, credits, text, created_at) from stdin (format binary)",
+            "copy messages (id, batch_id, account_id, recipient, status, segments, credits, text, created_at, country, operator) from stdin (format binary)",
             cancellationToken);
         foreach (var command in accepted)
         {
@@ -431,6 +435,9 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
                     await copy.WriteNullAsync(cancellationToken);
                 }
                 await copy.WriteAsync(command.CreatedAt, NpgsqlDbType.TimestampTz, cancellationToken);
+                var (country, @operator) = PhoneNumbers.OriginOf(command.Recipients[r]);
+                await copy.WriteAsync(country, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(@operator, NpgsqlDbType.Text, cancellationToken);
             }
         }
         await copy.CompleteAsync(cancellationToken);
