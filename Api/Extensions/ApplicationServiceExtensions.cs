@@ -89,7 +89,7 @@ public static class ApplicationServiceExtensions
             // The Api only tells gateways about credential changes through Redis; without it they catch up
             // when their caches expire, so the Api keeps serving: degraded, not down.
             .AddCheck<RedisHealthCheck>("redis", HealthStatus.Degraded);
-        services.AddOpenApi();
+        services.AddUjumbeOpenApi(configuration);
         return builder;
     }
 
