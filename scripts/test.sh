@@ -30,6 +30,30 @@ set -a
 . "$STACK/env"
 set +a
 
+# The OpenAPI lint test runs @redocly/cli (pinned in Tests/openapi-lint/package-lock.json) with node.
+# Installed here, into that folder, once per lock file; if this fails, that test says what is missing.
+LINT=$ROOT/Tests/openapi-lint
+install_openapi_lint() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      echo "test: installing nodejs npm (apt-get)" >&2
+      apt-get update -q >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >/dev/null
+    else
+      echo "test: node and npm are missing (sudo apt-get install -y nodejs npm); the OpenAPI lint test will fail" >&2
+      return 1
+    fi
+  fi
+  if cmp -s "$LINT/package-lock.json" "$LINT/node_modules/.installed-lock.json"; then
+    return 0
+  fi
+  echo "test: installing @redocly/cli into Tests/openapi-lint (npm ci)" >&2
+  (cd "$LINT" && npm ci --no-audit --no-fund --loglevel=error >&2) \
+    && cp "$LINT/package-lock.json" "$LINT/node_modules/.installed-lock.json" \
+    || { echo "test: npm ci failed in Tests/openapi-lint; the OpenAPI lint test will fail" >&2; return 1; }
+}
+install_openapi_lint || true
+
 RESULTS=$STACK/test-results
 rm -rf "$RESULTS"
 dotnet test Aspire.sln --nologo --logger "trx" --results-directory "$RESULTS" --blame-hang-timeout 10m "$@"

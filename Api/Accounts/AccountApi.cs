@@ -20,8 +20,10 @@ public static class AccountApi
 {
     public static RouteGroupBuilder MapAccountApi(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/account", GetAccountAsync).WithTags("Account");
-        v1.MapGet("/balance", GetBalanceAsync).WithTags("Account");
+        v1.MapGet("/account", GetAccountAsync).WithTags("Account")
+            .WithName("GetAccount").WithSummary("Get the calling account's settings and rate limits");
+        v1.MapGet("/balance", GetBalanceAsync).WithTags("Account")
+            .WithName("GetBalance").WithSummary("Get the credit balance: total, reserved and available");
         return v1;
     }
 

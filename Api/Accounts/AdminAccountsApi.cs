@@ -29,13 +29,21 @@ public static class AdminAccountsApi
     public static RouteGroupBuilder MapAdminAccountsApi(this RouteGroupBuilder v1)
     {
         var admin = v1.MapGroup("/admin/accounts").RequireScope(Scopes.Admin).WithTags("Operators");
-        admin.MapGet("/", ListAsync);
-        admin.MapPost("/", CreateAsync);
+        admin.MapGet("/", ListAsync)
+            .WithName("ListAccounts").WithSummary("List or search accounts");
+        admin.MapPost("/", CreateAsync)
+            .WithName("CreateAccount").WithSummary("Create an account with its owner and a first API key")
+            .ProducesProblem(StatusCodes.Status409Conflict);
         admin.MapPost("/{id}/suspend", (string id, AccountService accounts, UjumbeDb db, CancellationToken ct) =>
-            SetStatusAsync(id, AccountStatus.Suspended, accounts, db, ct));
+            SetStatusAsync(id, AccountStatus.Suspended, accounts, db, ct))
+            .WithName("SuspendAccount").WithSummary("Suspend an account: its keys and users are refused")
+            .ProducesProblem(StatusCodes.Status409Conflict);
         admin.MapPost("/{id}/activate", (string id, AccountService accounts, UjumbeDb db, CancellationToken ct) =>
-            SetStatusAsync(id, AccountStatus.Active, accounts, db, ct));
-        admin.MapPut("/{id}/rate-limits", SetRateLimitsAsync);
+            SetStatusAsync(id, AccountStatus.Active, accounts, db, ct))
+            .WithName("ActivateAccount").WithSummary("Reactivate a suspended account")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapPut("/{id}/rate-limits", SetRateLimitsAsync)
+            .WithName("SetAccountRateLimits").WithSummary("Override an account's rate limits");
         return v1;
     }
 

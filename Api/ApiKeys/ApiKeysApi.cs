@@ -37,10 +37,15 @@ public static class ApiKeysApi
     public static RouteGroupBuilder MapApiKeysApi(this RouteGroupBuilder v1)
     {
         var keys = v1.MapGroup("/api-keys").RequireScope(Scopes.Account).WithTags("API keys");
-        keys.MapPost("/", CreateAsync);
-        keys.MapGet("/", ListAsync);
-        keys.MapPost("/{id}/revoke", RevokeAsync);
-        keys.MapPost("/{id}/regenerate", RegenerateAsync);
+        keys.MapPost("/", CreateAsync)
+            .WithName("CreateApiKey").WithSummary("Create an API key (its secret is shown only here)");
+        keys.MapGet("/", ListAsync)
+            .WithName("ListApiKeys").WithSummary("List the account's API keys (never their secrets)");
+        keys.MapPost("/{id}/revoke", RevokeAsync)
+            .WithName("RevokeApiKey").WithSummary("Revoke an API key at once");
+        keys.MapPost("/{id}/regenerate", RegenerateAsync)
+            .WithName("RegenerateApiKey").WithSummary("Give an API key a new secret; the old one stops working")
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return v1;
     }
 

@@ -14,7 +14,9 @@ public static class AuthApi
 {
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/auth/login", LoginAsync).WithTags("Portal");
+        app.MapPost("/v1/auth/login", LoginAsync).WithTags("Portal")
+            .WithName("Login").WithSummary("Sign in to the portal: a token for an email and password")
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         return app;
     }
 

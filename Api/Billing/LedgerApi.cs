@@ -22,8 +22,10 @@ public static class LedgerApi
 
     public static RouteGroupBuilder MapLedgerApi(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/ledger", ListAsync).WithTags("Account");
-        v1.MapPost("/admin/accounts/{id}/credits", AdjustAsync).RequireScope(Scopes.Admin).WithTags("Operators");
+        v1.MapGet("/ledger", ListAsync).WithTags("Account")
+            .WithName("ListLedgerEntries").WithSummary("List the account's credit transactions, newest first");
+        v1.MapPost("/admin/accounts/{id}/credits", AdjustAsync).RequireScope(Scopes.Admin).WithTags("Operators")
+            .WithName("AdjustCredits").WithSummary("Add or remove an account's credits (an adjustment in its ledger)");
         return v1;
     }
 

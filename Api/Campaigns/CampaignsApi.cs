@@ -44,9 +44,15 @@ public static class CampaignsApi
     public static RouteGroupBuilder MapCampaignsApi(this RouteGroupBuilder v1)
     {
         var campaigns = v1.MapGroup("/campaigns").RequireScope(Scopes.Campaigns).WithTags("Campaigns");
-        campaigns.MapPost("/", CreateAsync);
-        campaigns.MapGet("/", ListAsync);
-        campaigns.MapGet("/{id}", GetAsync);
+        campaigns.MapPost("/", CreateAsync)
+            .WithName("CreateCampaign").WithSummary("Create a campaign and send (or schedule) it")
+            .Produces<CampaignResponse>(StatusCodes.Status201Created)
+            .ProducesProblem(StatusCodes.Status402PaymentRequired).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        campaigns.MapGet("/", ListAsync)
+            .WithName("ListCampaigns").WithSummary("List campaigns");
+        campaigns.MapGet("/{id}", GetAsync)
+            .WithName("GetCampaign").WithSummary("Get a campaign and its delivery summary");
         return v1;
     }
 

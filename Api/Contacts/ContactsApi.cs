@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Ujumbe.Api.Accounts;
 using Ujumbe.Api.Data;
+using Ujumbe.Api.Extensions;
 using Ujumbe.Api.Identity;
 using Ujumbe.Api.Phones;
 using Ujumbe.ServiceDefaults;
@@ -36,16 +37,28 @@ public static class ContactsApi
     public static RouteGroupBuilder MapContactsApi(this RouteGroupBuilder v1)
     {
         var contacts = v1.MapGroup("/contacts").RequireScope(Scopes.Contacts).WithTags("Contacts");
-        contacts.MapPost("/", CreateAsync);
-        contacts.MapGet("/", ListAsync);
-        contacts.MapGet("/{id}", GetAsync);
-        contacts.MapPut("/{id}", UpdateAsync);
-        contacts.MapDelete("/{id}", DeleteAsync);
+        contacts.MapPost("/", CreateAsync)
+            .WithName("CreateContact").WithSummary("Add a contact")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        contacts.MapGet("/", ListAsync)
+            .WithName("ListContacts").WithSummary("List or search contacts by name, phone, email or tag");
+        contacts.MapGet("/{id}", GetAsync)
+            .WithName("GetContact").WithSummary("Get a contact");
+        contacts.MapPut("/{id}", UpdateAsync)
+            .WithName("UpdateContact").WithSummary("Replace a contact's fields")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        contacts.MapDelete("/{id}", DeleteAsync)
+            .WithName("DeleteContact").WithSummary("Delete a contact (an opt-out of its number stays)");
         contacts.MapPost("/{id}/opt-out", (string id, UjumbeDb db, Caller caller, TimeProvider time, CancellationToken ct) =>
-            SetOptOutAsync(id, true, db, caller, time, ct));
+            SetOptOutAsync(id, true, db, caller, time, ct))
+            .WithName("OptOutContact").WithSummary("Opt a contact's number out of messages");
         contacts.MapDelete("/{id}/opt-out", (string id, UjumbeDb db, Caller caller, TimeProvider time, CancellationToken ct) =>
-            SetOptOutAsync(id, false, db, caller, time, ct));
-        contacts.MapPost("/import", ContactImportApi.ImportAsync).DisableAntiforgery();
+            SetOptOutAsync(id, false, db, caller, time, ct))
+            .WithName("OptInContact").WithSummary("Remove the opt-out of a contact's number");
+        contacts.MapPost("/import", ContactImportApi.ImportAsync).DisableAntiforgery()
+            .WithName("ImportContacts").WithSummary("Import contacts from a CSV file, with errors reported per row")
+            .AcceptsCsvUpload()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         return v1;
     }
 

@@ -25,9 +25,12 @@ public static class OptOutsApi
     public static RouteGroupBuilder MapOptOutsApi(this RouteGroupBuilder v1)
     {
         var optOuts = v1.MapGroup("/opt-outs").RequireScope(Scopes.Contacts).WithTags("Contacts");
-        optOuts.MapPost("/", CreateAsync);
-        optOuts.MapGet("/", ListAsync);
-        optOuts.MapDelete("/{phone}", DeleteAsync);
+        optOuts.MapPost("/", CreateAsync)
+            .WithName("CreateOptOut").WithSummary("Opt a number out of this account's messages");
+        optOuts.MapGet("/", ListAsync)
+            .WithName("ListOptOuts").WithSummary("List opted-out numbers");
+        optOuts.MapDelete("/{phone}", DeleteAsync)
+            .WithName("DeleteOptOut").WithSummary("Remove a number's opt-out");
         return v1;
     }
 

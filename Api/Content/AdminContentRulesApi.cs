@@ -25,9 +25,13 @@ public static class AdminContentRulesApi
     public static RouteGroupBuilder MapAdminContentRulesApi(this RouteGroupBuilder v1)
     {
         var rules = v1.MapGroup("/admin/content-rules").RequireScope(Scopes.Admin).WithTags("Operators");
-        rules.MapGet("/", ListAsync);
-        rules.MapPost("/", CreateAsync);
-        rules.MapDelete("/{id}", DeleteAsync);
+        rules.MapGet("/", ListAsync)
+            .WithName("ListContentRules").WithSummary("List the content policy's blocked phrases");
+        rules.MapPost("/", CreateAsync)
+            .WithName("CreateContentRule").WithSummary("Block a phrase under a category")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        rules.MapDelete("/{id}", DeleteAsync)
+            .WithName("DeleteContentRule").WithSummary("Remove a blocked phrase");
         return v1;
     }
 

@@ -79,7 +79,7 @@ public static class ApplicationServiceExtensions
 
         services.AddHealthChecks()
             .AddCheck<RabbitMqHealthCheck>("rabbitmq");
-        services.AddOpenApi();
+        services.AddUjumbeOpenApi(configuration);
         return builder;
     }
 

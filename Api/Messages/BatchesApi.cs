@@ -22,8 +22,10 @@ public static class BatchesApi
     public static RouteGroupBuilder MapBatchesApi(this RouteGroupBuilder v1)
     {
         var batches = v1.MapGroup("/batches").RequireScope(Scopes.Messages).WithTags("Messages");
-        batches.MapGet("/{id}", GetAsync);
-        batches.MapPost("/{id}/cancel", CancelAsync);
+        batches.MapGet("/{id}", GetAsync)
+            .WithName("GetBatch").WithSummary("Get a batch's delivery report");
+        batches.MapPost("/{id}/cancel", CancelAsync)
+            .WithName("CancelBatch").WithSummary("Cancel the batch's messages not yet sent and release their credits");
         return v1;
     }
 

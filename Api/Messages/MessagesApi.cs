@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using Ujumbe.Api.Accounts;
 using Ujumbe.Api.Content;
 using Ujumbe.Api.Data;
+using Ujumbe.Api.Extensions;
 using Ujumbe.Api.Identity;
 using Ujumbe.Api.Phones;
 using Ujumbe.ServiceDefaults;
@@ -42,10 +43,17 @@ public static class MessagesApi
     public static RouteGroupBuilder MapMessagesApi(this RouteGroupBuilder v1)
     {
         var messages = v1.MapGroup("/messages").RequireScope(Scopes.Messages).WithTags("Messages");
-        messages.MapPost("/", SendAsync);
-        messages.MapPost("/quote", QuoteAsync);
-        messages.MapGet("/{id}", GetAsync);
-        messages.MapGet("/", ListAsync);
+        messages.MapPost("/", SendAsync)
+            .WithName("SendMessage").WithSummary("Send a text to one or many recipients")
+            .Produces<SendAcceptedResponse>(StatusCodes.Status202Accepted).AcceptsIdempotencyKey()
+            .ProducesProblem(StatusCodes.Status402PaymentRequired).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        messages.MapPost("/quote", QuoteAsync)
+            .WithName("QuoteMessage").WithSummary("Price a send without sending it");
+        messages.MapGet("/{id}", GetAsync)
+            .WithName("GetMessage").WithSummary("Get one message and its delivery status");
+        messages.MapGet("/", ListAsync)
+            .WithName("ListMessages").WithSummary("List messages, newest first, filtered by status, batch, number or time");
         return v1;
     }
 

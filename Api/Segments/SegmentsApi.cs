@@ -23,12 +23,18 @@ public static class SegmentsApi
     public static RouteGroupBuilder MapSegmentsApi(this RouteGroupBuilder v1)
     {
         var segments = v1.MapGroup("/segments").RequireScope(Scopes.Contacts).WithTags("Segments");
-        segments.MapPost("/", CreateAsync);
-        segments.MapGet("/", ListAsync);
-        segments.MapGet("/{id}", GetAsync);
-        segments.MapPut("/{id}", UpdateAsync);
-        segments.MapDelete("/{id}", DeleteAsync);
-        segments.MapGet("/{id}/contacts", ContactsAsync);
+        segments.MapPost("/", CreateAsync)
+            .WithName("CreateSegment").WithSummary("Create a segment of contacts chosen by tags");
+        segments.MapGet("/", ListAsync)
+            .WithName("ListSegments").WithSummary("List segments");
+        segments.MapGet("/{id}", GetAsync)
+            .WithName("GetSegment").WithSummary("Get a segment");
+        segments.MapPut("/{id}", UpdateAsync)
+            .WithName("UpdateSegment").WithSummary("Replace a segment's name and tags");
+        segments.MapDelete("/{id}", DeleteAsync)
+            .WithName("DeleteSegment").WithSummary("Delete a segment (its contacts stay)");
+        segments.MapGet("/{id}/contacts", ContactsAsync)
+            .WithName("ListSegmentContacts").WithSummary("List the contacts a segment selects now");
         return v1;
     }
 

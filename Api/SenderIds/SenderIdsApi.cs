@@ -26,17 +26,23 @@ public static class SenderIdsApi
     public static RouteGroupBuilder MapSenderIdsApi(this RouteGroupBuilder v1)
     {
         var senders = v1.MapGroup("/sender-ids").RequireScope(Scopes.Account).WithTags("Sender IDs");
-        senders.MapPost("/", RequestAsync);
-        senders.MapGet("/", ListAsync);
+        senders.MapPost("/", RequestAsync)
+            .WithName("RequestSenderId").WithSummary("Request a sender ID (pending until an operator approves it)")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        senders.MapGet("/", ListAsync)
+            .WithName("ListSenderIds").WithSummary("List the account's sender IDs and their status");
 
         var admin = v1.MapGroup("/admin/sender-ids").RequireScope(Scopes.Admin).WithTags("Operators");
-        admin.MapGet("/", AdminListAsync);
+        admin.MapGet("/", AdminListAsync)
+            .WithName("ListSenderIdRequests").WithSummary("List sender ID requests of every account");
         admin.MapPost("/{id}/approve", (string id, UjumbeDb db, TimeProvider time, CancellationToken ct) =>
-            DecideAsync(id, SenderIdStatus.Approved, null, db, time, ct));
+            DecideAsync(id, SenderIdStatus.Approved, null, db, time, ct))
+            .WithName("ApproveSenderId").WithSummary("Approve a sender ID request");
         admin.MapPost("/{id}/reject", (string id, RejectSenderIdRequest request, UjumbeDb db, TimeProvider time, CancellationToken ct) =>
             string.IsNullOrWhiteSpace(request.Reason) || request.Reason.Length > 500
                 ? Task.FromResult<Results<Ok<AdminSenderIdResponse>, ProblemHttpResult>>(Problems.Validation("reason", "is required, up to 500 characters"))
-                : DecideAsync(id, SenderIdStatus.Rejected, request.Reason.Trim(), db, time, ct));
+                : DecideAsync(id, SenderIdStatus.Rejected, request.Reason.Trim(), db, time, ct))
+            .WithName("RejectSenderId").WithSummary("Reject a sender ID request with a reason");
         return v1;
     }
 

@@ -42,13 +42,21 @@ public static class WebhooksApi
     public static RouteGroupBuilder MapWebhooksApi(this RouteGroupBuilder v1)
     {
         var webhooks = v1.MapGroup("/webhooks").RequireScope(Scopes.Account).WithTags("Webhooks");
-        webhooks.MapPost("/", CreateAsync);
-        webhooks.MapGet("/", ListAsync);
-        webhooks.MapPatch("/{id}", UpdateAsync);
-        webhooks.MapDelete("/{id}", DeleteAsync);
-        webhooks.MapGet("/{id}/deliveries", DeliveriesAsync);
-        webhooks.MapPost("/deliveries/{id}/retry", RetryAsync);
-        webhooks.MapPost("/callback-secret", RotateCallbackSecretAsync);
+        webhooks.MapPost("/", CreateAsync)
+            .WithName("CreateWebhook").WithSummary("Add a webhook endpoint (its signing secret is shown only here)")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        webhooks.MapGet("/", ListAsync)
+            .WithName("ListWebhooks").WithSummary("List webhook endpoints");
+        webhooks.MapPatch("/{id}", UpdateAsync)
+            .WithName("UpdateWebhook").WithSummary("Change a webhook endpoint's URL, events or enabled state");
+        webhooks.MapDelete("/{id}", DeleteAsync)
+            .WithName("DeleteWebhook").WithSummary("Delete a webhook endpoint");
+        webhooks.MapGet("/{id}/deliveries", DeliveriesAsync)
+            .WithName("ListWebhookDeliveries").WithSummary("List an endpoint's deliveries and their attempts");
+        webhooks.MapPost("/deliveries/{id}/retry", RetryAsync)
+            .WithName("RetryWebhookDelivery").WithSummary("Deliver an event again now");
+        webhooks.MapPost("/callback-secret", RotateCallbackSecretAsync)
+            .WithName("RotateCallbackSecret").WithSummary("Issue a new secret for signing per-message callbacks");
         return v1;
     }
 
