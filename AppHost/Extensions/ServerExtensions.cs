@@ -188,12 +188,21 @@ public static class ServerExtensions
         var epmdPort = settings.EpmdPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         // Our own epmd, on our own port, as a resource of its own: started by the broker it would be a
         // daemon that outlives the AppHost and that a second stack could stop.
+        var epmdReady = "rabbitmq-epmd_ready";
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(epmdReady, _ => new ServerHealthChecks.Listening(settings.EpmdPort), failureStatus: null, tags: null));
         var epmd = builder.AddExecutable("rabbitmq-epmd", "epmd", folder, "-port", epmdPort, "-address", "127.0.0.1")
             .WithEnvironment("ERL_EPMD_PORT", epmdPort)
+            .WithHealthCheck(epmdReady) // the broker waits until it listens, not only until it runs
             .WithIconName("PlugConnected")
             .ExcludeFromManifest();
+        var nodeName = NodeName(settings.RabbitMqPort);
+        // The broker restarts an epmd it finds gone (its epmd monitor), so when ours stops first at shutdown
+        // a daemon epmd of the broker's own is left holding the port: stop those, before and after a run.
+        builder.Services.AddHostedService(provider => new StrayEpmdReaper(
+            provider.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>(), settings.EpmdPort, nodeName));
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(epmd.Resource, (_, _) =>
         {
+            StrayEpmdReaper.Reap(settings.EpmdPort, nodeName);
             Ports.EnsureFree(settings.EpmdPort, "UJUMBE_EPMD_PORT");
             Directory.CreateDirectory(folder);
             return Task.CompletedTask;
@@ -203,7 +212,7 @@ public static class ServerExtensions
         string? uri = null;
         var rabbitMq = builder.AddServer(resource, settings.RabbitMqPort, new ServerHealthChecks.RabbitMq(() => uri), "Mail")
             .WithEnvironment("HOME", Path.Combine(folder, "home")) // its Erlang cookie lives here
-            .WithEnvironment("RABBITMQ_NODENAME", NodeName(settings.RabbitMqPort))
+            .WithEnvironment("RABBITMQ_NODENAME", nodeName)
             .WithEnvironment("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1")
             .WithEnvironment("RABBITMQ_NODE_PORT", settings.RabbitMqPort.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .WithEnvironment("RABBITMQ_DIST_PORT", settings.RabbitMqDistributionPort.ToString(System.Globalization.CultureInfo.InvariantCulture))

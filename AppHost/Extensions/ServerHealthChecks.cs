@@ -13,6 +13,26 @@ namespace Ujumbe.AppHost.Extensions;
 /// </summary>
 public static class ServerHealthChecks
 {
+    /// <summary>Something accepts connections on the port: enough for epmd, which has no sign-in.</summary>
+    public sealed class Listening(int port) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(TimeSpan.FromSeconds(3));
+                using var client = new TcpClient();
+                await client.ConnectAsync("127.0.0.1", port, timeout.Token);
+                return HealthCheckResult.Healthy();
+            }
+            catch (Exception exception) when (exception is SocketException or OperationCanceledException)
+            {
+                return HealthCheckResult.Unhealthy(exception.Message);
+            }
+        }
+    }
+
     public sealed class Postgres(Func<string?> connectionString) : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
