@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 using Ujumbe.ServiceDefaults;
 
 namespace Microsoft.Extensions.Hosting;
@@ -16,6 +17,10 @@ public static class ServiceDefaultsExtensions
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.ConfigureOpenTelemetry();
+        // Npgsql, given the host's loggers by the Aspire integration, logs every statement it runs at
+        // Information: thousands of lines a second on the send path. Its spans carry the statements;
+        // its warnings and errors still reach the log.
+        builder.Logging.AddFilter("Npgsql.Command", LogLevel.Warning);
 
         // Other services are named (http://api, http://gateway) and found through configuration
         // (services__api__http__0, injected by the AppHost); calls to them retry transient failures.

@@ -68,7 +68,8 @@ public sealed class WebhookLogVolumeTests
         Assert.DoesNotContain(entries, e => e.HasException || e.Message.Contains("   at ", StringComparison.Ordinal));
         Assert.DoesNotContain(entries, e => e.Category.StartsWith("System.Net.Http", StringComparison.Ordinal));
         var bytes = entries.Sum(e => e.Message.Length);
-        Assert.True(bytes <= Attempts * BytesPerAttempt, $"{entries.Count} log entries, {bytes} bytes for {Attempts} failed attempts");
+        var byCategory = string.Join("; ", entries.GroupBy(e => $"{e.Category}/{e.EventName}").Select(g => $"{g.Key}: {g.Count()} ({g.Sum(e => e.Message.Length)} bytes, e.g. {g.First().Message[..Math.Min(200, g.First().Message.Length)]})"));
+        Assert.True(bytes <= Attempts * BytesPerAttempt, $"{entries.Count} log entries, {bytes} bytes for {Attempts} failed attempts: {byCategory}");
     }
 
     private sealed record Entry(string Category, string? EventName, string Message, bool HasException);
