@@ -24,7 +24,8 @@ public static class UsageApi
 
     public static RouteGroupBuilder MapUsageApi(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/usage", GetAsync).RequireScope(Scopes.Messages).WithTags("Messages");
+        v1.MapGet("/usage", GetAsync).RequireScope(Scopes.Messages).WithTags("Messages")
+            .WithName("GetUsage").WithSummary("Messages sent, delivered and failed and credits spent per day in the account's time zone");
         return v1;
     }
 
