@@ -15,12 +15,8 @@ PIDS=()
 STARTED_STACK=0
 bench_cleanup() {
   set +e
-  local pid i
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  for pid in "${PIDS[@]}"; do
-    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-  done
+  stop_services
+  [ -n "${PID_nginx:-}" ] && kill -TERM "$PID_nginx" 2>/dev/null
   [ $STARTED_STACK = 1 ] && "$ROOT/scripts/stack.sh" stop >/dev/null 2>&1
 }
 trap bench_cleanup EXIT
@@ -53,6 +49,32 @@ build_release() {
   log "building (Release)"
   dotnet build "$ROOT/Aspire.sln" -c Release -nologo -v quiet >"$OUT/build.log" 2>&1 || { tail -n 30 "$OUT/build.log"; exit 1; }
 }
+
+# build_base REF: exports REF from git into $OUT/before and builds it (Release); prints that folder.
+# The before/after benchmarks run the services of both trees in turns against the same servers.
+build_base() {
+  local dir=$OUT/before
+  mkdir -p "$dir"
+  git -C "$ROOT" archive "$1" | tar -x -C "$dir"
+  log "building $1 (before)"
+  dotnet build "$dir/Aspire.sln" -c Release -nologo -v quiet >"$OUT/build-before.log" 2>&1 || { tail -n 30 "$OUT/build-before.log" >&2; exit 1; }
+  echo "$dir"
+}
+
+# stop_services: stops every service started so far (by pid) and forgets them, so the next turn
+# of a before/after benchmark can take the same ports.
+stop_services() {
+  local pid i
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in "${PIDS[@]}"; do
+    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  PIDS=()
+}
+
+# ratio A B: A / B to two decimals
+ratio() { printf "%.2f" "$(echo "scale=4; $1 / $2" | bc)"; }
 
 psql_admin() { PGPASSWORD=$(sed -n 's/.*Password=\([^;]*\);.*/\1/p' <<<"$ConnectionStrings__postgres") psql -h 127.0.0.1 -p "${UJUMBE_PG_PORT:-54329}" -U postgres -Atq "$@"; }
 

@@ -11,11 +11,7 @@ GW=${UJUMBE_GATEWAY_PORT:-5290} API=${UJUMBE_API_PORT:-5291}
 need_tools curl
 start_stack
 AFTER=$ROOT
-BEFORE=$OUT/before
-mkdir -p "$BEFORE"
-git -C "$ROOT" archive "$BASE" | tar -x -C "$BEFORE"
-log "building $BASE (before)"
-dotnet build "$BEFORE/Aspire.sln" -c Release -nologo -v quiet >"$OUT/build-before.log" 2>&1 || { tail -n 30 "$OUT/build-before.log"; exit 1; }
+BEFORE=$(build_base "$BASE")
 build_release
 
 BIG=$OUT/big.json
@@ -43,8 +39,7 @@ for run in $(seq 1 "$RUNS"); do
     done
     TIMES[$side]="${TIMES[$side]} ${t##* }"
     log "$side run $run: ${t##* } s"
-    kill -TERM "$PID_api" "$PID_gateway"; wait "$PID_api" "$PID_gateway" 2>/dev/null || true
-    PIDS=()
+    stop_services
   done
 done
 ROOT=$AFTER
