@@ -11,6 +11,10 @@ public static class ApiTelemetry
     public static readonly ActivitySource Source = new(Name);
     public static readonly Meter Meter = new(Name);
 
+    /// <summary>Messages accepted (committed with their credits reserved), one per recipient.</summary>
+    public static readonly Counter<long> Accepted =
+        Meter.CreateCounter<long>("ujumbe.messages.accepted", unit: "{message}", description: "Messages accepted for sending, one per recipient");
+
     public static readonly Counter<long> KeysIssued =
         Meter.CreateCounter<long>("ujumbe.api_keys.issued", unit: "{key}", description: "API key secrets issued (created or regenerated)");
 

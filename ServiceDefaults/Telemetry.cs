@@ -17,8 +17,6 @@ public static class Telemetry
     public static readonly string[] LibrarySources =
     [
         "Npgsql",
-        "RabbitMQ.Client.Publisher",
-        "RabbitMQ.Client.Subscriber",
         "Yarp.ReverseProxy",
     ];
 
@@ -29,7 +27,6 @@ public static class Telemetry
         "Microsoft.AspNetCore.Diagnostics",
         "Microsoft.AspNetCore.RateLimiting",
         "Npgsql",
-        "RabbitMQ.Client",
     ];
 
     /// <summary>The project's own sources and meters are all named <c>Ujumbe.*</c> (e.g. Ujumbe.Api).</summary>

@@ -54,7 +54,7 @@ public static class ApplicationServiceExtensions
         services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section));
         services.AddSingleton<WebhookSecrets>();
 
-        services.AddMessaging(configuration, configuration.GetRequiredConnectionString("rabbitmq"), "ujumbe-api");
+        builder.AddMessaging("ujumbe-api");
 
         services.AddOptions<SendPipelineOptions>().Bind(configuration.GetSection(SendPipelineOptions.Section));
         services.AddSingleton<SendWriter>();
@@ -77,8 +77,6 @@ public static class ApplicationServiceExtensions
                 GatewayAuthenticationHandler.SchemeName, null);
         CallerPolicies.Add(services.AddAuthorizationBuilder());
 
-        services.AddHealthChecks()
-            .AddCheck<RabbitMqHealthCheck>("rabbitmq");
         services.AddUjumbeOpenApi(configuration);
         return builder;
     }

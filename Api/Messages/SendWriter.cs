@@ -51,6 +51,10 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
             await WriteAcceptedAsync(connection, transaction, group, accepted, state, outcomes, cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
+        if (accepted.Count > 0)
+        {
+            ApiTelemetry.Accepted.Add(accepted.Sum(c => c.Recipients.Count));
+        }
 
         if (accepted.Any(c => c.ScheduledAt is null))
         {

@@ -1,21 +1,25 @@
-using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 
 namespace Ujumbe.Shared.Messaging;
 
 /// <summary>
-/// One long-lived AMQP connection per process (channels are cheap, connections are not), opened on
-/// first use and recovered automatically by the client after a broker restart.
+/// The process's one AMQP connection (channels are cheap, connections are not): the <see cref="IConnection"/>
+/// the Aspire RabbitMQ integration registers, awaited within bounds. The integration opens it synchronously
+/// inside the container when it is first resolved, so it is resolved here off the caller's thread, one
+/// attempt at a time, and a caller waits for it no longer than its own token allows. An attempt that
+/// fails (the broker is not there yet) leaves nothing behind: the next call tries again, so a service
+/// started before its broker connects when the broker answers. Once open, the client recovers it after a
+/// broker restart. Stopped last among the messaging services, it closes the connection within 2 s.
 /// </summary>
-public sealed partial class RabbitMqConnection(
-    string connectionString, string clientName, IOptions<MessagingOptions> options, ILogger<RabbitMqConnection> logger)
-    : IAsyncDisposable
+public sealed partial class RabbitMqConnection(IServiceProvider services, ILogger<RabbitMqConnection> logger) : IHostedService, IDisposable
 {
-    private readonly TimeSpan _timeout = options.Value.OperationTimeout;
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IConnection? _connection;
+    private Task<IConnection>? _opening;
 
     public async Task<IConnection> GetAsync(CancellationToken cancellationToken)
     {
@@ -28,21 +32,15 @@ public sealed partial class RabbitMqConnection(
         {
             if (_connection is null)
             {
-                var factory = new ConnectionFactory
+                if (_opening is { IsFaulted: true } or { IsCanceled: true })
                 {
-                    Uri = new Uri(connectionString),
-                    ClientProvidedName = clientName,
-                    AutomaticRecoveryEnabled = true,
-                    TopologyRecoveryEnabled = true,
-                    NetworkRecoveryInterval = TimeSpan.FromSeconds(2),
-                    RequestedHeartbeat = TimeSpan.FromSeconds(20),
-                    // No broker call may wait longer than this (the client's defaults are 20-30 s).
-                    RequestedConnectionTimeout = _timeout,
-                    HandshakeContinuationTimeout = _timeout,
-                    ContinuationTimeout = _timeout,
-                };
-                _connection = await factory.CreateConnectionAsync(cancellationToken);
-                LogConnected(logger, factory.Endpoint.HostName, factory.Endpoint.Port);
+                    _opening = null;
+                }
+                // Left running when this caller gives up: the next caller waits for the same attempt.
+                var opening = _opening ??= Task.Run(services.GetRequiredService<IConnection>, CancellationToken.None);
+                var connection = await opening.WaitAsync(cancellationToken);
+                _connection = connection;
+                LogConnected(logger, connection.Endpoint.HostName, connection.Endpoint.Port);
             }
             return _connection;
         }
@@ -52,45 +50,28 @@ public sealed partial class RabbitMqConnection(
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Bounded: a broker that is down or recovering must not hold up the process's stop.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_connection is { } connection)
+        if (_connection is not { } connection)
         {
-            // Bounded: a broker that is down or recovering must not hold up the process's stop.
-            try
-            {
-                await connection.CloseAsync(Constants.ReplySuccess, "stopping", TimeSpan.FromSeconds(2), abort: true);
-                await connection.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(2));
-            }
-            catch (Exception error) when (error is not OutOfMemoryException)
-            {
-                // closed as far as this process is concerned
-            }
+            return;
         }
-        _gate.Dispose();
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Connected to RabbitMQ at {Host}:{Port}")]
-    private static partial void LogConnected(ILogger logger, string host, int port);
-}
-
-/// <summary>The broker connection is open (the client marks it closed while it is recovering).</summary>
-public sealed class RabbitMqHealthCheck(RabbitMqConnection rabbit) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(3));
         try
         {
-            var connection = await rabbit.GetAsync(timeout.Token);
-            return connection.IsOpen
-                ? HealthCheckResult.Healthy()
-                : new HealthCheckResult(context.Registration.FailureStatus, "RabbitMQ connection is closed: " + connection.CloseReason);
+            await connection.CloseAsync(Constants.ReplySuccess, "stopping", CloseTimeout, abort: true, cancellationToken)
+                .WaitAsync(CloseTimeout, cancellationToken);
         }
         catch (Exception error) when (error is not OutOfMemoryException)
         {
-            return new HealthCheckResult(context.Registration.FailureStatus, "RabbitMQ is unreachable: " + error.Message);
+            // closed as far as this process is concerned
         }
     }
+
+    public void Dispose() => _gate.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Connected to RabbitMQ at {Host}:{Port}")]
+    private static partial void LogConnected(ILogger logger, string host, int port);
 }

@@ -137,6 +137,25 @@ public sealed class HealthTests
     }
 
     [Fact]
+    public async Task A_worker_started_before_its_broker_is_unhealthy_until_the_broker_answers_then_connects()
+    {
+        await using var database = await TestStack.CreateDatabaseAsync();
+        await using var rabbit = await TemporaryRabbitMq.StartAsync();
+        await rabbit.StopServerAsync();
+        await using var worker = new ServiceHost<WorkerApp::Program>(TestStack.StandaloneWorkerSettings(database.ConnectionString, rabbit.ConnectionString));
+        worker.Start();
+        using var client = worker.CreateSocketClient();
+        var (status, health) = await GetAsync(client, "/health");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Equal("Unhealthy", CheckStatus(health, "rabbitmq"));
+
+        await rabbit.StartServerAsync();
+        await HttpAssertions.EventuallyAsync(async () =>
+            CheckStatus((await GetAsync(client, "/health")).Body, "rabbitmq") == "Healthy",
+            TimeSpan.FromSeconds(30), "the Worker connects once the broker answers");
+    }
+
+    [Fact]
     public async Task The_web_dashboard_serves_its_page_and_health()
     {
         await using var web = new ServiceHost<WebApp::Program>(new Dictionary<string, string?>());

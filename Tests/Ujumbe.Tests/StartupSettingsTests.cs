@@ -66,6 +66,31 @@ public sealed class StartupSettingsTests
     public void The_worker_refuses_to_start_without_a_usable_postgres_connection_string(string? postgres) =>
         Assert.Contains("ConnectionStrings__postgres", Messages(StartFailure<WorkerApp::Program>(Worker(postgres))), StringComparison.Ordinal);
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("not a uri")]
+    [InlineData("http://127.0.0.1:5672/")]
+    [InlineData("amqp:///vhost")]
+    public void The_worker_refuses_to_start_without_a_usable_rabbitmq_connection_string(string? rabbitmq)
+    {
+        var settings = Worker(TestStack.Settings.Postgres);
+        settings["ConnectionStrings:rabbitmq"] = rabbitmq;
+        var message = Messages(StartFailure<WorkerApp::Program>(settings));
+        Assert.Contains("ConnectionStrings__rabbitmq", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_api_refuses_to_start_with_a_malformed_rabbitmq_connection_string() =>
+        Assert.Contains("ConnectionStrings__rabbitmq", Messages(StartFailure<ApiApp::Program>(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:postgres"] = TestStack.Settings.Postgres,
+            ["ConnectionStrings:rabbitmq"] = "amqp//guest:guest@127.0.0.1",
+            ["ConnectionStrings:redis"] = TestStack.Settings.Redis,
+            ["GatewaySigning:Key"] = Key,
+            ["PortalTokens:SigningKey"] = Key,
+            ["Webhooks:SecretKey"] = Key,
+        })), StringComparison.Ordinal);
+
     [Fact]
     public async Task The_api_does_not_half_start_when_postgres_does_not_answer_and_says_which_setting_names_it()
     {

@@ -19,7 +19,7 @@ public static class WorkerServiceExtensions
         var configuration = builder.Configuration;
 
         builder.AddPostgres("ujumbe-worker", maxAutoPrepare: 32);
-        services.AddMessaging(configuration, configuration.GetRequiredConnectionString("rabbitmq"), "ujumbe-worker");
+        builder.AddMessaging("ujumbe-worker");
 
         services.AddOptions<SimulatorOptions>().Bind(configuration.GetSection(SimulatorOptions.Section));
         services.AddSingleton<SimulatorProvider>();
@@ -56,7 +56,6 @@ public static class WorkerServiceExtensions
         services.AddHostedService<WebhookDispatcher>();
 
         services.AddHealthChecks()
-            .AddCheck<RabbitMqHealthCheck>("rabbitmq")
             .AddCheck<DispatchHealthCheck>("dispatch");
         return builder;
     }
