@@ -24,7 +24,18 @@ public static class ServerExtensions
         var postgres = builder.AddPostgres("postgres-server", password: Password("postgres-password"))
             .AddDatabase("postgres", databaseName: "ujumbe");
         var redis = builder.AddRedis("redis", password: Password("redis-password"));
-        var rabbitMq = builder.AddRabbitMQ("rabbitmq", password: Password("rabbitmq-password"));
+        // Never guest (it only logs in from loopback, and is the first name anyone tries): the project's user,
+        // and published, a user and password the deployment supplies as secrets (azd asks for them).
+        var rabbitUser = publishing
+            ? builder.AddParameter("rabbitmq-user", secret: true)
+            : builder.AddParameter("rabbitmq-user", RabbitMqServerResource.UserName);
+        var rabbitPassword = publishing ? builder.AddParameter("rabbitmq-password", secret: true) : Password("rabbitmq-password");
+        var rabbitMq = builder.AddRabbitMQ("rabbitmq", userName: rabbitUser, password: rabbitPassword);
+        if (publishing)
+        {
+            // Its queues are the only copy of work in flight: they outlive a restart of the container app.
+            rabbitMq.WithDataVolume("rabbitmq-data");
+        }
         return new Servers(Widen(postgres), Widen(redis), Widen(rabbitMq));
     }
 

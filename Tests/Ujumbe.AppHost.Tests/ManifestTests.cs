@@ -70,6 +70,19 @@ public sealed class ManifestTests
             Assert.Equal("parameter.v0", types[key]);
             Assert.True(resources.GetProperty(key).GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean(), key);
         }
+        // The broker's user and password too: never guest, never a value in the manifest; its queues on a volume.
+        foreach (var key in new[] { "rabbitmq-user", "rabbitmq-password" })
+        {
+            Assert.Equal("parameter.v0", types[key]);
+            Assert.True(resources.GetProperty(key).GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean(), key);
+            Assert.False(resources.GetProperty(key).GetProperty("inputs").GetProperty("value").TryGetProperty("default", out _), key);
+        }
+        var rabbitMq = resources.GetProperty("rabbitmq");
+        Assert.Equal("{rabbitmq-user.value}", rabbitMq.GetProperty("env").GetProperty("RABBITMQ_DEFAULT_USER").GetString());
+        Assert.Equal("{rabbitmq-password.value}", rabbitMq.GetProperty("env").GetProperty("RABBITMQ_DEFAULT_PASS").GetString());
+        Assert.DoesNotContain("guest", rabbitMq.GetProperty("connectionString").GetString(), StringComparison.Ordinal);
+        Assert.Contains(rabbitMq.GetProperty("volumes").EnumerateArray(), volume => volume.GetProperty("target").GetString() == "/var/lib/rabbitmq");
+
         var apiEnv = resources.GetProperty("api").GetProperty("env");
         Assert.Equal("{gateway-signing-key.value}", apiEnv.GetProperty("GatewaySigning__Key").GetString());
         Assert.Equal("{webhook-secret-key.value}", apiEnv.GetProperty("Webhooks__SecretKey").GetString());
