@@ -109,10 +109,10 @@ public sealed partial class WebDashboardTests
         await staff.GotoAsync("/operator/content-rules");
         await staff.GetByLabel("Category (lower-case, e.g. gambling)").FillAsync("Not A Category!");
         await staff.GetByLabel("Word or phrase").FillAsync(phrase);
-        await staff.GetByRole(AriaRole.Button, new() { Name = "Block" }).ClickAsync();
+        await staff.GetByRole(AriaRole.Button, new() { Name = "Block", Exact = true }).ClickAsync();
         await Expect(staff.Locator("span.error[data-valmsg-for='Input.Category']")).ToContainTextAsync("lower-case");
         await staff.GetByLabel("Category (lower-case, e.g. gambling)").FillAsync("gambling");
-        await staff.GetByRole(AriaRole.Button, new() { Name = "Block" }).ClickAsync();
+        await staff.GetByRole(AriaRole.Button, new() { Name = "Block", Exact = true }).ClickAsync();
         await Expect(staff.GetByRole(AriaRole.Status)).ToContainTextAsync("is blocked under gambling");
 
         using (var client = ujumbe.Client(ujumbe.DemoKey))
