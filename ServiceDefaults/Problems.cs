@@ -24,6 +24,7 @@ public static class ErrorCodes
     public const string NotFound = "NOT_FOUND";
     public const string MethodNotAllowed = "METHOD_NOT_ALLOWED";
     public const string Conflict = "CONFLICT";
+    public const string AlreadyReplayed = "ALREADY_REPLAYED";
     public const string PayloadTooLarge = "PAYLOAD_TOO_LARGE";
     public const string UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE";
     public const string IdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED";

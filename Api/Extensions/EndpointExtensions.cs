@@ -6,6 +6,7 @@ using Ujumbe.Api.Billing;
 using Ujumbe.Api.Campaigns;
 using Ujumbe.Api.Contacts;
 using Ujumbe.Api.Content;
+using Ujumbe.Api.DeadLetters;
 using Ujumbe.Api.Internal;
 using Ujumbe.Api.Messages;
 using Ujumbe.Api.Segments;
@@ -43,6 +44,7 @@ public static class EndpointExtensions
         v1.MapSegmentsApi();
         v1.MapCampaignsApi();
         v1.MapAdminContentRulesApi();
+        v1.MapAdminDeadLettersApi();
 
         app.MapAuthApi();
         app.MapInternalApi();

@@ -20,6 +20,7 @@ public static class PublicId
     public const string Segment = "seg";
     public const string Campaign = "cmp";
     public const string ContentRule = "rul";
+    public const string DeadLetter = "dlq";
 
     public static string Format(string prefix, Guid id) => $"{prefix}_{id:N}";
 

@@ -25,6 +25,18 @@ public static class Topology
 
     public const string AttemptHeader = "x-ujumbe-attempt";
 
+    /// <summary>Why the last try failed (operators read it in the dead-letter view).</summary>
+    public const string ErrorHeader = "x-ujumbe-error";
+
+    /// <summary>When the first try failed (Unix milliseconds), carried through the retries.</summary>
+    public const string FirstFailedHeader = "x-ujumbe-first-failed-at";
+
+    /// <summary>A dead letter's id, given when it is dead-lettered, so that draining it twice stores it once.</summary>
+    public const string DeadLetterIdHeader = "x-ujumbe-dead-letter-id";
+
+    /// <summary>When the message was dead-lettered (Unix milliseconds): it may be drained later, if the database was away.</summary>
+    public const string DeadLetteredHeader = "x-ujumbe-dead-lettered-at";
+
     public static string RetryQueue(string queue, int retry) => $"{queue}.retry.{retry}";
 
     public static string DeadLetterQueue(string queue) => $"{queue}.dead";

@@ -295,7 +295,12 @@ public sealed partial class WebDashboardTests(WebFixture ujumbe) : IClassFixture
             ? set : Directory.CreateTempSubdirectory("ujumbe-screens").FullName;
         Directory.CreateDirectory(folder);
         await using var receiver = await WebhookReceiver.StartAsync();
-        string webhookId;
+        string webhookId, campaignId;
+        using (var admin = ujumbe.Client(ujumbe.OperatorKey))
+        {
+            await admin.PostAsJsonAsync("/v1/admin/content-rules", new { category = "gambling", phrase = "bet now" });
+        }
+        await PublishUnreadableDispatchAsync("screenshot");
         using (var client = ujumbe.Client(ujumbe.DemoKey))
         {
             var webhook = await (await client.PostAsJsonAsync("/v1/webhooks", new { url = receiver.Url("orders"), events = new[] { "message.delivered", "batch.finalized" } }))
@@ -311,6 +316,15 @@ public sealed partial class WebDashboardTests(WebFixture ujumbe) : IClassFixture
                 new { to = new[] { "0712000101", "0712000102", "0712000103" }, text = "Karibu! Your order is on its way.", sender_id = "UJUMBE" }))
                 .AssertJsonAsync(HttpStatusCode.Accepted);
             await SendingFixture.WaitForFinalizedAsync(client, sent.GetProperty("batch_id").GetString()!);
+            var segment = await (await client.PostAsJsonAsync("/v1/segments", new { name = "Customers", tags_any = new[] { "customers" } }))
+                .AssertJsonAsync(HttpStatusCode.Created);
+            var campaign = await (await client.PostAsJsonAsync("/v1/campaigns", new
+            {
+                name = "December offer", text = "Habari {{name}}! 20% off this week at Duka.", sender_id = "UJUMBE",
+                audience = new { segment_id = segment.GetProperty("id").GetString() },
+            })).AssertJsonAsync(HttpStatusCode.Created);
+            campaignId = campaign.GetProperty("id").GetString()!;
+            await SendingFixture.WaitForFinalizedAsync(client, campaign.GetProperty("batch_id").GetString()!);
             await HttpAssertions.EventuallyAsync(async () =>
                 (await (await client.GetAsync($"/v1/webhooks/{webhookId}/deliveries")).AssertJsonAsync()).GetProperty("total").GetInt32() >= 4,
                 TimeSpan.FromSeconds(30), "the webhook's deliveries are recorded");
@@ -344,12 +358,28 @@ public sealed partial class WebDashboardTests(WebFixture ujumbe) : IClassFixture
         await ShotAsync(owner, $"/webhooks/{webhookId}", "webhook-deliveries");
         await ShotAsync(owner, "/contacts", "contacts");
         await ShotAsync(owner, "/ledger", "ledger");
+        await ShotAsync(owner, "/segments", "segments");
+        await ShotAsync(owner, "/campaigns", "campaigns");
+        await ShotAsync(owner, $"/campaigns/{campaignId}", "campaign");
+        await owner.GotoAsync("/campaigns/new");
+        await owner.GetByRole(AriaRole.Radio, new() { Name = "A segment" }).CheckAsync();
+        await owner.GetByLabel("Segment (for \"A segment\")").SelectOptionAsync(new SelectOptionValue { Label = "Customers" });
+        await owner.GetByLabel("Message").FillAsync("Habari {{name}}! Your order is ready.");
+        await Expect(owner.GetByTestId("preview-text")).ToContainTextAsync("Habari ");
+        await owner.ScreenshotAsync(new() { Path = Path.Combine(folder, "web-campaign-new.png"), FullPage = true });
         var staff = await OperatorAsync();
         await ShotAsync(staff, "/operator/accounts", "operator-accounts");
         await ShotAsync(staff, "/operator/sender-ids", "operator-sender-ids");
+        await ShotAsync(staff, "/operator/content-rules", "operator-content-rules");
+        await HttpAssertions.EventuallyAsync(async () =>
+        {
+            await staff.GotoAsync("/operator/dead-letters");
+            return await staff.Locator("tbody tr").CountAsync() > 0;
+        }, TimeSpan.FromSeconds(30), "a dead letter is listed");
+        await ShotAsync(staff, "/operator/dead-letters", "operator-dead-letters");
 
         var phone = await ujumbe.SignInAsync(SeededKeys.DemoEmail, ujumbe.DemoPassword, width: 375, height: 812);
-        foreach (var (path, name) in new[] { ("/", "phone-overview"), ("/send", "phone-send"), ("/messages", "phone-messages"), ("/api-keys", "phone-api-keys") })
+        foreach (var (path, name) in new[] { ("/", "phone-overview"), ("/send", "phone-send"), ("/messages", "phone-messages"), ("/api-keys", "phone-api-keys"), ("/campaigns/new", "phone-campaign-new") })
         {
             await ShotAsync(phone, path, name);
             var overflow = await phone.EvaluateAsync<int>("document.documentElement.scrollWidth - document.documentElement.clientWidth");

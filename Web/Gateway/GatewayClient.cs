@@ -41,6 +41,12 @@ public sealed class GatewayClient(HttpClient http, IHttpContextAccessor context)
     public Task<ApiResult<T>> PatchAsync<T>(string path, object body, CancellationToken cancellationToken = default) =>
         SendAsync<T>(HttpMethod.Patch, path, JsonContent.Create(body, options: JsonDefaults.Options), null, cancellationToken);
 
+    public Task<ApiResult<T>> PutAsync<T>(string path, object body, CancellationToken cancellationToken = default) =>
+        SendAsync<T>(HttpMethod.Put, path, JsonContent.Create(body, options: JsonDefaults.Options), null, cancellationToken);
+
+    public Task<ApiResult<NoBody>> DeleteAsync(string path, CancellationToken cancellationToken = default) =>
+        SendAsync<NoBody>(HttpMethod.Delete, path, null, null, cancellationToken);
+
     public Task<ApiResult<T>> PostContentAsync<T>(string path, HttpContent content, CancellationToken cancellationToken = default) =>
         SendAsync<T>(HttpMethod.Post, path, content, null, cancellationToken);
 

@@ -76,8 +76,23 @@ public static class WebhookEvents
 }
 
 public sealed record Contact(
-    string Id, string? Name, string PhoneNumber, string? Email, string[] Tags, bool OptedOut, DateTime CreatedAt, DateTime UpdatedAt);
+    string Id, string? Name, string PhoneNumber, string? Email, string[] Tags, bool OptedOut, DateTime CreatedAt, DateTime UpdatedAt,
+    System.Text.Json.JsonElement? Attributes = null);
 
 public sealed record ImportRowError(int Row, string Error);
 
 public sealed record ContactImport(int Rows, int Created, int Updated, int OptedOut, int Failed, IReadOnlyList<ImportRowError> Errors, bool ErrorsTruncated);
+
+public sealed record DeadLetter(
+    string Id, string Queue, string Status, int Attempts, string? LastError, DateTime? FirstFailedAt, DateTime DeadLetteredAt,
+    DateTime? ReplayedAt, string? ReplayedBy, string? TraceParent, int BodyBytes, string? Body);
+
+public sealed record Segment(string Id, string Name, string[] TagsAny, string[] TagsAll, DateTime CreatedAt, DateTime UpdatedAt);
+
+public sealed record CampaignSummary(int Total, int Queued, int Sent, int Delivered, int Failed, int Canceled, int Skipped);
+
+public sealed record Campaign(
+    string Id, string Name, string Status, string Text, string SenderId, System.Text.Json.JsonElement Audience, string BatchId, long Credits,
+    DateTime? ScheduledAt, DateTime CreatedAt, CampaignSummary Summary, IReadOnlyList<string>? SkippedNumbers);
+
+public sealed record ContentRule(string Id, string Category, string Phrase, DateTime CreatedAt);

@@ -14,14 +14,15 @@ public sealed class DeliveryReportConsumer(
     ConsumerProgress progress, ILogger<DeliveryReportConsumer> logger)
     : QueueConsumer(Topology.DeliveryReports, prefetch: 64, concurrency: 2, rabbit, topology, publisher, progress, logger)
 {
-    protected override async Task<Handled> HandleAsync(ReadOnlyMemory<byte> body, int attempt, CancellationToken cancellationToken)
+    protected override async Task<Handled> HandleAsync(Delivery delivery, CancellationToken cancellationToken)
     {
-        var batch = JsonSerializer.Deserialize(body.Span, MessagingJson.Default.DeliveryReportBatch)!;
+        var batch = JsonSerializer.Deserialize(delivery.Body.Span, MessagingJson.Default.DeliveryReportBatch)!;
         var early = await ApplyAsync(batch.Reports, cancellationToken);
         if (early.Count > 0)
         {
             var rest = JsonSerializer.SerializeToUtf8Bytes(new DeliveryReportBatch(early), MessagingJson.Default.DeliveryReportBatch);
-            await RetryAsync(rest, attempt, System.Diagnostics.Activity.Current?.Id, CancellationToken.None);
+            await RetryAsync(delivery, rest, $"{early.Count} delivery report(s) arrived before their message was recorded as sent.",
+                System.Diagnostics.Activity.Current?.Id, CancellationToken.None);
         }
         return Handled.Done;
     }

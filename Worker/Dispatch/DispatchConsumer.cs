@@ -50,23 +50,23 @@ public sealed class DispatchConsumer(
 {
     private readonly TimeSpan _providerTimeout = options.Value.ProviderTimeout;
 
-    protected override async Task<Handled> HandleAsync(ReadOnlyMemory<byte> body, int attempt, CancellationToken cancellationToken)
+    protected override async Task<Handled> HandleAsync(Delivery delivery, CancellationToken cancellationToken)
     {
-        var chunk = JsonSerializer.Deserialize(body.Span, MessagingJson.Default.DispatchChunk)!;
+        var chunk = JsonSerializer.Deserialize(delivery.Body.Span, MessagingJson.Default.DispatchChunk)!;
         LinkRequests(chunk);
         var outcome = await DispatchAsync(chunk, cancellationToken);
         if (outcome.Unavailable.Count == 0)
         {
             return Handled.Done;
         }
-        if (IsLastAttempt(attempt))
+        if (IsLastAttempt(delivery.Attempt))
         {
             await GiveUpAsync(outcome.Unavailable);
             return Handled.Done;
         }
         // Only what the provider could not take goes round again.
         var rest = JsonSerializer.SerializeToUtf8Bytes(chunk with { Messages = outcome.Unavailable }, MessagingJson.Default.DispatchChunk);
-        await RetryAsync(rest, attempt, Activity.Current?.Id, CancellationToken.None);
+        await RetryAsync(delivery, rest, $"The provider could not take {outcome.Unavailable.Count} message(s) now.", Activity.Current?.Id, CancellationToken.None);
         return Handled.Done;
     }
 

@@ -5,6 +5,9 @@ using Ujumbe.Shared.Messaging;
 
 namespace Ujumbe.Worker.Dispatch;
 
+/// <summary>One delivery as a handler sees it: its body, which try this is (0 = first) and when the first try failed.</summary>
+public readonly record struct Delivery(ReadOnlyMemory<byte> Body, int Attempt, long? FirstFailedAt);
+
 /// <summary>What a handler wants done with a delivery once it returns.</summary>
 public enum Handled
 {
@@ -36,7 +39,10 @@ public abstract partial class QueueConsumer(
     /// <summary>Checks in a row that find the channel closed while the connection is open before it is replaced (recovery takes a moment).</summary>
     private const int ClosedChecksBeforeReplacing = 5;
 
-    protected abstract Task<Handled> HandleAsync(ReadOnlyMemory<byte> body, int attempt, CancellationToken cancellationToken);
+    /// <summary>The longest failure reason carried to the dead letters (the whole error is in the log and the trace).</summary>
+    private const int MaxReasonLength = 500;
+
+    protected abstract Task<Handled> HandleAsync(Delivery delivery, CancellationToken cancellationToken);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -113,14 +119,16 @@ public abstract partial class QueueConsumer(
         try
         {
             var attempt = Attempt(delivery.BasicProperties);
+            var received = new Delivery(delivery.Body, attempt, FirstFailedAt(delivery.BasicProperties));
             var parent = TraceHeaders.Extract(delivery.BasicProperties);
             using var activity = WorkerTelemetry.Source.StartActivity($"{queue} process", ActivityKind.Consumer, parent);
             activity?.SetTag("messaging.destination.name", queue);
             activity?.SetTag("ujumbe.attempt", attempt);
             Handled handled;
+            string? reason = null;
             try
             {
-                handled = await HandleAsync(delivery.Body, attempt, stoppingToken);
+                handled = await HandleAsync(received, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -132,13 +140,14 @@ public abstract partial class QueueConsumer(
                 LogHandlerFailed(logger, error, queue, attempt);
                 activity?.SetStatus(ActivityStatusCode.Error, error.Message);
                 handled = Handled.Retry;
+                reason = error.Message;
             }
             var requeue = false;
             if (handled == Handled.Retry)
             {
                 try
                 {
-                    await RetryAsync(delivery.Body.ToArray(), attempt, activity?.Id, CancellationToken.None);
+                    await RetryAsync(received, delivery.Body.ToArray(), reason ?? "The handler asked for another try.", activity?.Id, CancellationToken.None);
                 }
                 catch (Exception error) when (error is not OutOfMemoryException)
                 {
@@ -189,11 +198,20 @@ public abstract partial class QueueConsumer(
         }
     }
 
-    /// <summary>Puts a body (or what is left of it) on its way to another try, or to the dead letters.</summary>
-    protected async Task RetryAsync(byte[] body, int attempt, string? traceParent, CancellationToken cancellationToken)
+    /// <summary>
+    /// Puts a body (or what is left of it) on its way to another try, or to the dead letters, with why
+    /// this try failed and when the first did: what an operator reads in the dead-letter view.
+    /// </summary>
+    protected async Task RetryAsync(Delivery failed, byte[] body, string reason, string? traceParent, CancellationToken cancellationToken)
     {
+        var attempt = failed.Attempt;
         var next = attempt + 1;
-        var headers = new Dictionary<string, object?> { [Topology.AttemptHeader] = next };
+        var headers = new Dictionary<string, object?>
+        {
+            [Topology.AttemptHeader] = next,
+            [Topology.ErrorHeader] = reason.Length > MaxReasonLength ? reason[..MaxReasonLength] : reason,
+            [Topology.FirstFailedHeader] = failed.FirstFailedAt ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+        };
         if (!IsLastAttempt(attempt))
         {
             WorkerTelemetry.Retried.Add(1, new KeyValuePair<string, object?>("queue", queue));
@@ -203,6 +221,8 @@ public abstract partial class QueueConsumer(
         {
             WorkerTelemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>("queue", queue));
             LogDeadLettered(logger, queue, attempt);
+            headers[Topology.DeadLetterIdHeader] = Guid.CreateVersion7().ToString("N");
+            headers[Topology.DeadLetteredHeader] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             await publisher.PublishAsync([new OutgoingMessage("", Topology.DeadLetterQueue(queue), body, traceParent, headers)], cancellationToken);
         }
     }
@@ -212,6 +232,9 @@ public abstract partial class QueueConsumer(
 
     private static int Attempt(IReadOnlyBasicProperties properties) =>
         properties.Headers?.TryGetValue(Topology.AttemptHeader, out var value) == true && value is int attempt ? attempt : 0;
+
+    private static long? FirstFailedAt(IReadOnlyBasicProperties properties) =>
+        properties.Headers?.TryGetValue(Topology.FirstFailedHeader, out var value) == true && value is long at ? at : null;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handling a delivery from {Queue} failed (attempt {Attempt}); it will be retried")]
     private static partial void LogHandlerFailed(ILogger logger, Exception error, string queue, int attempt);

@@ -1,6 +1,7 @@
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Health;
 using Ujumbe.Shared.Messaging;
+using Ujumbe.Worker.DeadLetters;
 using Ujumbe.Worker.Dispatch;
 using Ujumbe.Worker.Housekeeping;
 using Ujumbe.Worker.Providers;
@@ -32,6 +33,9 @@ public static class WorkerServiceExtensions
         services.AddHostedService<ScheduledReleaser>();
         services.AddHostedService<ExpiredRowsSweeper>();
         services.AddHostedService<CreditPoster>();
+        services.AddOptions<DeadLetterOptions>().Bind(configuration.GetSection(DeadLetterOptions.Section));
+        services.AddSingleton<DeadLetterDrainer>();
+        services.AddHostedService(provider => provider.GetRequiredService<DeadLetterDrainer>());
 
         services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section));
         services.AddOptions<WebhookDeliveryOptions>().Bind(configuration.GetSection(WebhookDeliveryOptions.Section))

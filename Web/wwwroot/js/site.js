@@ -60,6 +60,37 @@
     });
   }
 
+  // Live preview of a campaign's text for its first recipient.
+  var campaign = document.getElementById("campaign-form");
+  if (campaign) {
+    var previewPanel = document.getElementById("preview");
+    var previewTimer = null, previewLatest = 0;
+    var showPreview = function (data) {
+      previewPanel.textContent = "";
+      if (data.text !== undefined) {
+        var text = document.createElement("p");
+        text.className = "preview";
+        text.setAttribute("data-testid", "preview-text");
+        text.textContent = data.text;
+        previewPanel.appendChild(text);
+      }
+      var detail = document.createElement("p");
+      detail.className = "hint";
+      detail.textContent = data.detail || data.message || "";
+      previewPanel.appendChild(detail);
+    };
+    var preview = function () {
+      var ticket = ++previewLatest;
+      fetch(campaign.getAttribute("data-preview-url"), { method: "POST", body: new FormData(campaign), credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : { message: "The preview is not available right now." }; })
+        .then(function (data) { if (ticket === previewLatest) { showPreview(data); } })
+        .catch(function () { });
+    };
+    var later = function () { clearTimeout(previewTimer); previewTimer = setTimeout(preview, 350); };
+    campaign.addEventListener("input", later);
+    campaign.addEventListener("change", later);
+  }
+
   // A delivery report refreshes itself while its messages are on their way.
   var report = document.getElementById("report");
   if (report && report.getAttribute("data-status") === "processing") {
