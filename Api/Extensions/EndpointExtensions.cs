@@ -8,6 +8,7 @@ using Ujumbe.Api.Contacts;
 using Ujumbe.Api.Content;
 using Ujumbe.Api.Internal;
 using Ujumbe.Api.Messages;
+using Ujumbe.Api.Partners;
 using Ujumbe.Api.Segments;
 using Ujumbe.Api.SenderIds;
 using Ujumbe.Api.Validation;
@@ -43,6 +44,7 @@ public static class EndpointExtensions
         v1.MapSegmentsApi();
         v1.MapCampaignsApi();
         v1.MapAdminContentRulesApi();
+        v1.MapTenantsApi();
 
         app.MapAuthApi();
         app.MapInternalApi();

@@ -5,6 +5,7 @@ using Ujumbe.Worker.Dispatch;
 using Ujumbe.Worker.Housekeeping;
 using Ujumbe.Worker.Providers;
 using Ujumbe.Worker.Scheduling;
+using Ujumbe.Worker.Usage;
 using Ujumbe.Worker.Webhooks;
 using Ujumbe.Shared.Webhooks;
 
@@ -32,6 +33,7 @@ public static class WorkerServiceExtensions
         services.AddHostedService<ScheduledReleaser>();
         services.AddHostedService<ExpiredRowsSweeper>();
         services.AddHostedService<CreditPoster>();
+        services.AddHostedService<UsageFolder>();
 
         services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section));
         services.AddOptions<WebhookDeliveryOptions>().Bind(configuration.GetSection(WebhookDeliveryOptions.Section))
