@@ -21,14 +21,40 @@ public sealed class AccountService(UjumbeDb db, ApiKeyService keys, CredentialCh
         string name, string ownerEmail, string defaultCountry, CancellationToken cancellationToken,
         bool isOperator = false, bool isPartner = false, Guid? id = null)
     {
+        var (account, owner) = Stage(name, ownerEmail, defaultCountry, AccountTimeZones.Default, parent: null, isOperator ? "operator" : "owner", id);
+        account.IsOperator = isOperator;
+        account.IsPartner = isPartner;
+        var scopes = ScopeNames.DefaultForKey | (isOperator ? Scopes.Admin : Scopes.None) | (isPartner ? Scopes.Partner : Scopes.None);
+        var firstKey = keys.Add(account.Id, isOperator ? "Operator key" : "First key", scopes, expiresInDays: null);
+        await SaveAsync(ownerEmail, cancellationToken);
+        ApiTelemetry.AccountsOpened.Add(1);
+        return new NewAccount(account, owner, firstKey);
+    }
+
+    /// <summary>
+    /// A partner's tenant: a full account of its own (balance, owner) whose parent is the partner. It gets no
+    /// key: the partner acts for it with X-Tenant-Id, and issues it keys that way if it wants to.
+    /// </summary>
+    public async Task<(Account Account, User Owner)> CreateTenantAsync(
+        Guid partnerId, string name, string ownerEmail, string defaultCountry, string timeZone, CancellationToken cancellationToken)
+    {
+        var staged = Stage(name, ownerEmail, defaultCountry, timeZone, partnerId, "owner", id: null);
+        await SaveAsync(ownerEmail, cancellationToken);
+        ApiTelemetry.AccountsOpened.Add(1);
+        return staged;
+    }
+
+    private (Account Account, User Owner) Stage(
+        string name, string ownerEmail, string defaultCountry, string timeZone, Guid? parent, string role, Guid? id)
+    {
         var now = time.UtcNow();
         var account = new Account
         {
             Id = id ?? Guid.CreateVersion7(now),
             Name = name,
             DefaultCountry = defaultCountry,
-            IsOperator = isOperator,
-            IsPartner = isPartner,
+            TimeZone = timeZone,
+            ParentAccountId = parent,
             CreatedAt = now,
         };
         var owner = new User
@@ -36,14 +62,17 @@ public sealed class AccountService(UjumbeDb db, ApiKeyService keys, CredentialCh
             Id = Guid.CreateVersion7(now),
             AccountId = account.Id,
             Email = ownerEmail,
-            Role = isOperator ? "operator" : "owner",
+            Role = role,
             CreatedAt = now,
         };
         db.Accounts.Add(account);
         db.Users.Add(owner);
         db.Balances.Add(new Balance { AccountId = account.Id });
-        var scopes = ScopeNames.DefaultForKey | (isOperator ? Scopes.Admin : Scopes.None) | (isPartner ? Scopes.Partner : Scopes.None);
-        var firstKey = keys.Add(account.Id, isOperator ? "Operator key" : "First key", scopes, expiresInDays: null);
+        return (account, owner);
+    }
+
+    private async Task SaveAsync(string ownerEmail, CancellationToken cancellationToken)
+    {
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -53,8 +82,6 @@ public sealed class AccountService(UjumbeDb db, ApiKeyService keys, CredentialCh
             db.ChangeTracker.Clear();
             throw new EmailTakenException(ownerEmail);
         }
-        ApiTelemetry.AccountsOpened.Add(1);
-        return new NewAccount(account, owner, firstKey);
     }
 
     public async Task<Account?> SetStatusAsync(Guid accountId, AccountStatus status, CancellationToken cancellationToken)

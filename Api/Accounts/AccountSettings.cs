@@ -36,6 +36,9 @@ public sealed class AccountSettingsCache(NpgsqlDataSource database, TimeProvider
         return settings;
     }
 
+    /// <summary>Drops this instance's copy after a change made through it (other instances see it within <see cref="Lifetime"/>).</summary>
+    public void Forget(Guid accountId) => _cache.TryRemove(accountId, out _);
+
     /// <summary>The country that numbers without a country code belong to, for the caller's account.</summary>
     public async ValueTask<string> DefaultCountryAsync(Guid accountId, CancellationToken cancellationToken) =>
         (await GetAsync(accountId, cancellationToken))?.DefaultCountry ?? Countries.Default;

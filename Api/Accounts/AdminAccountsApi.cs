@@ -16,6 +16,9 @@ public sealed record AdminAccountResponse(
     string Id, string Name, string DefaultCountry, string Status, bool IsOperator, bool IsPartner,
     int MaxSegments, long Balance, long Reserved, DateTime CreatedAt);
 
+/// <summary>The partner's account, and the key with the partner scope issued when it was marked (null if it already was).</summary>
+public sealed record PartnerMarkedResponse(AdminAccountResponse Account, IssuedApiKeyResponse? ApiKey);
+
 public sealed record RateLimitsRequest(int? MessagesPerMinute, int? ContactsPerHour, int? RequestsPerHour);
 
 public sealed record AccountRateLimitsResponse(string AccountId, RateLimitsRequest Overrides, RateLimitsResponse Effective);
@@ -41,6 +44,13 @@ public static class AdminAccountsApi
         admin.MapPost("/{id}/activate", (string id, AccountService accounts, UjumbeDb db, CancellationToken ct) =>
             SetStatusAsync(id, AccountStatus.Active, accounts, db, ct))
             .WithName("ActivateAccount").WithSummary("Reactivate a suspended account")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapPost("/{id}/partner", (string id, AccountService accounts, ApiKeyService keys, UjumbeDb db, CancellationToken ct) =>
+                MarkPartnerAsync(id, accounts, keys, db, ct))
+            .WithName("MarkPartner").WithSummary("Mark an account as a partner, issuing it a key with the partner scope")
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapDelete("/{id}/partner", UnmarkPartnerAsync)
+            .WithName("UnmarkPartner").WithSummary("Unmark a partner that has no tenants")
             .ProducesProblem(StatusCodes.Status409Conflict);
         admin.MapPut("/{id}/rate-limits", SetRateLimitsAsync)
             .WithName("SetAccountRateLimits").WithSummary("Override an account's rate limits");
@@ -142,6 +152,57 @@ public static class AdminAccountsApi
         return TypedResults.Ok(ToResponse(account, balance?.Credits ?? 0, balance?.Reserved ?? 0));
     }
 
+    /// <summary>
+    /// Marks a partner. Its existing keys keep their scopes (a key never gains powers after it was issued),
+    /// so the answer carries a new key with the <c>partner</c> scope, shown once. Marking again issues
+    /// nothing more. A tenant cannot be a partner: tenants do not nest.
+    /// </summary>
+    public static async Task<Results<Ok<PartnerMarkedResponse>, ProblemHttpResult>> MarkPartnerAsync(
+        string id, AccountService accounts, ApiKeyService keys, UjumbeDb db, CancellationToken cancellationToken)
+    {
+        if (!PublicId.TryParse(PublicId.Account, id, out var accountId)
+            || await db.Accounts.IgnoreQueryFilters().FirstOrDefaultAsync(a => a.Id == accountId, cancellationToken) is not { } account)
+        {
+            return Problems.NotFound("No account with this id.");
+        }
+        if (account.ParentAccountId is not null)
+        {
+            return Problems.Conflict("A tenant cannot be a partner.");
+        }
+        IssuedApiKeyResponse? key = null;
+        if (!account.IsPartner)
+        {
+            account.IsPartner = true;
+            var issued = keys.Add(accountId, "Partner key", ScopeNames.DefaultForKey | Scopes.Partner, expiresInDays: null);
+            await db.SaveChangesAsync(cancellationToken);
+            key = IssuedApiKeyResponse.From(issued);
+        }
+        var balance = await db.Balances.IgnoreQueryFilters().AsNoTracking().FirstOrDefaultAsync(b => b.AccountId == accountId, cancellationToken);
+        return TypedResults.Ok(new PartnerMarkedResponse(ToResponse(account, balance?.Credits ?? 0, balance?.Reserved ?? 0), key));
+    }
+
+    /// <summary>Only a partner without tenants: its tenants would otherwise be left with nobody to manage them.</summary>
+    public static async Task<Results<Ok<AdminAccountResponse>, ProblemHttpResult>> UnmarkPartnerAsync(
+        string id, UjumbeDb db, CancellationToken cancellationToken)
+    {
+        if (!PublicId.TryParse(PublicId.Account, id, out var accountId)
+            || await db.Accounts.IgnoreQueryFilters().FirstOrDefaultAsync(a => a.Id == accountId, cancellationToken) is not { } account)
+        {
+            return Problems.NotFound("No account with this id.");
+        }
+        if (await db.Accounts.IgnoreQueryFilters().AnyAsync(a => a.ParentAccountId == accountId, cancellationToken))
+        {
+            return Problems.Conflict("The partner still has tenants; it stays a partner while they exist.");
+        }
+        if (account.IsPartner)
+        {
+            account.IsPartner = false;
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        var balance = await db.Balances.IgnoreQueryFilters().AsNoTracking().FirstOrDefaultAsync(b => b.AccountId == accountId, cancellationToken);
+        return TypedResults.Ok(ToResponse(account, balance?.Credits ?? 0, balance?.Reserved ?? 0));
+    }
+
     public const int MaxRateLimit = 10_000_000;
 
     /// <summary>
@@ -186,9 +247,9 @@ public static class AdminAccountsApi
         UjumbeDb.SnakeCase(account.Status.ToString()), account.IsOperator, account.IsPartner, account.MaxSegments,
         balance, reserved, account.CreatedAt);
 
-    private static bool IsEmail(string? value) =>
+    internal static bool IsEmail(string? value) =>
         value is { Length: > 3 and <= 254 } && MailAddress.TryCreate(value, out var address) && address.Address == value;
 
-    private static string EscapeLike(string text) =>
+    internal static string EscapeLike(string text) =>
         text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
 }

@@ -11,6 +11,8 @@ public sealed class Account
     public Guid Id { get; set; }
     public required string Name { get; set; }
     public string DefaultCountry { get; set; } = "TZ";
+    /// <summary>IANA zone the account's usage days and months are counted in.</summary>
+    public string TimeZone { get; set; } = Accounts.AccountTimeZones.Default;
     public AccountStatus Status { get; set; } = AccountStatus.Active;
     public bool IsOperator { get; set; }
     public bool IsPartner { get; set; }

@@ -30,6 +30,12 @@ public sealed class UjumbeDb(DbContextOptions<UjumbeDb> options, Caller caller) 
     /// <summary>The operators' content policy: platform-wide, not an account's.</summary>
     public DbSet<ContentRuleRow> ContentRules => Set<ContentRuleRow>();
 
+    /// <summary>
+    /// The caller's tenants, if the caller is a partner: the one way the partner API reaches accounts other
+    /// than the caller's own (nobody's parent is <see cref="Guid.Empty"/>, so without a caller it is empty).
+    /// </summary>
+    public IQueryable<Account> Tenants => Accounts.IgnoreQueryFilters().Where(a => a.ParentAccountId == TenantId);
+
     /// <summary>The account every filtered query is confined to; <see cref="Guid.Empty"/> matches nothing.</summary>
     private Guid TenantId => caller.AccountIdOrEmpty;
 

@@ -9,6 +9,7 @@ using Ujumbe.Api.Content;
 using Ujumbe.Api.DeadLetters;
 using Ujumbe.Api.Internal;
 using Ujumbe.Api.Messages;
+using Ujumbe.Api.Partners;
 using Ujumbe.Api.Segments;
 using Ujumbe.Api.SenderIds;
 using Ujumbe.Api.Validation;
@@ -45,6 +46,7 @@ public static class EndpointExtensions
         v1.MapCampaignsApi();
         v1.MapAdminContentRulesApi();
         v1.MapAdminDeadLettersApi();
+        v1.MapTenantsApi();
 
         app.MapAuthApi();
         app.MapInternalApi();

@@ -34,7 +34,11 @@ public static class InternalApi
         var found = await db.ApiKeys.IgnoreQueryFilters().AsNoTracking()
             .Where(k => k.PublicKey == publicKey)
             .Join(db.Accounts.IgnoreQueryFilters(), k => k.AccountId, a => a.Id,
-                (k, a) => new { Key = k, a.Status, a.MessagesPerMinute, a.ContactsPerHour, a.RequestsPerHour })
+                (k, a) => new
+                {
+                    Key = k, a.Status, a.MessagesPerMinute, a.ContactsPerHour, a.RequestsPerHour, a.ParentAccountId,
+                    ParentStatus = db.Accounts.IgnoreQueryFilters().Where(p => p.Id == a.ParentAccountId).Select(p => (AccountStatus?)p.Status).FirstOrDefault(),
+                })
             .FirstOrDefaultAsync(cancellationToken);
         if (found is null)
         {
@@ -43,8 +47,8 @@ public static class InternalApi
         var key = found.Key;
         return TypedResults.Ok(new KeyLookup(
             key.Id, key.AccountId, key.PublicKey, key.SecretHash, key.Scopes, key.ExpiresAt, key.RevokedAt,
-            UjumbeDb.SnakeCase(found.Status.ToString()),
-            new RateLimitOverrides(found.MessagesPerMinute, found.ContactsPerHour, found.RequestsPerHour)));
+            EffectiveStatus(found.Status, found.ParentStatus),
+            new RateLimitOverrides(found.MessagesPerMinute, found.ContactsPerHour, found.RequestsPerHour), found.ParentAccountId));
     }
 
     public static async Task<Results<Ok<AccountLookup>, ProblemHttpResult>> LookupAccountAsync(
@@ -52,13 +56,21 @@ public static class InternalApi
     {
         var account = await db.Accounts.IgnoreQueryFilters().AsNoTracking()
             .Where(a => a.Id == accountId)
-            .Select(a => new { a.Id, a.Status, a.MessagesPerMinute, a.ContactsPerHour, a.RequestsPerHour })
+            .Select(a => new
+            {
+                a.Id, a.Status, a.MessagesPerMinute, a.ContactsPerHour, a.RequestsPerHour, a.ParentAccountId,
+                ParentStatus = db.Accounts.IgnoreQueryFilters().Where(p => p.Id == a.ParentAccountId).Select(p => (AccountStatus?)p.Status).FirstOrDefault(),
+            })
             .FirstOrDefaultAsync(cancellationToken);
         return account is null
             ? Problems.NotFound()
-            : TypedResults.Ok(new AccountLookup(account.Id, UjumbeDb.SnakeCase(account.Status.ToString()),
-                new RateLimitOverrides(account.MessagesPerMinute, account.ContactsPerHour, account.RequestsPerHour)));
+            : TypedResults.Ok(new AccountLookup(account.Id, EffectiveStatus(account.Status, account.ParentStatus),
+                new RateLimitOverrides(account.MessagesPerMinute, account.ContactsPerHour, account.RequestsPerHour), account.ParentAccountId));
     }
+
+    /// <summary>A tenant stands with its partner: suspending the partner stops its tenants too (decision 0023).</summary>
+    private static string EffectiveStatus(AccountStatus own, AccountStatus? partner) =>
+        UjumbeDb.SnakeCase((partner == AccountStatus.Suspended ? AccountStatus.Suspended : own).ToString());
 
     /// <summary>
     /// The gateway reports key use in batches, so <c>last_used_at</c> costs one statement per flush

@@ -146,9 +146,17 @@ public sealed partial class CredentialCache(
         {
             _accounts.TryRemove(accountId, out _);
             _keyLookups.Clear(); // which keys are the account's is not known until they are answered
+            // A partner's change reaches its tenants too (their effective status follows the partner's).
+            foreach (var (id, entry) in _accounts)
+            {
+                if (entry.Value?.PartnerId == accountId)
+                {
+                    _accounts.TryRemove(id, out _);
+                }
+            }
             foreach (var (publicKey, entry) in _keys)
             {
-                if (entry.Value?.AccountId == accountId)
+                if (entry.Value?.AccountId == accountId || entry.Value?.PartnerId == accountId)
                 {
                     _keys.TryRemove(publicKey, out _);
                 }

@@ -148,17 +148,63 @@ public sealed partial class GatewayAuthenticationMiddleware(
         {
             return;
         }
-        if (context.Request.Headers.ContainsKey(TenantHeader))
+        if (context.Request.Headers.TryGetValue(TenantHeader, out var tenantHeader))
         {
-            // Partners acting for their tenants come with the partner API; until then nobody may.
-            await Problems.Create(400, ErrorCodes.ValidationFailed, "The request is not valid.",
-                "Acting for a tenant (X-Tenant-Id) is not available for this credential.",
-                new Dictionary<string, string[]> { [TenantHeader] = ["is not accepted"] }).ExecuteAsync(context);
-            return;
+            var acting = await ActForTenantAsync(context, caller, tenantHeader);
+            if (acting is null)
+            {
+                return;
+            }
+            caller = acting;
         }
         GatewayTelemetry.Authenticated(caller.Kind == CallerKind.Anonymous ? "anonymous" : "ok");
         context.Features.Set(new GatewayCaller(caller));
         await next(context);
+    }
+
+    /// <summary>
+    /// A partner acting for one of its tenants: the identity the Api receives names the tenant as the account
+    /// (and the partner beside it), so every query the Api makes is confined to the tenant as for the tenant's
+    /// own key. The tenant must be this caller's own: any other id, a tenant of another partner included, is
+    /// 404 (its existence is not confirmed). Null: the request has been answered.
+    /// </summary>
+    private async Task<CallerIdentity?> ActForTenantAsync(HttpContext context, CallerIdentity caller, Microsoft.Extensions.Primitives.StringValues header)
+    {
+        if (caller.Kind != CallerKind.Account || !caller.Has(Scopes.Partner) || caller.PartnerId is not null)
+        {
+            GatewayTelemetry.Authenticated("tenant_forbidden");
+            await Problems.Forbidden("Acting for a tenant (X-Tenant-Id) needs a partner credential with the partner scope.").ExecuteAsync(context);
+            return null;
+        }
+        if (header.Count != 1 || !PublicId.TryParse(PublicId.Account, header.ToString().Trim(), out var tenantId))
+        {
+            await TenantNotFoundAsync(context);
+            return null;
+        }
+        var (answered, tenant) = await LookupAsync(() => credentials.FindAccountAsync(tenantId, context.RequestAborted), tenantId.ToString("N"), context.RequestAborted);
+        if (!answered)
+        {
+            await UnavailableAsync(context);
+            return null;
+        }
+        if (tenant is null || tenant.PartnerId != caller.AccountId)
+        {
+            await TenantNotFoundAsync(context);
+            return null;
+        }
+        if (tenant.Status != "active")
+        {
+            GatewayTelemetry.Authenticated(ErrorCodes.AccountSuspended);
+            await Problems.Forbidden("The tenant is suspended; activate it to act for it.", ErrorCodes.AccountSuspended).ExecuteAsync(context);
+            return null;
+        }
+        return caller.ActingFor(tenantId);
+    }
+
+    private static Task TenantNotFoundAsync(HttpContext context)
+    {
+        GatewayTelemetry.Authenticated("tenant_not_found");
+        return Problems.Create(404, ErrorCodes.NotFound, "Not found.", "No tenant of this partner has the id in X-Tenant-Id.").ExecuteAsync(context);
     }
 
     /// <summary>Counts the failure against the client address (so guessing keys is limited too), then answers it.</summary>

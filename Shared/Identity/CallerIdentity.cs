@@ -15,7 +15,9 @@ public enum CallerKind
 
 /// <summary>
 /// The identity the gateway forwards. <see cref="AccountId"/> is the account the request acts for;
-/// everything the Api reads or writes is confined to it.
+/// everything the Api reads or writes is confined to it. When a partner's key acts for one of its tenants
+/// (<c>X-Tenant-Id</c>, checked by the gateway), <see cref="AccountId"/> is the tenant and
+/// <see cref="PartnerId"/> the partner: the tenant simply becomes the effective account.
 /// </summary>
 public sealed record CallerIdentity(
     CallerKind Kind,
@@ -25,7 +27,8 @@ public sealed record CallerIdentity(
     Guid? UserId = null,
     string? Role = null,
     string? Service = null,
-    string? ClientIp = null)
+    string? ClientIp = null,
+    Guid? PartnerId = null)
 {
     public static CallerIdentity Anonymous { get; } = new(CallerKind.Anonymous);
 
@@ -36,6 +39,13 @@ public sealed record CallerIdentity(
 
     public static CallerIdentity ForUser(PortalUser user) =>
         new(CallerKind.Account, user.AccountId, Roles.ScopesOf(user.Role), UserId: user.UserId, Role: user.Role);
+
+    /// <summary>
+    /// The same caller acting for <paramref name="tenantId"/>: confined to the tenant's account, and without
+    /// the partner's own powers (a tenant manages no tenants and is no operator).
+    /// </summary>
+    public CallerIdentity ActingFor(Guid tenantId) =>
+        this with { AccountId = tenantId, PartnerId = AccountId, Scopes = Scopes & ~(Scopes.Partner | Scopes.Admin) };
 
     public bool Has(Scopes scope) => Kind == CallerKind.Account && (Scopes & scope) == scope;
 }

@@ -128,6 +128,10 @@ public sealed class GatewaySignature
                 {
                     text.Append(";role=").Append(role);
                 }
+                if (caller.PartnerId is { } partner)
+                {
+                    text.Append(";partner=").Append(partner.ToString("N"));
+                }
                 break;
         }
         return text.ToString();
@@ -138,7 +142,7 @@ public sealed class GatewaySignature
         caller = CallerIdentity.Anonymous;
         timestamp = 0;
         string? kind = null, service = null, role = null, ip = null;
-        Guid account = default, key = default, user = default;
+        Guid account = default, key = default, user = default, partner = default;
         var scopes = Scopes.None;
         var span = header.AsSpan();
         foreach (var range in span.Split(';'))
@@ -157,6 +161,7 @@ public sealed class GatewaySignature
                 case "acct" when !Guid.TryParseExact(value, "N", out account):
                 case "key" when !Guid.TryParseExact(value, "N", out key):
                 case "user" when !Guid.TryParseExact(value, "N", out user):
+                case "partner" when !Guid.TryParseExact(value, "N", out partner):
                     return false;
                 case "kind":
                     kind = value.ToString();
@@ -191,7 +196,8 @@ public sealed class GatewaySignature
                 return true;
             case "account" when account != Guid.Empty:
                 caller = new CallerIdentity(CallerKind.Account, account, scopes,
-                    key == Guid.Empty ? null : key, user == Guid.Empty ? null : user, role, ClientIp: ip);
+                    key == Guid.Empty ? null : key, user == Guid.Empty ? null : user, role, ClientIp: ip,
+                    PartnerId: partner == Guid.Empty ? null : partner);
                 return true;
             default:
                 return false;

@@ -2,14 +2,20 @@ namespace Ujumbe.Shared.Identity;
 
 /// <summary>
 /// An API key as the Api tells the gateway about it (<c>GET /internal/keys/{public_key}</c>):
-/// enough to authenticate a request, never the secret itself, only its hash.
+/// enough to authenticate a request, never the secret itself, only its hash. <c>AccountStatus</c> is the
+/// effective one: a tenant of a suspended partner is suspended too. <c>PartnerId</c>: the partner owning
+/// the account, if it is a tenant (a change to the partner drops the tenant's cached keys as well).
 /// </summary>
 public sealed record KeyLookup(
     Guid KeyId, Guid AccountId, string PublicKey, byte[] SecretHash, string[] Scopes,
-    DateTime? ExpiresAt, DateTime? RevokedAt, string AccountStatus, RateLimitOverrides? RateLimits = null);
+    DateTime? ExpiresAt, DateTime? RevokedAt, string AccountStatus, RateLimitOverrides? RateLimits = null,
+    Guid? PartnerId = null);
 
 /// <summary>An account's own rate limits (null fields: the platform defaults).</summary>
 public sealed record RateLimitOverrides(int? MessagesPerMinute, int? ContactsPerHour, int? RequestsPerHour);
 
-/// <summary>An account as the gateway needs it (<c>GET /internal/accounts/{id}</c>).</summary>
-public sealed record AccountLookup(Guid AccountId, string Status, RateLimitOverrides? RateLimits = null);
+/// <summary>
+/// An account as the gateway needs it (<c>GET /internal/accounts/{id}</c>): effective status as for
+/// <see cref="KeyLookup"/>, and the partner owning it if it is a tenant (what <c>X-Tenant-Id</c> is checked against).
+/// </summary>
+public sealed record AccountLookup(Guid AccountId, string Status, RateLimitOverrides? RateLimits = null, Guid? PartnerId = null);

@@ -221,12 +221,12 @@ public sealed class GatewayHardeningTests(HardeningFixture gateway) : IClassFixt
     }
 
     [Fact]
-    public async Task A_client_sent_tenant_header_is_refused_not_forwarded()
+    public async Task A_tenant_header_without_a_partner_credential_is_refused_not_forwarded()
     {
         using var client = gateway.Client();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/echo");
         request.Headers.Add("X-Tenant-Id", "acct_0193");
-        await (await client.SendAsync(request)).AssertProblemAsync(HttpStatusCode.BadRequest, ErrorCodes.ValidationFailed);
+        await (await client.SendAsync(request)).AssertProblemAsync(HttpStatusCode.Forbidden, ErrorCodes.Forbidden);
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using Ujumbe.Worker.Dispatch;
 using Ujumbe.Worker.Housekeeping;
 using Ujumbe.Worker.Providers;
 using Ujumbe.Worker.Scheduling;
+using Ujumbe.Worker.Usage;
 using Ujumbe.Worker.Webhooks;
 using Ujumbe.Shared.Webhooks;
 
@@ -36,6 +37,7 @@ public static class WorkerServiceExtensions
         services.AddOptions<DeadLetterOptions>().Bind(configuration.GetSection(DeadLetterOptions.Section));
         services.AddSingleton<DeadLetterDrainer>();
         services.AddHostedService(provider => provider.GetRequiredService<DeadLetterDrainer>());
+        services.AddHostedService<UsageFolder>();
 
         services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section));
         services.AddOptions<WebhookDeliveryOptions>().Bind(configuration.GetSection(WebhookDeliveryOptions.Section))
