@@ -2,10 +2,10 @@
 # Sep against CsvHelper (and the hand-written reader they replaced) on the same 100,000-row file, interleaved,
 # 11 timed rounds after a warm-up; then what each makes of hostile input (decision 0024). Built outside the
 # repository, so the project's analyzers and central versions do not apply to this throwaway program.
-# Usage: bench/csv-libraries/run.sh  (env: BASE=ae804ad^ — a commit that still has the hand-written reader)
+# Usage: bench/csv-libraries/run.sh  (env: BASE=3b59eb2 — the last commit with the hand-written reader)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-BASE=${BASE:-ae804ad^}
+BASE=${BASE:-3b59eb2}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/old"
