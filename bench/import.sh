@@ -13,11 +13,7 @@ GW=${UJUMBE_GATEWAY_PORT:-5290} API=${UJUMBE_API_PORT:-5291}
 need_tools curl awk
 start_stack
 AFTER=$ROOT
-BEFORE=$OUT/before
-mkdir -p "$BEFORE"
-git -C "$ROOT" archive "$BASE" | tar -x -C "$BEFORE"
-log "building $BASE (before)"
-dotnet build "$BEFORE/Aspire.sln" -c Release -nologo -v quiet >"$OUT/build-before.log" 2>&1 || { tail -n 30 "$OUT/build-before.log"; exit 1; }
+BEFORE=$(build_base "$BASE")
 build_release
 
 # The file bench/contacts.sh imports: name, phone, email, two tags, one attribute.
@@ -39,15 +35,7 @@ declare -A NEW=([before]="" [after]="") AGAIN=([before]="" [after]="")
 for run in $(seq 1 "$RUNS"); do
   for side in before after; do
     tree=$BEFORE; [ $side = after ] && tree=$AFTER
-    ROOT=$tree
-    KEYS=$OUT/keys-$side-$run.json
-    DB=$(fresh_database ujumbe_bench_import)
-    AMQP=$(fresh_vhost bench_import)
-    start_service api Api $API ConnectionStrings__postgres="$DB" ConnectionStrings__rabbitmq="$AMQP" Seed__KeysFile="$KEYS"
-    start_service gateway Gateway $GW services__api__http__0="http://127.0.0.1:$API"
-    wait_healthy $API $GW
-    OPERATOR=$(seed_key operator); DEMO=$(seed_key demo)
-    raise_demo_limits $GW "$OPERATOR"
+    start_turn "$tree" $side "$run" ujumbe_bench_import
     import $side $run warm "$WARM" >/dev/null
     new=$(import $side $run new "$CSV")
     again=$(import $side $run again "$CSV")
@@ -55,8 +43,7 @@ for run in $(seq 1 "$RUNS"); do
     grep -q "\"updated\":$ROWS" "$OUT/import-$side-$run-again.json" || { log "$side: not all rows updated: $(head -c 300 "$OUT/import-$side-$run-again.json")"; exit 1; }
     NEW[$side]="${NEW[$side]} $new"; AGAIN[$side]="${AGAIN[$side]} $again"
     log "$side run $run: new $new s, again $again s"
-    kill -TERM "$PID_api" "$PID_gateway"; wait "$PID_api" "$PID_gateway" 2>/dev/null || true
-    PIDS=()
+    stop_services
   done
 done
 ROOT=$AFTER
