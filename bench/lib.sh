@@ -73,6 +73,22 @@ stop_services() {
   PIDS=()
 }
 
+# start_turn TREE SIDE RUN NAME: one turn of a before/after benchmark: the Api (no Worker) and Gateway of TREE
+# (which becomes ROOT) on $API and $GW, against a fresh database and vhost called NAME, the demo's limits
+# raised; sets KEYS, OPERATOR and DEMO. End the turn with stop_services.
+start_turn() {
+  local db amqp
+  ROOT=$1
+  KEYS=$OUT/keys-$2-$3.json
+  db=$(fresh_database "$4")
+  amqp=$(fresh_vhost "$4")
+  start_service api Api "$API" ConnectionStrings__postgres="$db" ConnectionStrings__rabbitmq="$amqp" Seed__KeysFile="$KEYS"
+  start_service gateway Gateway "$GW" services__api__http__0="http://127.0.0.1:$API"
+  wait_healthy "$API" "$GW"
+  OPERATOR=$(seed_key operator); DEMO=$(seed_key demo)
+  raise_demo_limits "$GW" "$OPERATOR"
+}
+
 # ratio A B: A / B to two decimals
 ratio() { printf "%.2f" "$(echo "scale=4; $1 / $2" | bc)"; }
 

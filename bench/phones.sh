@@ -23,15 +23,8 @@ declare -A TIMES=([before]="" [after]="")
 for run in $(seq 1 "$RUNS"); do
   for side in before after; do
     tree=$BEFORE; [ $side = after ] && tree=$AFTER
-    ROOT=$tree
-    KEYS=$OUT/keys-$side-$run.json
-    DB=$(fresh_database ujumbe_bench_phones)
-    AMQP=$(fresh_vhost bench_phones)
-    start_service api Api $API ConnectionStrings__postgres="$DB" ConnectionStrings__rabbitmq="$AMQP" Seed__KeysFile="$KEYS"
-    start_service gateway Gateway $GW services__api__http__0="http://127.0.0.1:$API"
-    wait_healthy $API $GW
-    OPERATOR=$(seed_key operator); DEMO=$(seed_key demo)
-    top_up_demo $GW "$OPERATOR"; raise_demo_limits $GW "$OPERATOR"
+    start_turn "$tree" $side "$run" ujumbe_bench_phones
+    top_up_demo $GW "$OPERATOR"
     for attempt in warm timed; do
       t=$(curl -s -o "$OUT/big-$side-$run-$attempt.out" -w '%{http_code} %{time_total}' -H "Authorization: Bearer $DEMO" \
           -H 'content-type: application/json' --data-binary "@$BIG" "http://127.0.0.1:$GW/v1/messages")

@@ -1,9 +1,7 @@
-using System.Buffers;
-using System.Collections.ObjectModel;
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.Unicode;
+using CsvHelper;
 
 namespace Ujumbe.Api.Contacts;
 
@@ -21,6 +19,7 @@ public enum CsvStopReason
 {
     TooLarge,
     TooManyRows,
+    RowTooLarge,
 }
 
 /// <summary>The whole file is refused; this is the first and only item. <paramref name="StoppedBy"/> is set when a limit refused it.</summary>
@@ -45,14 +44,23 @@ public sealed record CsvRowError(int RowNumber, string Error, CsvStopReason? Sto
 internal sealed record CsvReadLimits(
     long MaxBytes = ContactCsv.MaxBytes,
     int MaxRows = ContactCsv.MaxRows,
-    int ChunkSize = ContactCsv.SniffBytes);
+    int MaxRowBytes = ContactCsv.MaxRowBytes);
 
+/// <summary>
+/// Reads contact CSV with CsvHelper (decision 0024): RFC 4180 quoting, any line ending, UTF-8 only. The
+/// parsing is the library's; this class holds what is ours: the encoding check, the limits, which column
+/// is which, and a per-row report with the line each row starts on.
+/// </summary>
 public static class ContactCsv
 {
     public const long MaxBytes = 10 * 1024 * 1024;
     public const int MaxRows = 200_000;
     public const int MaxFieldLength = 1_000;
     public const int MaxColumns = 1_000;
+
+    // A row of 50 attributes of 1,000 characters is far below this; what is above it is a quote that is never
+    // closed or not contact data, and the reader must not buffer it.
+    public const int MaxRowBytes = 1024 * 1024;
 
     internal const int SniffBytes = 64 * 1024;
 
@@ -78,7 +86,7 @@ public static class ContactCsv
         ArgumentNullException.ThrowIfNull(limits);
         ArgumentOutOfRangeException.ThrowIfNegative(limits.MaxBytes);
         ArgumentOutOfRangeException.ThrowIfNegative(limits.MaxRows);
-        ArgumentOutOfRangeException.ThrowIfLessThan(limits.ChunkSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limits.MaxRowBytes, 256);
         return ReadCoreAsync(utf8OrBomStream, limits, ct);
     }
 
@@ -87,83 +95,110 @@ public static class ContactCsv
         CsvReadLimits limits,
         [EnumeratorCancellation] CancellationToken ct)
     {
-        // The first read always covers the sniffed start, so BOM and encoding checks do not depend on the chunk size.
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(limits.ChunkSize, SniffBytes));
-        try
+        var input = new SizeLimitedStream(stream, limits.MaxBytes);
+        var head = await input.PeekAsync(SniffBytes, ct);
+        var bom = HasUtf8Bom(head.Span) ? 3 : 0;
+        if (!LooksLikeUtf8Text(head.Span[bom..], isFinalBlock: input.EndedWithinLimit))
         {
-            var parser = new ContactCsvParser(limits.MaxRows);
-            var items = new List<CsvItem>();
-            long total = 0;
-            var firstChunk = true;
+            yield return new CsvHeaderProblem(NotUtf8Message);
+            yield break;
+        }
+
+        // The reader scans ahead of the record it returns, so the quoting problems it finds are kept by record
+        // number until that record is reached.
+        var malformed = new Dictionary<long, CsvMalformedReason>();
+        var options = new CsvReaderOptions
+        {
+            Separator = ',',
+            HasHeader = false,
+            Mode = CsvMode.Rfc4180,
+            AllowLineBreaksInQuotes = true,
+            // Blanks around values are not part of them, and `a, "b,c"` is a quoted field; blank lines are skipped.
+            TrimWhitespace = true,
+            SkipEmptyLines = true,
+            TrackLineNumbers = true,
+            MaxRecordSize = limits.MaxRowBytes,
+            OnMalformedRecord = record => malformed.TryAdd(record.RecordNumber, record.Reason),
+        };
+        var reader = CsvReader.Create(input, options, leaveOpen: true);
+        await using (reader)
+        {
+            var rows = new ContactRowReader(limits.MaxRows);
+            // A record is only known to be whole once the next one is read or the input ended within the limit:
+            // the one before a cut at the size limit is held back, never reported as if it were the file's.
+            CsvItem? pending = null;
+            var lastLine = 0;
+            var lastWasHeader = true;
             while (true)
             {
-                ct.ThrowIfCancellationRequested();
-                // Asking for one byte past the limit is how a stream without a length reveals that it is too large.
-                var wanted = (int)Math.Min(firstChunk ? SniffBytes : limits.ChunkSize, limits.MaxBytes + 1 - total);
-                var read = await ReadUpToAsync(stream, buffer.AsMemory(0, wanted), ct);
-                var endOfStream = read < wanted;
-                total += read;
-                var overLimit = total > limits.MaxBytes;
-                var usable = overLimit ? read - (int)(total - limits.MaxBytes) : read;
-
-                var start = 0;
-                if (firstChunk)
+                bool more;
+                CsvFormatException? recordTooLarge = null;
+                try
                 {
-                    firstChunk = false;
-                    start = HasUtf8Bom(buffer.AsSpan(0, usable)) ? 3 : 0;
-                    if (!LooksLikeUtf8Text(buffer.AsSpan(start, usable - start), isFinalBlock: endOfStream))
+                    more = await reader.ReadAsync(ct);
+                }
+                catch (CsvFormatException error)
+                {
+                    // With quoting problems recovered and any field count allowed, the only one left is MaxRecordSize.
+                    (more, recordTooLarge) = (false, error);
+                }
+
+                if (pending is not null && (more || (recordTooLarge is not null && !input.Exceeded)))
+                {
+                    yield return pending;
+                    if (pending is CsvHeaderProblem)
                     {
-                        yield return new CsvHeaderProblem(NotUtf8Message);
                         yield break;
                     }
+
+                    pending = null;
                 }
 
-                parser.Feed(buffer.AsSpan(start, usable - start), items);
-                if (!parser.Stopped)
+                if (recordTooLarge is not null && !input.Exceeded)
                 {
-                    if (overLimit)
-                    {
-                        parser.StopAtSizeLimit(limits.MaxBytes, items);
-                    }
-                    else if (endOfStream)
-                    {
-                        parser.Complete(items);
-                    }
+                    var line = (int)Math.Max(recordTooLarge.LineNumber, lastLine + 1);
+                    var message = string.Create(CultureInfo.InvariantCulture,
+                        $"Row {line} is larger than {FormatSize(limits.MaxRowBytes)} (a quote that is never closed, or not contact data); the rest was not read.");
+                    yield return rows.HasHeader
+                        ? new CsvRowError(line, message, CsvStopReason.RowTooLarge)
+                        : new CsvHeaderProblem(message, CsvStopReason.RowTooLarge);
+                    yield break;
                 }
 
-                foreach (var item in items)
+                if (!more)
                 {
-                    yield return item;
+                    break;
                 }
 
-                items.Clear();
-                if (parser.Stopped || endOfStream || overLimit)
+                lastWasHeader = !rows.HasHeader;
+                lastLine = (int)reader.LineNumber;
+                CsvMalformedReason? reason = malformed.Remove(reader.RowNumber, out var found) ? found : null;
+                pending = rows.Read(reader, lastLine, reason);
+                if (pending is CsvRowError { StoppedBy: not null })
                 {
+                    yield return pending;
                     yield break;
                 }
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
 
-    private static async ValueTask<int> ReadUpToAsync(Stream stream, Memory<byte> destination, CancellationToken ct)
-    {
-        var filled = 0;
-        while (filled < destination.Length)
-        {
-            var read = await stream.ReadAsync(destination[filled..], ct);
-            if (read == 0)
+            if (input.Exceeded)
             {
-                break;
+                var message = $"The file is larger than {FormatSize(limits.MaxBytes)}";
+                yield return lastWasHeader
+                    ? new CsvHeaderProblem(message + ".", CsvStopReason.TooLarge)
+                    : new CsvRowError(lastLine, message + "; the rest was not read.", CsvStopReason.TooLarge);
+                yield break;
             }
 
-            filled += read;
+            if (pending is not null)
+            {
+                yield return pending;
+            }
+            else if (!rows.HasHeader)
+            {
+                yield return new CsvHeaderProblem("The file is empty.");
+            }
         }
-
-        return filled;
     }
 
     private static bool HasUtf8Bom(ReadOnlySpan<byte> data) => data.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]);
@@ -185,7 +220,7 @@ public static class ContactCsv
         return Utf8.IsValid(head);
     }
 
-    // A chunk boundary can split a multi-byte character; that is not an encoding error.
+    // The sniffed start can end inside a multi-byte character; that is not an encoding error.
     private static int LengthWithoutTruncatedSequence(ReadOnlySpan<byte> data)
     {
         var index = data.Length - 1;
@@ -213,601 +248,93 @@ public static class ContactCsv
 }
 
 /// <summary>
-/// Byte-level RFC 4180 state machine. Every structural character is ASCII and UTF-8 never uses ASCII bytes inside
-/// a multi-byte sequence, so fields can be split on bytes and decoded (and validated) one row at a time.
+/// Reads at most <c>maxBytes</c> of the body (plus one byte, which is how a stream without a length reveals that
+/// it is larger) and lets the start be looked at before the CSV reader gets it.
 /// </summary>
-internal sealed class ContactCsvParser(int maxRows)
+internal sealed class SizeLimitedStream(Stream inner, long maxBytes) : Stream
 {
-    private const byte Comma = (byte)',';
-    private const byte Quote = (byte)'"';
-    private const byte Cr = (byte)'\r';
-    private const byte Lf = (byte)'\n';
+    private byte[] _head = [];
+    private int _headOffset;
+    private long _served;
 
-    // Three UTF-8 bytes is the most one UTF-16 char can take, so past this a field is certainly too long
-    // and keeping more of it would only cost memory.
-    private const int FieldByteCap = 3 * ContactCsv.MaxFieldLength;
+    /// <summary>The body is larger than the limit; what was read stops at the limit.</summary>
+    public bool Exceeded { get; private set; }
 
-    private enum State
+    /// <summary>The body ended before the limit (known once a read came back short).</summary>
+    public bool EndedWithinLimit { get; private set; }
+
+    public async ValueTask<ReadOnlyMemory<byte>> PeekAsync(int count, CancellationToken ct)
     {
-        FieldStart,
-        Unquoted,
-        Quoted,
-        QuoteInQuoted,
-        AfterClosingQuote,
-    }
-
-    private enum ColumnKind
-    {
-        Ignored,
-        Name,
-        Phone,
-        Email,
-        Tags,
-        OptOut,
-        Attribute,
-    }
-
-    private sealed record Column(string Header, ColumnKind Kind, string? AttributeKey);
-
-    private static readonly char[] TagSeparators = [';', '|'];
-
-    private byte[] _row = new byte[4096];
-    private int _rowLength;
-    private readonly List<int> _fieldEnds = [];
-    private int _fieldCount;
-    private int _fieldStart;
-    private bool _fieldAllWhitespace = true;
-    private int _tooLongField = -1;
-    private bool _textAfterClosingQuote;
-    private bool _recordStarted;
-    private bool _recordHasQuotes;
-    private int _recordLine = 1;
-    private int _line = 1;
-    private bool _previousWasCr;
-    private State _state;
-    private Column[]? _columns;
-    private int _storedFieldLimit = ContactCsv.MaxColumns + 1;
-    private int _dataRows;
-
-    public bool Stopped { get; private set; }
-
-    public void Feed(ReadOnlySpan<byte> data, List<CsvItem> items)
-    {
-        foreach (var b in data)
+        var head = new byte[(int)Math.Min(count, maxBytes)];
+        var filled = 0;
+        while (filled < head.Length)
         {
-            if (Stopped)
+            var read = await inner.ReadAsync(head.AsMemory(filled), ct);
+            if (read == 0)
             {
-                return;
+                EndedWithinLimit = true;
+                break;
             }
 
-            if (_previousWasCr && b == Lf)
-            {
-                _previousWasCr = false;
-                if (_state == State.Quoted)
-                {
-                    Append(b);
-                }
-
-                continue;
-            }
-
-            _previousWasCr = b == Cr;
-            var isNewLine = b is Cr or Lf;
-            if (!_recordStarted && !isNewLine)
-            {
-                _recordStarted = true;
-                _recordLine = _line;
-            }
-
-            if (_state == State.QuoteInQuoted)
-            {
-                if (b == Quote)
-                {
-                    Append(b);
-                    _state = State.Quoted;
-                    continue;
-                }
-
-                _state = State.AfterClosingQuote;
-            }
-
-            switch (_state)
-            {
-                case State.FieldStart:
-                    if (b == Quote)
-                    {
-                        _state = State.Quoted;
-                        _recordHasQuotes = true;
-                    }
-                    else if (b == Comma)
-                    {
-                        EndField();
-                    }
-                    else if (isNewLine)
-                    {
-                        EndLine(items);
-                    }
-                    else
-                    {
-                        Append(b);
-                        _fieldAllWhitespace = IsBlankByte(b);
-                        _state = State.Unquoted;
-                    }
-
-                    break;
-
-                case State.Unquoted:
-                    if (b == Comma)
-                    {
-                        EndField();
-                    }
-                    else if (isNewLine)
-                    {
-                        EndLine(items);
-                    }
-                    else if (b == Quote && _fieldAllWhitespace)
-                    {
-                        // Tolerate `a, "b,c"`: blanks before an opening quote are not part of the value.
-                        _rowLength = _fieldStart;
-                        if (_tooLongField == _fieldCount)
-                        {
-                            _tooLongField = -1;
-                        }
-
-                        _state = State.Quoted;
-                        _recordHasQuotes = true;
-                    }
-                    else
-                    {
-                        // A stray quote inside an unquoted value (5'10") is kept literally.
-                        Append(b);
-                        _fieldAllWhitespace &= IsBlankByte(b);
-                    }
-
-                    break;
-
-                case State.Quoted:
-                    if (b == Quote)
-                    {
-                        _state = State.QuoteInQuoted;
-                    }
-                    else
-                    {
-                        Append(b);
-                        if (isNewLine)
-                        {
-                            _line++;
-                        }
-                    }
-
-                    break;
-
-                case State.AfterClosingQuote:
-                    if (b == Comma)
-                    {
-                        EndField();
-                    }
-                    else if (isNewLine)
-                    {
-                        EndLine(items);
-                    }
-                    else if (!IsBlankByte(b))
-                    {
-                        _textAfterClosingQuote = true;
-                    }
-
-                    break;
-            }
+            filled += read;
         }
+
+        _head = head[..filled];
+        return _head;
     }
 
-    public void Complete(List<CsvItem> items)
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (Stopped)
+        if (buffer.IsEmpty)
         {
-            return;
+            return 0;
         }
 
-        if (_state == State.Quoted)
+        if (_headOffset < _head.Length)
         {
-            EndField();
-            if (_columns is null)
-            {
-                Stop(items, new CsvHeaderProblem("The header row has a quote (\") that is never closed."));
-                return;
-            }
-
-            ProcessDataRow(items, unterminatedQuote: true);
-        }
-        else
-        {
-            EndRecord(items);
+            var count = Math.Min(buffer.Length, _head.Length - _headOffset);
+            _head.AsMemory(_headOffset, count).CopyTo(buffer);
+            _headOffset += count;
+            _served += count;
+            return count;
         }
 
-        if (!Stopped && _columns is null)
+        if (EndedWithinLimit || Exceeded)
         {
-            Stop(items, new CsvHeaderProblem("The file is empty."));
-            return;
+            return 0;
         }
 
-        Stopped = true;
+        if (_served == maxBytes)
+        {
+            var probe = new byte[1];
+            Exceeded = await inner.ReadAsync(probe, cancellationToken) > 0;
+            EndedWithinLimit = !Exceeded;
+            return 0;
+        }
+
+        var read = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, maxBytes - _served)], cancellationToken);
+        _served += read;
+        EndedWithinLimit = read == 0;
+        return read;
     }
 
-    public void StopAtSizeLimit(long maxBytes, List<CsvItem> items)
+    public override int Read(byte[] buffer, int offset, int count) =>
+        ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Flush()
     {
-        if (Stopped)
-        {
-            return;
-        }
-
-        var size = ContactCsv.FormatSize(maxBytes);
-        Stop(items, _columns is null
-            ? new CsvHeaderProblem($"The file is larger than {size}.", CsvStopReason.TooLarge)
-            : new CsvRowError(_recordStarted ? _recordLine : _line, $"The file is larger than {size}; the rest was not read.", CsvStopReason.TooLarge));
     }
 
-    private void Stop(List<CsvItem> items, CsvItem last)
-    {
-        items.Add(last);
-        Stopped = true;
-    }
-
-    private static bool IsBlankByte(byte b) => b is (byte)' ' or (byte)'\t';
-
-    private void Append(byte b)
-    {
-        if (_fieldCount >= _storedFieldLimit)
-        {
-            return;
-        }
-
-        if (_rowLength - _fieldStart >= FieldByteCap)
-        {
-            if (_tooLongField < 0)
-            {
-                _tooLongField = _fieldCount;
-            }
-
-            return;
-        }
-
-        if (_rowLength == _row.Length)
-        {
-            Array.Resize(ref _row, _row.Length * 2);
-        }
-
-        _row[_rowLength++] = b;
-    }
-
-    private void EndField()
-    {
-        if (_fieldCount < _storedFieldLimit)
-        {
-            _fieldEnds.Add(_rowLength);
-        }
-
-        _fieldCount++;
-        _fieldStart = _rowLength;
-        _fieldAllWhitespace = true;
-        _state = State.FieldStart;
-    }
-
-    private void EndLine(List<CsvItem> items)
-    {
-        EndRecord(items);
-        _line++;
-    }
-
-    private void EndRecord(List<CsvItem> items)
-    {
-        if (!_recordStarted)
-        {
-            return;
-        }
-
-        EndField();
-        var blank = !_recordHasQuotes && _fieldCount == 1 && _row.AsSpan(0, _rowLength).IndexOfAnyExcept((byte)' ', (byte)'\t') < 0;
-        if (!blank)
-        {
-            if (_columns is null)
-            {
-                ProcessHeader(items);
-            }
-            else
-            {
-                ProcessDataRow(items, unterminatedQuote: false);
-            }
-        }
-
-        _rowLength = 0;
-        _fieldStart = 0;
-        _fieldEnds.Clear();
-        _fieldCount = 0;
-        _tooLongField = -1;
-        _textAfterClosingQuote = false;
-        _recordStarted = false;
-        _recordHasQuotes = false;
-        _state = State.FieldStart;
-    }
-
-    private ReadOnlySpan<byte> Field(int index) =>
-        _row.AsSpan()[(index == 0 ? 0 : _fieldEnds[index - 1]).._fieldEnds[index]];
-
-    private string FieldText(int index) => Encoding.UTF8.GetString(Field(index)).Trim();
-
-    private int FindTooLongField()
-    {
-        if (_tooLongField >= 0)
-        {
-            return _tooLongField;
-        }
-
-        var stored = Math.Min(_fieldCount, _storedFieldLimit);
-        for (var i = 0; i < stored; i++)
-        {
-            var field = Field(i);
-            if (field.Length > ContactCsv.MaxFieldLength && Encoding.UTF8.GetCharCount(field) > ContactCsv.MaxFieldLength)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    private void ProcessHeader(List<CsvItem> items)
-    {
-        var problem = FindHeaderProblem(out var columns);
-        if (problem is not null)
-        {
-            Stop(items, new CsvHeaderProblem(problem));
-            return;
-        }
-
-        _columns = columns;
-        // One extra stored field is enough to report "has N fields"; the count itself is tracked without storing.
-        _storedFieldLimit = columns.Length + 1;
-    }
-
-    private string? FindHeaderProblem(out Column[] columns)
-    {
-        columns = [];
-        if (_fieldCount > ContactCsv.MaxColumns)
-        {
-            return $"The header has {_fieldCount.ToString("N0", CultureInfo.InvariantCulture)} columns; at most {ContactCsv.MaxColumns.ToString("N0", CultureInfo.InvariantCulture)} are allowed.";
-        }
-
-        if (FindTooLongField() >= 0)
-        {
-            return $"A column name in the header is longer than {ContactCsv.MaxFieldLength.ToString("N0", CultureInfo.InvariantCulture)} characters.";
-        }
-
-        if (!Utf8.IsValid(_row.AsSpan(0, _rowLength)))
-        {
-            return ContactCsv.NotUtf8Message;
-        }
-
-        if (_textAfterClosingQuote)
-        {
-            return "The header has text after a closing quote; put each whole column name inside the quotes.";
-        }
-
-        var result = new Column[_fieldCount];
-        var seen = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        for (var i = 0; i < _fieldCount; i++)
-        {
-            var header = FieldText(i);
-            var column = Classify(header);
-            if (column.Kind == ColumnKind.Attribute && column.AttributeKey!.Length == 0)
-            {
-                return $"The column '{header}' has no attribute name after 'attributes.'.";
-            }
-
-            result[i] = column;
-            if (column.Kind == ColumnKind.Ignored)
-            {
-                continue;
-            }
-
-            var key = column.Kind == ColumnKind.Attribute ? "attributes." + column.AttributeKey : column.Kind.ToString();
-            if (seen.TryGetValue(key, out var earlier))
-            {
-                return string.Equals(earlier, header, StringComparison.OrdinalIgnoreCase)
-                    ? $"The column '{header}' appears more than once in the header."
-                    : $"The columns '{earlier}' and '{header}' are the same column; keep only one of them.";
-            }
-
-            seen.Add(key, header);
-        }
-
-        if (!result.Any(c => c.Kind == ColumnKind.Phone))
-        {
-            if (_fieldCount == 1)
-            {
-                var only = Field(0);
-                var semicolons = only.Count((byte)';');
-                var tabs = only.Count((byte)'\t');
-                if (semicolons > 0 || tabs > 0)
-                {
-                    var delimiter = semicolons >= tabs ? "';' (semicolon)" : "tab";
-                    return $"The file seems to use {delimiter} as delimiter; use commas. Save it as \"CSV UTF-8 (comma delimited)\".";
-                }
-            }
-
-            return $"The header has no phone column; name it one of: {string.Join(", ", ContactCsv.PhoneColumnNames)}.";
-        }
-
-        columns = result;
-        return null;
-    }
-
-    private static Column Classify(string header)
-    {
-        const string attributePrefix = "attributes.";
-        if (header.Length == 0)
-        {
-            // Spreadsheets often export trailing separators; a column without a name has nowhere to go.
-            return new Column(header, ColumnKind.Ignored, null);
-        }
-
-        if (header.StartsWith(attributePrefix, StringComparison.OrdinalIgnoreCase))
-        {
-            return new Column(header, ColumnKind.Attribute, header[attributePrefix.Length..].Trim());
-        }
-
-        // "Phone Number" and "phone-number" are what people type in spreadsheets for phone_number
-        // ("Opted Out" and "opt-out" for opted_out: missing one would message people who said stop).
-        var normalized = header.Replace(' ', '_').Replace('-', '_');
-        if (ContactCsv.PhoneColumnNames.Contains(normalized, StringComparer.OrdinalIgnoreCase))
-        {
-            return new Column(header, ColumnKind.Phone, null);
-        }
-
-        if (ContactCsv.OptOutColumnNames.Contains(normalized, StringComparer.OrdinalIgnoreCase))
-        {
-            return new Column(header, ColumnKind.OptOut, null);
-        }
-
-        var kind = normalized.ToUpperInvariant() switch
-        {
-            "NAME" => ColumnKind.Name,
-            "EMAIL" => ColumnKind.Email,
-            "TAGS" => ColumnKind.Tags,
-            _ => ColumnKind.Attribute,
-        };
-        return new Column(header, kind, kind == ColumnKind.Attribute ? header : null);
-    }
-
-    private void ProcessDataRow(List<CsvItem> items, bool unterminatedQuote)
-    {
-        _dataRows++;
-        if (_dataRows > maxRows)
-        {
-            Stop(items, new CsvRowError(_recordLine,
-                $"The file has more than {maxRows.ToString("N0", CultureInfo.InvariantCulture)} rows; the rest was not read.", CsvStopReason.TooManyRows));
-            return;
-        }
-
-        var error = FindRowError(unterminatedQuote);
-        items.Add(error is null ? BuildRow() : new CsvRowError(_recordLine, error));
-    }
-
-    private string? FindRowError(bool unterminatedQuote)
-    {
-        var columns = _columns!;
-        if (unterminatedQuote)
-        {
-            return "The row has a quote (\") that is never closed; the rest of the file was read as part of this row.";
-        }
-
-        if (_fieldCount != columns.Length)
-        {
-            return $"The row has {_fieldCount.ToString(CultureInfo.InvariantCulture)} fields; the header has {columns.Length.ToString(CultureInfo.InvariantCulture)}.";
-        }
-
-        var tooLong = FindTooLongField();
-        if (tooLong >= 0)
-        {
-            return $"The value in column '{columns[tooLong].Header}' is longer than {ContactCsv.MaxFieldLength.ToString("N0", CultureInfo.InvariantCulture)} characters.";
-        }
-
-        if (!Utf8.IsValid(_row.AsSpan(0, _rowLength)))
-        {
-            return "The row contains bytes that are not valid UTF-8 text.";
-        }
-
-        if (_textAfterClosingQuote)
-        {
-            return "The row has text after a closing quote; put the whole value inside the quotes.";
-        }
-
-        return null;
-    }
-
-    private CsvItem BuildRow()
-    {
-        var columns = _columns!;
-        string? name = null;
-        string? phone = null;
-        string? email = null;
-        string[] tags = [];
-        var optedOut = false;
-        Dictionary<string, string>? attributes = null;
-        for (var i = 0; i < columns.Length; i++)
-        {
-            var column = columns[i];
-            if (column.Kind == ColumnKind.Ignored)
-            {
-                continue;
-            }
-
-            var value = FieldText(i);
-            switch (column.Kind)
-            {
-                case ColumnKind.Name:
-                    name = NullIfEmpty(value);
-                    break;
-                case ColumnKind.Phone:
-                    phone = NullIfEmpty(value);
-                    break;
-                case ColumnKind.Email:
-                    email = NullIfEmpty(value);
-                    break;
-                case ColumnKind.Tags:
-                    tags = SplitTags(value);
-                    break;
-                case ColumnKind.OptOut:
-                    optedOut = value.ToUpperInvariant() is "TRUE" or "YES" or "Y" or "1";
-                    break;
-                case ColumnKind.Attribute when value.Length > 0:
-                    attributes ??= new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-                    attributes[column.AttributeKey!] = value;
-                    break;
-            }
-        }
-
-        if (phone is null)
-        {
-            return new CsvRowError(_recordLine, "Phone is required.");
-        }
-
-        return new CsvContactRow(
-            _recordLine,
-            name,
-            phone,
-            email,
-            tags,
-            attributes is null ? ReadOnlyDictionary<string, string>.Empty : attributes.AsReadOnly(),
-            optedOut);
-    }
-
-    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
-
-    private static string[] SplitTags(string value)
-    {
-        if (value.Length == 0)
-        {
-            return [];
-        }
-
-        var tags = value.Split(TagSeparators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return HasDuplicate(tags) ? [.. tags.Distinct(StringComparer.OrdinalIgnoreCase)] : tags;
-    }
-
-    // Rows carry a handful of tags; a quadratic scan avoids building a set for every row.
-    private static bool HasDuplicate(string[] tags)
-    {
-        for (var i = 1; i < tags.Length; i++)
-        {
-            for (var j = 0; j < i; j++)
-            {
-                if (string.Equals(tags[i], tags[j], StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
-    }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -64,6 +64,11 @@ public static class ContactImportApi
         }
         else if (http.ContentType is { } type && CsvMediaTypes.Any(t => type.StartsWith(t, StringComparison.OrdinalIgnoreCase)))
         {
+            // The body is the file: one that says it is too large is answered so before a row of it is read.
+            if (http.ContentLength > ContactCsv.MaxBytes)
+            {
+                return TooLarge();
+            }
             csv = http.Body;
         }
         else

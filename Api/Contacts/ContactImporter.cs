@@ -38,8 +38,13 @@ public sealed class ContactImporter(NpgsqlDataSource database, TimeProvider time
                 case CsvHeaderProblem header:
                     return new ContactImportResult(0, 0, 0, 0, [], header.Message, header.StoppedBy);
                 // Past a limit the reader stops; importing the part before it would leave a half-imported file.
-                case CsvRowError { StoppedBy: { } limit }:
-                    return new ContactImportResult(0, 0, 0, 0, [], limit == CsvStopReason.TooLarge ? TooLargeProblem : TooManyRowsProblem, limit);
+                case CsvRowError { StoppedBy: { } limit } stop:
+                    return new ContactImportResult(0, 0, 0, 0, [], limit switch
+                    {
+                        CsvStopReason.TooLarge => TooLargeProblem,
+                        CsvStopReason.TooManyRows => TooManyRowsProblem,
+                        _ => stop.Error.Replace("; the rest was not read.", ".", StringComparison.Ordinal),
+                    }, limit);
                 case CsvRowError error:
                     rows++;
                     errors.Add(new ImportRowError(error.RowNumber, error.Error));

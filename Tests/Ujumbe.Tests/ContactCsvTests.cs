@@ -140,6 +140,15 @@ public sealed class ContactCsvTests
     }
 
     [Fact]
+    public async Task Line_endings_mixed_in_one_file_each_end_a_row()
+    {
+        var rows = Rows(await ReadAllAsync("name,phone\r\nA,1\nB,2\rC,3\r\n\rD,4"));
+
+        Assert.Equal(["A", "B", "C", "D"], rows.Select(r => r.Name));
+        Assert.Equal([2, 3, 4, 6], rows.Select(r => r.RowNumber));
+    }
+
+    [Fact]
     public async Task Last_row_without_trailing_newline_is_read()
     {
         var row = Assert.Single(Rows(await ReadAllAsync("name,phone\r\nA,1")));
@@ -325,10 +334,16 @@ public sealed class ContactCsvTests
         Assert.Equal(ContactCsv.NotUtf8Message, HeaderProblem(await ReadAllAsync(bytes)));
     }
 
-    [Fact]
-    public async Task Utf16_text_is_refused()
+    [Theory]
+    [InlineData("utf-16", true)]
+    [InlineData("utf-16", false)]
+    [InlineData("utf-16BE", true)]
+    [InlineData("utf-32", true)]
+    public async Task Utf16_and_utf32_text_is_refused(string encodingName, bool withBom)
     {
-        var bytes = Encoding.Unicode.GetPreamble().Concat(Encoding.Unicode.GetBytes("name,phone\nA,1\n")).ToArray();
+        // CsvHelper would transcode these after their byte order mark; the import takes UTF-8 only, and says so.
+        var encoding = Encoding.GetEncoding(encodingName);
+        var bytes = (withBom ? encoding.GetPreamble() : []).Concat(encoding.GetBytes("name,phone\nA,1\n")).ToArray();
 
         Assert.Equal(ContactCsv.NotUtf8Message, HeaderProblem(await ReadAllAsync(bytes)));
     }
@@ -404,6 +419,70 @@ public sealed class ContactCsvTests
         var row = Assert.Single(Rows(await ReadAllAsync("phone,name\n0712,Tall 6'2\" guy\n")));
 
         Assert.Equal("Tall 6'2\" guy", row.Name);
+    }
+
+    [Fact]
+    public async Task Stray_quotes_do_not_swallow_the_rows_after_them()
+    {
+        // A reader that counts quotes anywhere in a field would read the rest of the file into the first name.
+        var rows = Rows(await ReadAllAsync("phone,name\n0712,Tall 6'2\" guy\n0713,Sam \"the man\n0714,Last\n"));
+
+        Assert.Equal(["Tall 6'2\" guy", "Sam \"the man", "Last"], rows.Select(r => r.Name));
+        Assert.Equal([2, 3, 4], rows.Select(r => r.RowNumber));
+    }
+
+    [Fact]
+    public async Task Nul_byte_after_the_sniffed_start_fails_only_that_row()
+    {
+        var text = new StringBuilder("name,phone\n");
+        for (var i = 0; i < 10_000; i++)
+        {
+            text.Append("Name ").Append(i).Append(",07").Append(i).Append('\n');
+        }
+
+        var bytes = (byte[])[.. Encoding.UTF8.GetBytes(text.ToString()), .. "A\0B,0799\nLast,0798\n"u8];
+        Assert.True(bytes.Length > ContactCsv.SniffBytes);
+
+        var items = await ReadAllAsync(bytes);
+
+        var error = Assert.IsType<CsvRowError>(items[^2]);
+        Assert.Equal(10_002, error.RowNumber);
+        Assert.Contains("NUL", error.Error, StringComparison.Ordinal);
+        Assert.Null(error.StoppedBy);
+        Assert.Equal("Last", Assert.IsType<CsvContactRow>(items[^1]).Name);
+    }
+
+    [Fact]
+    public async Task A_row_larger_than_the_row_limit_stops_the_reader_with_its_line()
+    {
+        var big = new string('x', 5_000);
+        var items = await ReadAllAsync($"phone,name\n1,a\n2,b{big}\n3,c\n", new CsvReadLimits(MaxRowBytes: 1024));
+
+        Assert.Equal("a", Assert.IsType<CsvContactRow>(items[0]).Name);
+        var error = Assert.IsType<CsvRowError>(items[^1]);
+        Assert.Equal(CsvStopReason.RowTooLarge, error.StoppedBy);
+        Assert.Equal(3, error.RowNumber);
+        Assert.Contains("Row 3 is larger than 1,024 bytes", error.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unclosed_quote_that_runs_past_the_row_limit_stops_the_reader()
+    {
+        var rest = string.Concat(Enumerable.Repeat("4,d\n", 1_000));
+        var items = await ReadAllAsync($"phone,name\n1,a\n2,\"b\n{rest}", new CsvReadLimits(MaxRowBytes: 1024));
+
+        Assert.Equal(2, items.Count);
+        var error = Assert.IsType<CsvRowError>(items[1]);
+        Assert.Equal(CsvStopReason.RowTooLarge, error.StoppedBy);
+        Assert.Equal(3, error.RowNumber);
+    }
+
+    [Fact]
+    public async Task A_header_larger_than_the_row_limit_is_a_header_problem()
+    {
+        var items = await ReadAllAsync("phone," + new string('h', 5_000) + "\n1,a\n", new CsvReadLimits(MaxRowBytes: 1024));
+
+        Assert.Equal(CsvStopReason.RowTooLarge, Assert.IsType<CsvHeaderProblem>(Assert.Single(items)).StoppedBy);
     }
 
     [Fact]
@@ -567,7 +646,7 @@ public sealed class ContactCsvTests
     [Fact]
     public async Task Small_reads_and_chunks_give_the_same_result_as_one_big_read()
     {
-        // Blank lines push the interesting rows past the first (sniffed) read, where the chunk size applies.
+        // Blank lines push the interesting rows past the sniffed start, which the reader gets in one piece.
         var padding = new string('\n', ContactCsv.SniffBytes + 10);
         var text = "\uFEFFname,phone,tags\r\n" + padding + "\"Otieno,\r\n Peter\",0712,a;b\r\n\r\nWanjirũ 🌍,\"07\"\"13\",\r\n\"x\",\"1\"\r";
         var bytes = Encoding.UTF8.GetBytes(text);
@@ -580,9 +659,9 @@ public sealed class ContactCsvTests
         Assert.Equal(padding.Length + 5, rows[1].RowNumber);
         Assert.Contains("has 2 fields", Assert.IsType<CsvRowError>(expected[^1]).Error, StringComparison.Ordinal);
 
-        foreach (var chunkSize in new[] { 1, 2, 3, 5, 7, 16 })
+        foreach (var bytesPerRead in new[] { 1, 2, 3, 5, 7, 16, 4096 })
         {
-            var actual = await ReadAllAsync(bytes, new CsvReadLimits(ChunkSize: chunkSize), maxBytesPerRead: 3);
+            var actual = await ReadAllAsync(bytes, maxBytesPerRead: bytesPerRead);
             Assert.Equal(Describe(expected), Describe(actual));
         }
 
