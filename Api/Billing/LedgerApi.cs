@@ -6,6 +6,7 @@ using Ujumbe.Api.Data;
 using Ujumbe.Api.Identity;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Api.Idempotency;
 
 namespace Ujumbe.Api.Billing;
 
@@ -25,7 +26,7 @@ public static class LedgerApi
         v1.MapGet("/ledger", ListAsync).WithTags("Account")
             .WithName("ListLedgerEntries").WithSummary("List the account's credit transactions, newest first");
         v1.MapPost("/admin/accounts/{id}/credits", AdjustAsync).RequireScope(Scopes.Admin).WithTags("Operators")
-            .WithName("AdjustCredits").WithSummary("Add or remove an account's credits (an adjustment in its ledger)");
+            .WithName("AdjustCredits").WithSummary("Add or remove an account's credits (an adjustment in its ledger)").StoresIdempotentAnswers();
         return v1;
     }
 

@@ -14,6 +14,7 @@ using Ujumbe.Api.Segments;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
 using Ujumbe.Shared.Webhooks;
+using Ujumbe.Api.Idempotency;
 
 namespace Ujumbe.Api.Campaigns;
 
@@ -45,7 +46,7 @@ public static class CampaignsApi
     {
         var campaigns = v1.MapGroup("/campaigns").RequireScope(Scopes.Campaigns).WithTags("Campaigns");
         campaigns.MapPost("/", CreateAsync)
-            .WithName("CreateCampaign").WithSummary("Create a campaign and send (or schedule) it")
+            .WithName("CreateCampaign").WithSummary("Create a campaign and send (or schedule) it").StoresIdempotentAnswers()
             .Produces<CampaignResponse>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status402PaymentRequired).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);

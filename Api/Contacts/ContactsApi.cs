@@ -12,6 +12,7 @@ using Ujumbe.Api.Identity;
 using Ujumbe.Api.Phones;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Api.Idempotency;
 
 namespace Ujumbe.Api.Contacts;
 
@@ -38,7 +39,7 @@ public static class ContactsApi
     {
         var contacts = v1.MapGroup("/contacts").RequireScope(Scopes.Contacts).WithTags("Contacts");
         contacts.MapPost("/", CreateAsync)
-            .WithName("CreateContact").WithSummary("Add a contact")
+            .WithName("CreateContact").WithSummary("Add a contact").StoresIdempotentAnswers()
             .ProducesProblem(StatusCodes.Status409Conflict);
         contacts.MapGet("/", ListAsync)
             .WithName("ListContacts").WithSummary("List or search contacts by name, phone, email or tag");

@@ -7,6 +7,7 @@ using Ujumbe.Api.Identity;
 using Ujumbe.Api.Phones;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Api.Idempotency;
 
 namespace Ujumbe.Api.Contacts;
 
@@ -26,7 +27,7 @@ public static class OptOutsApi
     {
         var optOuts = v1.MapGroup("/opt-outs").RequireScope(Scopes.Contacts).WithTags("Contacts");
         optOuts.MapPost("/", CreateAsync)
-            .WithName("CreateOptOut").WithSummary("Opt a number out of this account's messages");
+            .WithName("CreateOptOut").WithSummary("Opt a number out of this account's messages").StoresIdempotentAnswers();
         optOuts.MapGet("/", ListAsync)
             .WithName("ListOptOuts").WithSummary("List opted-out numbers");
         optOuts.MapDelete("/{phone}", DeleteAsync)

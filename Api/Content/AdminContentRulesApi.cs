@@ -6,6 +6,7 @@ using Ujumbe.Api.Data;
 using Ujumbe.Api.Identity;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Api.Idempotency;
 
 namespace Ujumbe.Api.Content;
 
@@ -28,7 +29,7 @@ public static class AdminContentRulesApi
         rules.MapGet("/", ListAsync)
             .WithName("ListContentRules").WithSummary("List the content policy's blocked phrases");
         rules.MapPost("/", CreateAsync)
-            .WithName("CreateContentRule").WithSummary("Block a phrase under a category")
+            .WithName("CreateContentRule").WithSummary("Block a phrase under a category").StoresIdempotentAnswers()
             .ProducesProblem(StatusCodes.Status409Conflict);
         rules.MapDelete("/{id}", DeleteAsync)
             .WithName("DeleteContentRule").WithSummary("Remove a blocked phrase");

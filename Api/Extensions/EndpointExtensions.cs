@@ -1,5 +1,6 @@
 using Ujumbe.Api.Accounts;
 using Ujumbe.Api.ApiKeys;
+using Ujumbe.Api.Idempotency;
 using Ujumbe.Api.Identity;
 using Ujumbe.Api.Auth;
 using Ujumbe.Api.Billing;
@@ -26,6 +27,8 @@ public static class EndpointExtensions
         app.UseAuthorization();
         // After authorization (a caller without access hears 401/403 first), before any endpoint binds input.
         app.UseMiddleware<TextInputGuard>();
+        // After the input is known to be acceptable: a refused request claims no Idempotency-Key.
+        app.UseMiddleware<IdempotentRequests>();
 
         app.MapDefaultEndpoints();
         app.MapOpenApi();

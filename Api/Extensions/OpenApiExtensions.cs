@@ -97,7 +97,7 @@ public static class OpenApiExtensions
             operation.Parameters ??= [];
             operation.Parameters.Add(new OpenApiParameter
             {
-                Name = Messages.MessagesApi.IdempotencyKeyHeader,
+                Name = Idempotency.IdempotencyKey.Header,
                 In = ParameterLocation.Header,
                 Description = "Makes retries safe: the same key with the same body within 24 hours replays the first answer "
                     + "(with Idempotent-Replayed: true); with a different body it is 422; while the first is still in flight, 409.",

@@ -8,6 +8,7 @@ using Ujumbe.Api.Accounts;
 using Ujumbe.Api.Content;
 using Ujumbe.Api.Data;
 using Ujumbe.Api.Extensions;
+using Ujumbe.Api.Idempotency;
 using Ujumbe.Api.Identity;
 using Ujumbe.Api.Phones;
 using Ujumbe.ServiceDefaults;
@@ -35,8 +36,6 @@ public sealed record MessageResponse(
 /// <summary>Sending, quoting and reading messages (API.md "Messages and batches").</summary>
 public static class MessagesApi
 {
-    public const string IdempotencyKeyHeader = "Idempotency-Key";
-
     /// <summary>Longer than any operator name in the carrier data.</summary>
     public const int MaxOperatorLength = 100;
 
@@ -61,7 +60,7 @@ public static class MessagesApi
         SendRequest request, HttpRequest http, Caller caller, AccountSettingsCache accounts, SendPipeline pipeline,
         IOptions<WebhookOptions> webhookOptions, ContentPolicyProvider contentPolicy, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (key, keyProblem) = ReadIdempotencyKey(http);
+        var (key, keyProblem) = IdempotencyKey.Read(http);
         if (keyProblem is not null)
         {
             return keyProblem;
@@ -139,9 +138,8 @@ public static class MessagesApi
             SendResult.SenderIdNotApproved => Problems.Forbidden(
                 $"Sender ID {send.SenderId} is not approved for this account. Request it with POST /v1/sender-ids.",
                 ErrorCodes.SenderIdNotApproved),
-            SendResult.IdempotencyKeyReused => Problems.Create(422, ErrorCodes.IdempotencyKeyReused, "Idempotency-Key reused.",
-                "This Idempotency-Key was used with a different request in the last 24 hours."),
-            _ => Problems.Conflict("A request with this Idempotency-Key is still being processed; retry shortly."),
+            SendResult.IdempotencyKeyReused => IdempotencyKey.Reused(),
+            _ => IdempotencyKey.InFlight(),
         };
     }
 
@@ -309,21 +307,6 @@ public static class MessagesApi
         errors[field] = ["must be an ISO 8601 time, e.g. 2026-11-21T09:00:00Z"];
         return null;
     }
-
-    private static (string? Key, ProblemHttpResult? Problem) ReadIdempotencyKey(HttpRequest http)
-    {
-        var values = http.Headers[IdempotencyKeyHeader];
-        if (values.Count == 0)
-        {
-            return (null, null);
-        }
-        var key = values.Count == 1 ? values[0] : null;
-        if (key is null || key.Length is < 1 or > 255 || key.Any(c => c is < ' ' or > '~'))
-        {
-            return (null, Problems.Validation(IdempotencyKeyHeader, "must be one value of 1 to 255 printable ASCII characters"));
-        }
-        return (key, null);
-    }
 }
 
 /// <summary>Statuses as stored and as shown: a message being handed to a provider still shows as queued.</summary>
@@ -349,7 +332,7 @@ public sealed record JsonBody(int Status, byte[] Body, bool Replayed = false) : 
         response.ContentLength = Body.Length;
         if (Replayed)
         {
-            response.Headers["Idempotent-Replayed"] = "true";
+            response.Headers[IdempotencyKey.ReplayedHeader] = "true";
         }
         return response.Body.WriteAsync(Body).AsTask();
     }

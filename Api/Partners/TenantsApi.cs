@@ -8,6 +8,7 @@ using Ujumbe.Api.Data;
 using Ujumbe.Api.Identity;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Api.Idempotency;
 
 namespace Ujumbe.Api.Partners;
 
@@ -40,7 +41,7 @@ public static class TenantsApi
         var tenants = v1.MapGroup("/tenants").RequireScope(Scopes.Partner).WithTags("Partners")
             .AddEndpointFilter(OnlyPartnersAsync);
         tenants.MapPost("/", CreateAsync)
-            .WithName("CreateTenant").WithSummary("Create a tenant: an account of its own, owned by the partner")
+            .WithName("CreateTenant").WithSummary("Create a tenant: an account of its own, owned by the partner").StoresIdempotentAnswers()
             .ProducesProblem(StatusCodes.Status409Conflict);
         tenants.MapGet("/", ListAsync)
             .WithName("ListTenants").WithSummary("List or search the partner's tenants");
@@ -55,7 +56,7 @@ public static class TenantsApi
                 SetStatusAsync(id, AccountStatus.Active, db, accounts, ct))
             .WithName("ActivateTenant").WithSummary("Reactivate a suspended tenant");
         tenants.MapPost("/{id}/credits", TransferAsync)
-            .WithName("TransferTenantCredits").WithSummary("Move credits from the partner to a tenant, or back with a negative amount")
+            .WithName("TransferTenantCredits").WithSummary("Move credits from the partner to a tenant, or back with a negative amount").StoresIdempotentAnswers()
             .ProducesProblem(StatusCodes.Status402PaymentRequired);
         return v1;
     }

@@ -7,6 +7,7 @@ using Ujumbe.Api.Data;
 using Ujumbe.Api.Identity;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Api.Idempotency;
 
 namespace Ujumbe.Api.Segments;
 
@@ -24,7 +25,7 @@ public static class SegmentsApi
     {
         var segments = v1.MapGroup("/segments").RequireScope(Scopes.Contacts).WithTags("Segments");
         segments.MapPost("/", CreateAsync)
-            .WithName("CreateSegment").WithSummary("Create a segment of contacts chosen by tags");
+            .WithName("CreateSegment").WithSummary("Create a segment of contacts chosen by tags").StoresIdempotentAnswers();
         segments.MapGet("/", ListAsync)
             .WithName("ListSegments").WithSummary("List segments");
         segments.MapGet("/{id}", GetAsync)

@@ -7,6 +7,7 @@ using Ujumbe.Api.Identity;
 using Ujumbe.Api.Messages;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Api.Idempotency;
 
 namespace Ujumbe.Api.SenderIds;
 
@@ -27,7 +28,7 @@ public static class SenderIdsApi
     {
         var senders = v1.MapGroup("/sender-ids").RequireScope(Scopes.Account).WithTags("Sender IDs");
         senders.MapPost("/", RequestAsync)
-            .WithName("RequestSenderId").WithSummary("Request a sender ID (pending until an operator approves it)")
+            .WithName("RequestSenderId").WithSummary("Request a sender ID (pending until an operator approves it)").StoresIdempotentAnswers()
             .ProducesProblem(StatusCodes.Status409Conflict);
         senders.MapGet("/", ListAsync)
             .WithName("ListSenderIds").WithSummary("List the account's sender IDs and their status");
