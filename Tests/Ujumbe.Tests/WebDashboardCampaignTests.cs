@@ -87,6 +87,29 @@ public sealed partial class WebDashboardTests
     }
 
     [Fact]
+    public async Task A_campaign_form_sent_twice_makes_one_campaign()
+    {
+        var name = "Twice " + Suffix();
+        var page = await DemoAsync();
+        await page.GotoAsync("/campaigns/new");
+        await page.GetByLabel("Campaign name").FillAsync(name);
+        await page.GetByLabel("Message").FillAsync("Once only, please.");
+        await page.GetByRole(AriaRole.Radio, new() { Name = "Numbers I type" }).CheckAsync();
+        await page.GetByLabel("Numbers (for \"Numbers I type\")").FillAsync("+255713000201");
+
+        // A double click: the same form, sent twice at once.
+        var statuses = await page.EvaluateAsync<int[]>("""
+            () => { const form = document.getElementById('campaign-form');
+                    return Promise.all([1, 2].map(() => fetch(location.pathname, { method: 'POST', body: new FormData(form) }).then(r => r.status))); }
+            """);
+
+        Assert.All(statuses, status => Assert.Equal(200, status));
+        using var client = ujumbe.Client(ujumbe.DemoKey);
+        var campaigns = await (await client.GetAsync("/v1/campaigns?page_size=100")).AssertJsonAsync();
+        Assert.Single(campaigns.GetProperty("data").EnumerateArray(), c => c.GetProperty("name").GetString() == name);
+    }
+
+    [Fact]
     public async Task A_campaign_without_an_audience_or_text_is_refused_with_field_errors()
     {
         var page = await DemoAsync();

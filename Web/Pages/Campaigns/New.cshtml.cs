@@ -7,6 +7,9 @@ namespace Ujumbe.Web.Pages.Campaigns;
 
 public sealed class CampaignInput
 {
+    /// <summary>Made when the form is shown: a form sent twice (a double click, a resubmitted page) makes one campaign.</summary>
+    public string? IdempotencyKey { get; set; }
+
     [Required(ErrorMessage = "Name the campaign."), StringLength(200)]
     public string? Name { get; set; }
 
@@ -53,6 +56,7 @@ public sealed class NewModel(GatewayClient gateway) : PageModel
     public async Task OnGetAsync(string? segment, CancellationToken cancellationToken)
     {
         await LoadAsync(cancellationToken);
+        Input.IdempotencyKey = Guid.NewGuid().ToString("N");
         Input.SenderId = SenderIds.Count > 0 ? SenderIds[0].Name : null;
         if (segment is not null && Segments.Any(s => s.Id == segment))
         {
@@ -97,8 +101,9 @@ public sealed class NewModel(GatewayClient gateway) : PageModel
             await LoadAsync(cancellationToken);
             return Page();
         }
-        var created = await gateway.PostAsync<Campaign>("/v1/campaigns",
-            new { name = Input.Name, text = Input.Text, sender_id = Input.SenderId, audience }, cancellationToken);
+        // A refused campaign gives its key back (decision 0027), so the corrected form may send the same one.
+        var created = await gateway.PostOnceAsync<Campaign>("/v1/campaigns",
+            new { name = Input.Name, text = Input.Text, sender_id = Input.SenderId, audience }, Input.IdempotencyKey, cancellationToken);
         if (created.Ok)
         {
             this.Flash($"The campaign {created.Value!.Name} is on its way.");
