@@ -93,7 +93,10 @@ public sealed class SignIn(
             return new SignInOutcome(SignInResult.AccountSuspended);
         }
         await db.Database.ExecuteSqlAsync($"delete from sign_in_failures where email = {normalized}", cancellationToken);
-        return new SignInOutcome(SignInResult.SignedIn, tokens.Issue(new PortalUser(user!.Id, user.AccountId, user.Role)));
+        // The owner of a partner account manages its tenants from the portal too; the tenants API still checks
+        // on every call that the account is (still) a partner.
+        var role = user!.Role == Roles.Owner && account.IsPartner ? Roles.Partner : user.Role;
+        return new SignInOutcome(SignInResult.SignedIn, tokens.Issue(new PortalUser(user.Id, user.AccountId, role)));
     }
 
     /// <summary>When the email's or the address's lock ends, if either is locked now.</summary>

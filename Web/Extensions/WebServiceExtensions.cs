@@ -12,6 +12,9 @@ public static class WebServiceExtensions
     /// <summary>Operator pages (under /operator) need this policy: the portal token's role is operator.</summary>
     public const string OperatorPolicy = "operator";
 
+    /// <summary>Partner pages (under /partner) need this policy: the portal token's role is partner.</summary>
+    public const string PartnerPolicy = "partner";
+
     /// <summary>
     /// The dashboard: server-rendered Razor Pages (decision 0016) that talk only to the gateway, with the
     /// signed-in user's portal token kept in the encrypted session cookie.
@@ -27,6 +30,7 @@ public static class WebServiceExtensions
             options.Conventions.AllowAnonymousToPage("/SignIn");
             options.Conventions.AllowAnonymousToPage("/Error");
             options.Conventions.AuthorizeFolder("/Operator", OperatorPolicy);
+            options.Conventions.AuthorizeFolder("/Partner", PartnerPolicy);
         });
 
         // The cookie holds the portal token; Data Protection encrypts and signs it, so the browser can neither read nor alter it.
@@ -53,7 +57,8 @@ public static class WebServiceExtensions
                 return Task.CompletedTask;
             };
         });
-        builder.Services.AddAuthorizationBuilder().AddPolicy(OperatorPolicy, policy => policy.RequireRole(PortalSession.OperatorRole));
+        builder.Services.AddAuthorizationBuilder().AddPolicy(OperatorPolicy, policy => policy.RequireRole(PortalSession.OperatorRole))
+            .AddPolicy(PartnerPolicy, policy => policy.RequireRole(PortalSession.PartnerRole));
         builder.Services.AddAntiforgery(options =>
         {
             options.Cookie.Name = "ujumbe.antiforgery";

@@ -60,6 +60,16 @@ public sealed record AdminAccount(
     string Id, string Name, string DefaultCountry, string Status, bool IsOperator, bool IsPartner,
     int MaxSegments, long Balance, long Reserved, DateTime CreatedAt);
 
+public sealed record Tenant(
+    string Id, string Name, string Email, string DefaultCountry, string TimeZone, string Status,
+    long Balance, long Reserved, long Available, DateTime CreatedAt);
+
+public sealed record TransferSide(string AccountId, long Balance, long Reserved, long Available);
+
+public sealed record CreditTransfer(string Reference, long Amount, TransferSide Partner, TransferSide Tenant, DateTime CreatedAt);
+
+public sealed record PartnerMarked(AdminAccount Account, IssuedApiKey? ApiKey);
+
 public sealed record CreatedAccount(string Id, string Name, string DefaultCountry, string Status, string OwnerEmail, IssuedApiKey ApiKey);
 
 public sealed record LedgerEntry(

@@ -15,6 +15,7 @@ public static class PortalSession
     public const string CookieName = "ujumbe.session";
     public const string OperatorRole = "operator";
     public const string OwnerRole = "owner";
+    public const string PartnerRole = "partner";
     private const string TokenClaim = "portal_token";
     private const string AccountClaim = "account";
 
@@ -45,6 +46,8 @@ public static class PortalSession
     public static string Role(this ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.Role) ?? "";
 
     public static bool IsOperator(this ClaimsPrincipal user) => user.Role() == OperatorRole;
+
+    public static bool IsPartner(this ClaimsPrincipal user) => user.Role() == PartnerRole;
 
     /// <summary>
     /// The token's claims, read without checking the signature: the gateway checks it on every request,

@@ -34,6 +34,9 @@ public sealed class AccountsModel(GatewayClient gateway) : PageModel
     /// <summary>The new account's first key, in the one answer that carries it.</summary>
     public CreatedAccount? Created { get; private set; }
 
+    /// <summary>An account just made a partner, and the partner key it was issued (shown once).</summary>
+    public PartnerMarked? MadePartner { get; private set; }
+
     public async Task OnGetAsync([FromQuery(Name = "page")] int? page, CancellationToken cancellationToken)
     {
         PageNumber = Math.Max(1, page ?? 1);
@@ -72,6 +75,33 @@ public sealed class AccountsModel(GatewayClient gateway) : PageModel
         }
         var result = await gateway.PostAsync<AdminAccount>($"/v1/admin/accounts/{Uri.EscapeDataString(id)}/{change}", null, cancellationToken);
         this.Flash(result.Ok ? $"{result.Value!.Name} is {result.Value.Status}." : result.Problem!.Message);
+        return Redirect("/operator/accounts" + (Q is null ? "" : "?q=" + Uri.EscapeDataString(Q)));
+    }
+
+    public async Task<IActionResult> OnPostPartnerAsync(string id, string change, CancellationToken cancellationToken)
+    {
+        var path = $"/v1/admin/accounts/{Uri.EscapeDataString(id)}/partner";
+        if (change == "mark")
+        {
+            var marked = await gateway.PostAsync<PartnerMarked>(path, null, cancellationToken);
+            if (marked.Ok)
+            {
+                // Rendered, not redirected: the partner key is in this answer only.
+                MadePartner = marked.Value;
+                await LoadAsync(cancellationToken);
+                return Page();
+            }
+            this.Flash(marked.Problem!.Message);
+        }
+        else if (change == "unmark")
+        {
+            var unmarked = await gateway.DeleteAsync(path, cancellationToken);
+            this.Flash(unmarked.Ok ? "The account is no longer a partner." : unmarked.Problem!.Message);
+        }
+        else
+        {
+            return BadRequest();
+        }
         return Redirect("/operator/accounts" + (Q is null ? "" : "?q=" + Uri.EscapeDataString(Q)));
     }
 
