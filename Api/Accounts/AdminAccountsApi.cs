@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Ujumbe.Api.ApiKeys;
+using Ujumbe.Api.Auth;
 using Ujumbe.Api.Data;
 using Ujumbe.Api.Identity;
 using Ujumbe.ServiceDefaults;
@@ -52,6 +53,11 @@ public static class AdminAccountsApi
         admin.MapDelete("/{id}/partner", UnmarkPartnerAsync)
             .WithName("UnmarkPartner").WithSummary("Unmark a partner that has no tenants")
             .ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapPost("/{id}/invitation", async (string id, Invitations invitations, CancellationToken ct) =>
+                PublicId.TryParse(PublicId.Account, id, out var accountId)
+                    ? await AuthApi.InviteOwnerAsync(accountId, invitations, ct)
+                    : Problems.NotFound("No account with this id."))
+            .WithName("InviteAccountOwner").WithSummary("Invite the account's owner to set a password (the token is shown once)");
         admin.MapPut("/{id}/rate-limits", SetRateLimitsAsync)
             .WithName("SetAccountRateLimits").WithSummary("Override an account's rate limits");
         return v1;

@@ -9,6 +9,12 @@ public sealed record LoginRequest(string? Email, string? Password);
 
 public sealed record LoginResponse(string AccessToken, string TokenType, int ExpiresIn);
 
+public sealed record AcceptInvitationRequest(string? Token, string? Password);
+
+public sealed record AcceptedInvitationResponse(string Email);
+
+public sealed record InvitationResponse(string Email, string Token, DateTime ExpiresAt);
+
 /// <summary>Portal sign-in: the one /v1 endpoint that needs no credentials (but still a gateway signature).</summary>
 public static class AuthApi
 {
@@ -17,7 +23,41 @@ public static class AuthApi
         app.MapPost("/v1/auth/login", LoginAsync).WithTags("Portal")
             .WithName("Login").WithSummary("Sign in to the portal: a token for an email and password")
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+        app.MapPost("/v1/auth/invitations/accept", AcceptInvitationAsync).WithTags("Portal")
+            .WithName("AcceptInvitation").WithSummary("Set a password with an invitation's token (once, within 7 days)");
         return app;
+    }
+
+    public static async Task<Results<Ok<AcceptedInvitationResponse>, ProblemHttpResult>> AcceptInvitationAsync(
+        AcceptInvitationRequest request, Invitations invitations, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(request.Token) || request.Token.Length > 100)
+        {
+            errors["token"] = ["is required: the code from the invitation link"];
+        }
+        if (request.Password is not { Length: >= Invitations.MinPasswordLength and <= Invitations.MaxPasswordLength })
+        {
+            errors["password"] = [$"must be {Invitations.MinPasswordLength} to {Invitations.MaxPasswordLength} characters"];
+        }
+        if (errors.Count > 0)
+        {
+            return Problems.Validation(errors);
+        }
+        var email = await invitations.AcceptAsync(request.Token!, request.Password!, cancellationToken);
+        return email is null
+            ? Problems.Validation("token", "does not work: the invitation was used already, has expired, or was replaced by a newer one. Ask for a new one.")
+            : TypedResults.Ok(new AcceptedInvitationResponse(email));
+    }
+
+    /// <summary>The answer that carries an invitation's token, for whoever issued it.</summary>
+    public static async Task<Results<Created<InvitationResponse>, ProblemHttpResult>> InviteOwnerAsync(
+        Guid accountId, Invitations invitations, CancellationToken cancellationToken)
+    {
+        var issued = await invitations.IssueAsync(accountId, cancellationToken);
+        return issued is null
+            ? Problems.NotFound("The account has no owner to invite.")
+            : TypedResults.Created((string?)null, new InvitationResponse(issued.Email, issued.Token, issued.ExpiresAt));
     }
 
     public static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> LoginAsync(

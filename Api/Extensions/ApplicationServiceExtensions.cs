@@ -72,6 +72,7 @@ public static class ApplicationServiceExtensions
         services.AddOptions<PortalSignInOptions>().Bind(configuration.GetSection(PortalSignInOptions.Section));
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         services.AddScoped<SignIn>();
+        services.AddScoped<Invitations>();
         services.AddAuthentication(GatewayAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, GatewayAuthenticationHandler>(
                 GatewayAuthenticationHandler.SchemeName, null);

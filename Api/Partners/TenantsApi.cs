@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Ujumbe.Api.Accounts;
+using Ujumbe.Api.Auth;
 using Ujumbe.Api.Billing;
 using Ujumbe.Api.Data;
 using Ujumbe.Api.Identity;
@@ -55,6 +56,11 @@ public static class TenantsApi
         tenants.MapPost("/{id}/activate", (string id, UjumbeDb db, AccountService accounts, CancellationToken ct) =>
                 SetStatusAsync(id, AccountStatus.Active, db, accounts, ct))
             .WithName("ActivateTenant").WithSummary("Reactivate a suspended tenant");
+        tenants.MapPost("/{id}/invitation", async (string id, UjumbeDb db, Invitations invitations, CancellationToken ct) =>
+                PublicId.TryParse(PublicId.Account, id, out var tenantId) && await db.Tenants.AnyAsync(a => a.Id == tenantId, ct)
+                    ? await AuthApi.InviteOwnerAsync(tenantId, invitations, ct)
+                    : TenantNotFound())
+            .WithName("InviteTenantOwner").WithSummary("Invite the tenant's owner to set a password (the token is shown once)");
         tenants.MapPost("/{id}/credits", TransferAsync)
             .WithName("TransferTenantCredits").WithSummary("Move credits from the partner to a tenant, or back with a negative amount").StoresIdempotentAnswers()
             .ProducesProblem(StatusCodes.Status402PaymentRequired);

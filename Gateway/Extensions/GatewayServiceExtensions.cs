@@ -96,6 +96,14 @@ public static class GatewayServiceExtensions
         },
         new()
         {
+            RouteId = "accept-invitation",
+            ClusterId = "api",
+            Order = 1,
+            Match = new() { Path = "/v1/auth/invitations/accept", Methods = ["POST"] },
+            Metadata = new Dictionary<string, string> { [GatewayAuthenticationMiddleware.AnonymousMetadata] = "true" },
+        },
+        new()
+        {
             RouteId = "openapi",
             ClusterId = "api",
             Match = new() { Path = "/openapi/v1.json", Methods = ["GET"] },

@@ -1,10 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Identity;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
-using Ujumbe.Api.Data;
 using Ujumbe.Tests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
 
@@ -25,15 +22,32 @@ public sealed partial class WebDashboardTests
             await (await admin.PostAsJsonAsync($"/v1/admin/accounts/{created.GetProperty("id").GetString()}/credits",
                 new { amount = 1000, reason = "reseller float" })).AssertJsonAsync(HttpStatusCode.Created);
         }
-        // Owners get their password by invitation, which the dashboard does not do yet: set one as that flow would.
-        var hasher = ujumbe.Api.Services.GetRequiredService<IPasswordHasher<User>>();
-        await ujumbe.Database.ExecuteAsync("update users set password_hash = $1 where email = $2", hasher.HashPassword(null!, password), email);
-
         var staff = await OperatorAsync();
         await staff.GotoAsync("/operator/accounts?q=" + Uri.EscapeDataString(reseller));
         await staff.GetByRole(AriaRole.Button, new() { Name = "Make partner " + reseller }).ClickAsync();
         await Expect(staff.GetByRole(AriaRole.Status)).ToContainTextAsync(reseller + " is a partner");
         await Expect(staff.GetByTestId("secret")).ToHaveValueAsync(new Regex("^sk_"));
+
+        // The owner's password comes by invitation: the operator hands over a link that works once.
+        await staff.GetByRole(AriaRole.Button, new() { Name = "Invite the owner of " + reseller }).ClickAsync();
+        await Expect(staff.GetByRole(AriaRole.Status)).ToContainTextAsync(email);
+        var link = await staff.GetByTestId("secret").InputValueAsync();
+        var invited = await (await ujumbe.Browser.NewContextAsync()).NewPageAsync();
+        await invited.GotoAsync(link);
+        await invited.GetByLabel("New password (at least 12 characters)").FillAsync(password);
+        await invited.GetByLabel("The same password again").FillAsync(password + "!");
+        await invited.GetByRole(AriaRole.Button, new() { Name = "Set password" }).ClickAsync();
+        await Expect(invited.Locator("span.error[data-valmsg-for='Confirm']")).ToContainTextAsync("differ");
+        await invited.GetByLabel("New password (at least 12 characters)").FillAsync(password);
+        await invited.GetByLabel("The same password again").FillAsync(password);
+        await invited.GetByRole(AriaRole.Button, new() { Name = "Set password" }).ClickAsync();
+        await Expect(invited.GetByRole(AriaRole.Status)).ToContainTextAsync("Your password is set");
+        // Used once: the same link does nothing a second time.
+        await invited.GotoAsync(link);
+        await invited.GetByLabel("New password (at least 12 characters)").FillAsync("another password here");
+        await invited.GetByLabel("The same password again").FillAsync("another password here");
+        await invited.GetByRole(AriaRole.Button, new() { Name = "Set password" }).ClickAsync();
+        await Expect(invited.GetByRole(AriaRole.Alert)).ToContainTextAsync("used already");
 
         var partner = await ujumbe.SignInAsync(email, password);
         await partner.GetByRole(AriaRole.Link, new() { Name = "Tenants" }).ClickAsync();

@@ -28,6 +28,7 @@ public static class WebServiceExtensions
         {
             options.Conventions.AuthorizeFolder("/");
             options.Conventions.AllowAnonymousToPage("/SignIn");
+            options.Conventions.AllowAnonymousToPage("/Welcome");
             options.Conventions.AllowAnonymousToPage("/Error");
             options.Conventions.AuthorizeFolder("/Operator", OperatorPolicy);
             options.Conventions.AuthorizeFolder("/Partner", PartnerPolicy);

@@ -60,6 +60,16 @@ public sealed class GatewayClient(HttpClient http, IHttpContextAccessor context)
         return await ExchangeAsync<LoginResponse>(request, anonymous: true, cancellationToken);
     }
 
+    /// <summary>Sets a password with an invitation's token: made without a token, like the sign-in.</summary>
+    public async Task<ApiResult<AcceptedInvitation>> AcceptInvitationAsync(string token, string password, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/auth/invitations/accept")
+        {
+            Content = JsonContent.Create(new { token, password }, options: JsonDefaults.Options),
+        };
+        return await ExchangeAsync<AcceptedInvitation>(request, anonymous: true, cancellationToken);
+    }
+
     private async Task<ApiResult<T>> SendAsync<T>(HttpMethod method, string path, HttpContent? content, string? idempotencyKey, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path) { Content = content };

@@ -68,6 +68,10 @@ public sealed record TransferSide(string AccountId, long Balance, long Reserved,
 
 public sealed record CreditTransfer(string Reference, long Amount, TransferSide Partner, TransferSide Tenant, DateTime CreatedAt);
 
+public sealed record Invitation(string Email, string Token, DateTime ExpiresAt);
+
+public sealed record AcceptedInvitation(string Email);
+
 public sealed record PartnerMarked(AdminAccount Account, IssuedApiKey? ApiKey);
 
 public sealed record CreatedAccount(string Id, string Name, string DefaultCountry, string Status, string OwnerEmail, IssuedApiKey ApiKey);

@@ -65,6 +65,23 @@ public sealed class TenantsModel(GatewayClient gateway) : PageModel
         return Page();
     }
 
+    /// <summary>An owner just invited, and the link that sets their password (shown once).</summary>
+    public (Invitation Invitation, string Link)? Invited { get; private set; }
+
+    public async Task<IActionResult> OnPostInviteAsync(string id, CancellationToken cancellationToken)
+    {
+        var invited = await gateway.PostAsync<Invitation>($"/v1/tenants/{Uri.EscapeDataString(id)}/invitation", null, cancellationToken);
+        if (!invited.Ok)
+        {
+            this.Flash(invited.Problem!.Message);
+            return Redirect("/partner/tenants" + (Q is null ? "" : "?q=" + Uri.EscapeDataString(Q)));
+        }
+        // Rendered, not redirected: the link is in this answer only.
+        Invited = (invited.Value!, this.LinkFor(invited.Value!));
+        await LoadAsync(cancellationToken);
+        return Page();
+    }
+
     public async Task<IActionResult> OnPostStatusAsync(string id, string change, CancellationToken cancellationToken)
     {
         if (change is not ("suspend" or "activate"))
