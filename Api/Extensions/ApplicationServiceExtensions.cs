@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Identity;
 using Npgsql;
 using Ujumbe.Api.Auth;
 using Ujumbe.Api.Compat;
+using Ujumbe.Api.Compat.Mifumo;
 using Ujumbe.Api.Compat.Wasambazie;
 using Ujumbe.Api.Accounts;
 using Ujumbe.Api.ApiKeys;
@@ -84,6 +85,7 @@ public static class ApplicationServiceExtensions
         services.AddUjumbeOpenApi(configuration);
         services.AddDialectErrors();
         services.AddDialectOpenApi(WasambazieApi.Document);
+        services.AddDialectOpenApi(MifumoApi.Document);
         services.AddOptions<CompatOptions>().Bind(configuration.GetSection(CompatOptions.Section));
         return builder;
     }

@@ -42,6 +42,7 @@ public sealed class DialectOpenApiTests(UjumbeFixture ujumbe) : IClassFixture<Uj
 
     [Theory]
     [InlineData("compat-wasambazie")]
+    [InlineData("compat-mifumo")]
     public async Task Each_dialect_document_lints_clean(string name)
     {
         var (text, _) = await FetchAsync(name);
@@ -56,5 +57,20 @@ public sealed class DialectOpenApiTests(UjumbeFixture ujumbe) : IClassFixture<Uj
     {
         var (_, v1) = await FetchAsync("v1");
         Assert.DoesNotContain(v1.GetProperty("paths").EnumerateObject(), p => p.Name.StartsWith("/compat", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_mifumo_document_has_the_seed_paths_bearer_key_and_envelope()
+    {
+        var (_, document) = await FetchAsync("compat-mifumo");
+        Assert.Equal("/compat/mifumo/api/integration/v1", document.GetProperty("servers")[0].GetProperty("url").GetString());
+        string[] seedPaths =
+        [
+            "/sms/send/", "/sms/status/{id}/", "/sms/delivery-reports/", "/sms/balance/",
+            "/contacts/create/", "/contacts/{id}/", "/contacts/{id}/update/", "/contacts/{id}/delete/", "/contacts/search/",
+            "/contacts/segments/create/", "/contacts/segments/{id}/", "/contacts/segments/{id}/update/", "/contacts/segments/{id}/delete/",
+        ];
+        Assert.Equal(seedPaths.Order(StringComparer.Ordinal), document.GetProperty("paths").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal("bearer", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("api_key").GetProperty("scheme").GetString());
     }
 }
