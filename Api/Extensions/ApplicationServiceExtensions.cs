@@ -4,6 +4,7 @@ using Npgsql;
 using Ujumbe.Api.Auth;
 using Ujumbe.Api.Compat;
 using Ujumbe.Api.Compat.Mifumo;
+using Ujumbe.Api.Compat.SmsPop;
 using Ujumbe.Api.Compat.Wasambazie;
 using Ujumbe.Api.Accounts;
 using Ujumbe.Api.ApiKeys;
@@ -86,6 +87,7 @@ public static class ApplicationServiceExtensions
         services.AddDialectErrors();
         services.AddDialectOpenApi(WasambazieApi.Document);
         services.AddDialectOpenApi(MifumoApi.Document);
+        services.AddDialectOpenApi(SmsPopApi.Document);
         services.AddOptions<CompatOptions>().Bind(configuration.GetSection(CompatOptions.Section));
         return builder;
     }

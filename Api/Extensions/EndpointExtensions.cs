@@ -6,6 +6,7 @@ using Ujumbe.Api.Auth;
 using Ujumbe.Api.Billing;
 using Ujumbe.Api.Campaigns;
 using Ujumbe.Api.Compat.Mifumo;
+using Ujumbe.Api.Compat.SmsPop;
 using Ujumbe.Api.Compat.Wasambazie;
 using Ujumbe.Api.Contacts;
 using Ujumbe.Api.Content;
@@ -56,6 +57,7 @@ public static class EndpointExtensions
         // The compatibility dialects (decision 0026): other SMS APIs' shapes over the same services.
         app.MapWasambazieApi();
         app.MapMifumoApi();
+        app.MapSmsPopApi();
 
         app.MapAuthApi();
         app.MapInternalApi();

@@ -95,7 +95,7 @@ public abstract class Dialect
 public static class Dialects
 {
     public static IReadOnlyList<Dialect> All { get; } =
-        [Wasambazie.WasambazieDialect.Instance, Mifumo.MifumoDialect.Instance];
+        [Wasambazie.WasambazieDialect.Instance, Mifumo.MifumoDialect.Instance, SmsPop.SmsPopDialect.Instance];
 
     /// <summary>Every dialect's credential headers (the gateway strips them all before forwarding).</summary>
     public static IReadOnlyList<string> CredentialHeaders { get; } = [.. All.SelectMany(d => d.CredentialHeaders).Distinct(StringComparer.OrdinalIgnoreCase)];

@@ -43,6 +43,7 @@ public sealed class DialectOpenApiTests(UjumbeFixture ujumbe) : IClassFixture<Uj
     [Theory]
     [InlineData("compat-wasambazie")]
     [InlineData("compat-mifumo")]
+    [InlineData("compat-smspop")]
     public async Task Each_dialect_document_lints_clean(string name)
     {
         var (text, _) = await FetchAsync(name);
@@ -72,5 +73,15 @@ public sealed class DialectOpenApiTests(UjumbeFixture ujumbe) : IClassFixture<Uj
         ];
         Assert.Equal(seedPaths.Order(StringComparer.Ordinal), document.GetProperty("paths").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.Equal("bearer", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("api_key").GetProperty("scheme").GetString());
+    }
+
+    [Fact]
+    public async Task The_smspop_document_has_the_campaigns_path()
+    {
+        var (_, document) = await FetchAsync("compat-smspop");
+        Assert.Equal("/compat/smspop/api", document.GetProperty("servers")[0].GetProperty("url").GetString());
+        var campaigns = document.GetProperty("paths").GetProperty("/campaigns");
+        Assert.True(campaigns.TryGetProperty("post", out _));
+        Assert.True(campaigns.TryGetProperty("get", out _));
     }
 }
