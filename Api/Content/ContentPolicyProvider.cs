@@ -63,8 +63,11 @@ public sealed class ContentPolicyProvider(NpgsqlDataSource database, TimeProvide
 public static class ContentProblems
 {
     /// <summary>403 CONTENT_REJECTED naming the category (not the phrase: the rules are the operators' to share or not).</summary>
-    public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Rejected(ContentMatch match) =>
-        ServiceDefaults.Problems.Create(403, ServiceDefaults.ErrorCodes.ContentRejected, "Content not allowed.",
+    public static Messages.SendProblem Refusal(ContentMatch match) =>
+        new(403, ServiceDefaults.ErrorCodes.ContentRejected, "Content not allowed.",
             $"The text contains content this platform does not carry (category: {match.Category}). Nothing was queued or charged.",
-            extensions: [new("category", match.Category)]);
+            Extensions: [new("category", match.Category)]);
+
+    public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Rejected(ContentMatch match) =>
+        Messages.MessagesApi.ToProblem(Refusal(match));
 }

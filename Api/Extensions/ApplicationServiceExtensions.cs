@@ -2,6 +2,10 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Npgsql;
 using Ujumbe.Api.Auth;
+using Ujumbe.Api.Compat;
+using Ujumbe.Api.Compat.Mifumo;
+using Ujumbe.Api.Compat.SmsPop;
+using Ujumbe.Api.Compat.Wasambazie;
 using Ujumbe.Api.Accounts;
 using Ujumbe.Api.ApiKeys;
 using Ujumbe.Api.Data;
@@ -12,6 +16,7 @@ using Ujumbe.Api.Messages;
 using Ujumbe.Api.Phones;
 using Ujumbe.Api.Seeding;
 using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Compat;
 using Ujumbe.Shared.Health;
 using Ujumbe.Shared.Identity;
 using Ujumbe.Shared.Messaging;
@@ -59,6 +64,7 @@ public static class ApplicationServiceExtensions
         services.AddOptions<SendPipelineOptions>().Bind(configuration.GetSection(SendPipelineOptions.Section));
         services.AddSingleton<SendWriter>();
         services.AddSingleton<SendPipeline>();
+        services.AddSingleton<MessageSender>();
         services.AddSingleton<ContactImporter>();
         services.AddSingleton<ContentPolicyProvider>();
         services.AddHostedService(provider => provider.GetRequiredService<SendPipeline>());
@@ -79,6 +85,11 @@ public static class ApplicationServiceExtensions
         CallerPolicies.Add(services.AddAuthorizationBuilder());
 
         services.AddUjumbeOpenApi(configuration);
+        services.AddDialectErrors();
+        services.AddDialectOpenApi(WasambazieApi.Document);
+        services.AddDialectOpenApi(MifumoApi.Document);
+        services.AddDialectOpenApi(SmsPopApi.Document);
+        services.AddOptions<CompatOptions>().Bind(configuration.GetSection(CompatOptions.Section));
         return builder;
     }
 

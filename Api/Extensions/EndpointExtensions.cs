@@ -5,6 +5,9 @@ using Ujumbe.Api.Identity;
 using Ujumbe.Api.Auth;
 using Ujumbe.Api.Billing;
 using Ujumbe.Api.Campaigns;
+using Ujumbe.Api.Compat.Mifumo;
+using Ujumbe.Api.Compat.SmsPop;
+using Ujumbe.Api.Compat.Wasambazie;
 using Ujumbe.Api.Contacts;
 using Ujumbe.Api.Content;
 using Ujumbe.Api.DeadLetters;
@@ -50,6 +53,11 @@ public static class EndpointExtensions
         v1.MapAdminContentRulesApi();
         v1.MapAdminDeadLettersApi();
         v1.MapTenantsApi();
+
+        // The compatibility dialects (decision 0026): other SMS APIs' shapes over the same services.
+        app.MapWasambazieApi();
+        app.MapMifumoApi();
+        app.MapSmsPopApi();
 
         app.MapAuthApi();
         app.MapInternalApi();

@@ -1,11 +1,8 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Ujumbe.Api.Accounts;
-using Ujumbe.Api.Content;
 using Ujumbe.Api.Data;
 using Ujumbe.Api.Extensions;
 using Ujumbe.Api.Idempotency;
@@ -13,8 +10,6 @@ using Ujumbe.Api.Identity;
 using Ujumbe.Api.Phones;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
-using Ujumbe.Shared.Webhooks;
-using Microsoft.Extensions.Options;
 
 namespace Ujumbe.Api.Messages;
 
@@ -57,89 +52,19 @@ public static class MessagesApi
     }
 
     public static async Task<Results<JsonBody, ProblemHttpResult>> SendAsync(
-        SendRequest request, HttpRequest http, Caller caller, AccountSettingsCache accounts, SendPipeline pipeline,
-        IOptions<WebhookOptions> webhookOptions, ContentPolicyProvider contentPolicy, TimeProvider time, CancellationToken cancellationToken)
+        SendRequest request, HttpRequest http, Caller caller, MessageSender sender, CancellationToken cancellationToken)
     {
         var (key, keyProblem) = IdempotencyKey.Read(http);
         if (keyProblem is not null)
         {
             return keyProblem;
         }
-        var settings = await accounts.GetAsync(caller.AccountId, cancellationToken);
-        if (settings is null)
+        var decision = await sender.SendAsync(caller.AccountId, request, key, MessageSender.AcceptedBody, cancellationToken);
+        return decision switch
         {
-            return Problems.NotFound("The account no longer exists.");
-        }
-        var now = time.UtcNow();
-        var (send, problem) = SendValidator.Validate(request, settings, now);
-        if (problem is not null)
-        {
-            return ToProblem(problem);
-        }
-        if ((await contentPolicy.GetAsync(cancellationToken)).Match(send!.Text) is { } blocked)
-        {
-            return ContentProblems.Rejected(blocked);
-        }
-        if (send.CallbackUrl is { } callback
-            && await UrlGuard.CheckAsync(callback, webhookOptions.Value.AllowPrivateNetworks, cancellationToken) is { } callbackError)
-        {
-            return Problems.Validation("callback_url", callbackError);
-        }
-
-        var batchId = Guid.CreateVersion7(now);
-        var messageIds = new Guid[send.Recipients.Count];
-        for (var i = 0; i < messageIds.Length; i++)
-        {
-            messageIds[i] = Guid.CreateVersion7(now);
-        }
-        var status = send.ScheduledAt is null ? "queued" : "scheduled";
-        byte[] Respond(SendCommand sending)
-        {
-            var accepted = new AcceptedMessage[sending.MessageIds.Length];
-            for (var i = 0; i < accepted.Length; i++)
-            {
-                accepted[i] = new AcceptedMessage(PublicId.Format(PublicId.Message, sending.MessageIds[i]), sending.Recipients[i], status);
-            }
-            var response = new SendAcceptedResponse(PublicId.Format(PublicId.Batch, batchId), status, sending.Recipients.Count,
-                SmsSegments.EncodingName(send.Encoding), send.Segments, sending.Credits, send.ScheduledAt, send.Reference, accepted,
-                [.. sending.Skipped.Select(to => new SkippedRecipient(to, "opted_out"))]);
-            return JsonSerializer.SerializeToUtf8Bytes(response, JsonDefaults.Options);
-        }
-
-        var command = new SendCommand
-        {
-            AccountId = caller.AccountId,
-            BatchId = batchId,
-            SenderId = send.SenderId,
-            Text = send.Text,
-            Encoding = send.Encoding,
-            Segments = send.Segments,
-            Recipients = send.Recipients,
-            MessageIds = messageIds,
-            CreatedAt = now,
-            ScheduledAt = send.ScheduledAt,
-            CallbackUrl = send.CallbackUrl,
-            Reference = send.Reference,
-            TraceParent = Activity.Current?.Id,
-            Idempotency = key is null ? null : new IdempotencyClaim(key, send.Fingerprint()),
-            RespondAfterSkipping = Respond,
-        };
-        command.AcceptedResponse = Respond(command);
-        var outcome = await pipeline.SendAsync(command, cancellationToken);
-        return outcome.Result switch
-        {
-            SendResult.Accepted => new JsonBody(StatusCodes.Status202Accepted, command.AcceptedResponse),
-            SendResult.AllRecipientsOptedOut => AllOptedOut(),
-            SendResult.Replayed => new JsonBody(outcome.ReplayStatus, outcome.ReplayBody!, Replayed: true),
-            SendResult.InsufficientBalance => Problems.Create(402, ErrorCodes.InsufficientBalance, "Insufficient balance.",
-                // command, not send: opted-out numbers have been left out of what it needs.
-                $"This send needs {command.Credits} credits and {outcome.Available} are available. Nothing was queued or charged.",
-                extensions: [new("credits_required", command.Credits), new("credits_available", outcome.Available)]),
-            SendResult.SenderIdNotApproved => Problems.Forbidden(
-                $"Sender ID {send.SenderId} is not approved for this account. Request it with POST /v1/sender-ids.",
-                ErrorCodes.SenderIdNotApproved),
-            SendResult.IdempotencyKeyReused => IdempotencyKey.Reused(),
-            _ => IdempotencyKey.InFlight(),
+            { Problem: { } problem } => ToProblem(problem),
+            { Outcome: { Result: SendResult.Replayed } replay } => new JsonBody(replay.ReplayStatus, replay.ReplayBody!, Replayed: true),
+            _ => new JsonBody(StatusCodes.Status202Accepted, decision.Command!.AcceptedResponse!),
         };
     }
 
@@ -287,12 +212,10 @@ public static class MessagesApi
             m.CreatedAt, m.SentAt, m.DeliveredAt, m.FailedAt, m.CanceledAt, row.Reference, m.Country, m.Operator);
     }
 
-    internal static ProblemHttpResult AllOptedOut() =>
-        Problems.Create(422, ErrorCodes.AllRecipientsOptedOut, "Every recipient has opted out.",
-            "Every number in this send has opted out of messages from this account; nothing was queued or charged.");
+    internal static ProblemHttpResult AllOptedOut() => ToProblem(SendProblem.AllOptedOut);
 
     internal static ProblemHttpResult ToProblem(SendProblem problem) =>
-        Problems.Create(problem.Status, problem.Code, problem.Title, problem.Detail, problem.Errors);
+        Problems.Create(problem.Status, problem.Code, problem.Title, problem.Detail, problem.Errors, problem.Extensions);
 
     private static DateTime? ParseTime(string? value, string field, Dictionary<string, string[]> errors)
     {

@@ -23,8 +23,17 @@ public sealed record ValidSend(
     }
 }
 
-/// <summary>The problem a send was refused with: status, code and field errors.</summary>
-public sealed record SendProblem(int Status, string Code, string Title, string Detail, Dictionary<string, string[]>? Errors = null);
+/// <summary>The problem a send was refused with: status, code, field errors and any further members (e.g. <c>category</c>).</summary>
+public sealed record SendProblem(
+    int Status, string Code, string Title, string Detail, Dictionary<string, string[]>? Errors = null,
+    IReadOnlyList<KeyValuePair<string, object?>>? Extensions = null)
+{
+    public static SendProblem AllOptedOut { get; } = new(422, ErrorCodes.AllRecipientsOptedOut, "Every recipient has opted out.",
+        "Every number in this send has opted out of messages from this account; nothing was queued or charged.");
+
+    public static SendProblem Field(string field, string message) =>
+        new(400, ErrorCodes.ValidationFailed, "The request is not valid.", "One or more fields are invalid; see errors.", new() { [field] = [message] });
+}
 
 /// <summary>
 /// Validates a send against the contract (API.md "Messages"): every field error at once, then the

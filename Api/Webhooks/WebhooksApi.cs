@@ -6,18 +6,23 @@ using Npgsql;
 using Ujumbe.Api.Data;
 using Ujumbe.Api.Identity;
 using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Compat.Wasambazie;
 using Ujumbe.Shared.Identity;
 using Ujumbe.Shared.Webhooks;
 
 namespace Ujumbe.Api.Webhooks;
 
-public sealed record WebhookRequest(string? Url, string[]? Events, bool? Enabled);
+/// <param name="Format">
+/// The shape events are delivered in: <c>ujumbe</c> (default, Standard Webhooks) or a compatibility dialect's
+/// (<c>wasambazie</c>, decision 0026). Chosen when the endpoint is made.
+/// </param>
+public sealed record WebhookRequest(string? Url, string[]? Events, bool? Enabled, string? Format = null);
 
 public sealed record WebhookResponse(
-    string Id, string Url, string[] Events, bool Enabled, string? DisabledReason, DateTime CreatedAt, DateTime UpdatedAt);
+    string Id, string Url, string[] Events, bool Enabled, string? DisabledReason, DateTime CreatedAt, DateTime UpdatedAt, string Format);
 
 /// <summary>The one answer that carries <c>secret</c>.</summary>
-public sealed record CreatedWebhookResponse(string Id, string Url, string[] Events, bool Enabled, string Secret, DateTime CreatedAt);
+public sealed record CreatedWebhookResponse(string Id, string Url, string[] Events, bool Enabled, string Secret, DateTime CreatedAt, string Format);
 
 public sealed record WebhookAttemptResponse(DateTime AttemptedAt, int? StatusCode, int? LatencyMs, string? Error, DateTime? NextAttemptAt);
 
@@ -38,6 +43,15 @@ public static class WebhooksApi
         "message.sent", "message.delivered", "message.failed", "batch.finalized",
         "payment.completed", "sender_id.approved", "sender_id.rejected",
     ];
+
+    public const string DefaultFormat = "ujumbe";
+
+    /// <summary>Each format and the events it can carry (a dialect's webhooks know only what its seed documents).</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> Formats = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    {
+        [DefaultFormat] = EventTypes,
+        [WasambazieWebhook.Format] = [WasambazieWebhook.SourceEvent],
+    };
 
     public static RouteGroupBuilder MapWebhooksApi(this RouteGroupBuilder v1)
     {
@@ -69,7 +83,13 @@ public static class WebhooksApi
         {
             errors["url"] = [urlError];
         }
-        var events = ValidateEvents(request.Events ?? EventTypes, errors);
+        var format = request.Format ?? DefaultFormat;
+        if (!Formats.TryGetValue(format, out var formatEvents))
+        {
+            errors["format"] = [$"must be one of {string.Join(", ", Formats.Keys)}"];
+            formatEvents = EventTypes;
+        }
+        var events = ValidateEvents(request.Events ?? formatEvents, errors, formatEvents, format);
         if (errors.Count > 0)
         {
             return Problems.Validation(errors);
@@ -88,8 +108,8 @@ public static class WebhooksApi
             {
                 new("select 1 from accounts where id = $1 for no key update") { Parameters = { new() { Value = caller.AccountId } } },
                 new("""
-                    insert into webhook_endpoints (id, account_id, url, events, secret_ciphertext, enabled, created_at, updated_at)
-                    select $1, $2, $3, $4, $5, true, $6, $6
+                    insert into webhook_endpoints (id, account_id, url, events, secret_ciphertext, enabled, created_at, updated_at, format)
+                    select $1, $2, $3, $4, $5, true, $6, $6, $8
                      where (select count(*) from webhook_endpoints where account_id = $2) < $7
                     """)
                 {
@@ -97,6 +117,7 @@ public static class WebhooksApi
                     {
                         new() { Value = id }, new() { Value = caller.AccountId }, new() { Value = request.Url! }, new() { Value = events },
                         new() { Value = secrets.Encrypt(secret) }, new() { Value = now }, new() { Value = MaxEndpointsPerAccount },
+                        new() { Value = format },
                     },
                 },
             },
@@ -107,7 +128,7 @@ public static class WebhooksApi
             return Problems.Conflict($"An account can have at most {MaxEndpointsPerAccount} webhook endpoints; delete one first.");
         }
         await transaction.CommitAsync(cancellationToken);
-        var response = new CreatedWebhookResponse(PublicId.Format(PublicId.Webhook, id), request.Url!, events, true, secret, now);
+        var response = new CreatedWebhookResponse(PublicId.Format(PublicId.Webhook, id), request.Url!, events, true, secret, now, format);
         return TypedResults.Created($"/v1/webhooks/{response.Id}", response);
     }
 
@@ -119,7 +140,7 @@ public static class WebhooksApi
             return Problems.Validation(errors);
         }
         await using var command = database.CreateCommand("""
-            select id, url, events, enabled, disabled_reason, created_at, updated_at, count(*) over ()
+            select id, url, events, enabled, disabled_reason, created_at, updated_at, format, count(*) over ()
               from webhook_endpoints where account_id = $1 order by created_at offset $2 limit $3
             """);
         command.Parameters.Add(new() { Value = caller.AccountId });
@@ -132,7 +153,7 @@ public static class WebhooksApi
             while (await reader.ReadAsync(cancellationToken))
             {
                 rows.Add(ReadEndpoint(reader));
-                total = (int)reader.GetInt64(7);
+                total = (int)reader.GetInt64(8);
             }
         }
         if (rows.Count == 0 && paging.Skip > 0)
@@ -155,7 +176,20 @@ public static class WebhooksApi
         {
             errors["url"] = [urlError];
         }
-        var events = request.Events is null ? null : ValidateEvents(request.Events, errors);
+        if (request.Format is not null)
+        {
+            errors["format"] = ["is chosen when the endpoint is made; make a new endpoint for another format"];
+        }
+        string[]? events = null;
+        if (request.Events is not null)
+        {
+            var format = await FormatOfAsync(database, endpointId, caller.AccountId, cancellationToken);
+            if (format is null)
+            {
+                return Problems.NotFound("No webhook with this id.");
+            }
+            events = ValidateEvents(request.Events, errors, Formats[format], format);
+        }
         if (errors.Count > 0)
         {
             return Problems.Validation(errors);
@@ -171,7 +205,7 @@ public static class WebhooksApi
                        disabled_reason = case when $5 then null when $5 = false then 'Disabled by the account' else disabled_reason end,
                        updated_at = $6
                  where id = $1 and account_id = $2
-                returning id, url, events, enabled, disabled_reason, created_at, updated_at
+                returning id, url, events, enabled, disabled_reason, created_at, updated_at, format
             ), released as (
                 update webhook_deliveries d
                    set status = case when d.created_at >= $7 then 'pending' else 'failed' end,
@@ -302,16 +336,18 @@ public static class WebhooksApi
         return TypedResults.Ok(new CallbackSecretResponse(secret));
     }
 
-    private static string[] ValidateEvents(string[] events, Dictionary<string, string[]> errors)
+    private static string[] ValidateEvents(string[] events, Dictionary<string, string[]> errors, string[] allowed, string format)
     {
-        var unknown = events.Where(e => !EventTypes.Contains(e)).ToArray();
+        var unknown = events.Where(e => !allowed.Contains(e)).ToArray();
         if (unknown.Length > 0)
         {
-            errors["events"] = [$"unknown event(s) {string.Join(", ", unknown)}; valid events are {string.Join(", ", EventTypes)}"];
+            errors["events"] = [format == DefaultFormat
+                ? $"unknown event(s) {string.Join(", ", unknown)}; valid events are {string.Join(", ", allowed)}"
+                : $"the {format} format carries only {string.Join(", ", allowed)}, not {string.Join(", ", unknown)}"];
         }
         else if (events.Length == 0)
         {
-            errors["events"] = [$"must name at least one event: {string.Join(", ", EventTypes)}"];
+            errors["events"] = [$"must name at least one event: {string.Join(", ", allowed)}"];
         }
         return events.Distinct().ToArray();
     }
@@ -319,7 +355,15 @@ public static class WebhooksApi
     private static WebhookResponse ReadEndpoint(NpgsqlDataReader reader) => new(
         PublicId.Format(PublicId.Webhook, reader.GetGuid(0)), reader.GetString(1), reader.GetFieldValue<string[]>(2),
         reader.GetBoolean(3), reader.IsDBNull(4) ? null : reader.GetString(4),
-        reader.GetDateTime(5), reader.GetDateTime(6));
+        reader.GetDateTime(5), reader.GetDateTime(6), reader.GetString(7));
+
+    private static async Task<string?> FormatOfAsync(NpgsqlDataSource database, Guid endpointId, Guid accountId, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand("select format from webhook_endpoints where id = $1 and account_id = $2");
+        command.Parameters.Add(new() { Value = endpointId });
+        command.Parameters.Add(new() { Value = accountId });
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
 
     private static WebhookDeliveryResponse ReadDelivery(NpgsqlDataReader reader, IReadOnlyList<WebhookAttemptResponse> history) => new(
         PublicId.Format(PublicId.WebhookDelivery, reader.GetGuid(0)), PublicId.Format(PublicId.WebhookEvent, reader.GetGuid(1)),

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Primitives;
+using Ujumbe.Shared.Compat;
 
 namespace Ujumbe.Gateway.Authentication;
 
@@ -24,6 +25,25 @@ public static class CredentialReader
 {
     public const string ApiKeyHeader = "X-API-Key";
     private const int MaxLength = 4096;
+
+    /// <summary>
+    /// A dialect path takes its dialect's credential form only (e.g. Wasambazie's key pair); /v1's headers
+    /// there are not credentials.
+    /// </summary>
+    public static Credential Read(IHeaderDictionary headers, Dialect? dialect)
+    {
+        if (dialect is null)
+        {
+            return Read(headers);
+        }
+        var presented = dialect.ReadCredential(headers);
+        return presented.Kind switch
+        {
+            DialectCredentialKind.None => Credential.None,
+            DialectCredentialKind.Invalid => Credential.Invalid(presented.Value),
+            _ => Token(presented.Value),
+        };
+    }
 
     public static Credential Read(IHeaderDictionary headers)
     {

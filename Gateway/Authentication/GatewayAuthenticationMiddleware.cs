@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Ujumbe.Gateway.RateLimiting;
 using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Compat;
 using Ujumbe.Shared.Identity;
 using Yarp.ReverseProxy.Model;
 
@@ -31,7 +32,8 @@ public sealed partial class GatewayAuthenticationMiddleware(
         var clientIp = context.Connection.RemoteIpAddress?.ToString();
         var anonymous = CallerIdentity.Anonymous with { ClientIp = clientIp };
 
-        var credential = CredentialReader.Read(context.Request.Headers);
+        var dialect = Dialects.For(context.Request.Path);
+        var credential = CredentialReader.Read(context.Request.Headers, dialect);
         if (credential.Kind == CredentialKind.None)
         {
             if (IsAnonymousRoute(context))
@@ -40,7 +42,7 @@ public sealed partial class GatewayAuthenticationMiddleware(
                 return;
             }
             await RefuseAsync(context, anonymous, 401, ErrorCodes.InvalidCredentials,
-                "Send an API key as Authorization: Bearer <secret> or X-API-Key: <secret>.");
+                dialect?.CredentialHint ?? "Send an API key as Authorization: Bearer <secret> or X-API-Key: <secret>.");
             return;
         }
         if (credential.Kind == CredentialKind.Invalid)
@@ -48,7 +50,8 @@ public sealed partial class GatewayAuthenticationMiddleware(
             await RefuseAsync(context, anonymous, 401, ErrorCodes.InvalidCredentials, credential.Value);
             return;
         }
-        if (PortalTokens.LooksLikeToken(credential.Value))
+        // Portal tokens are the dashboard's; a dialect's callers hold API keys only.
+        if (dialect is null && PortalTokens.LooksLikeToken(credential.Value))
         {
             await AuthenticateUserAsync(context, credential.Value, anonymous);
             return;
@@ -217,7 +220,11 @@ public sealed partial class GatewayAuthenticationMiddleware(
         }
         if (status == 401)
         {
-            context.Response.Headers.WWWAuthenticate = "Bearer realm=\"ujumbe\"";
+            // /v1's challenge; a dialect's callers use their own headers (and hear its error shape, from its writer).
+            if (Dialects.For(context.Request.Path) is null)
+            {
+                context.Response.Headers.WWWAuthenticate = "Bearer realm=\"ujumbe\"";
+            }
             await Problems.Unauthorized(code, detail).ExecuteAsync(context);
         }
         else

@@ -4,6 +4,7 @@ using Ujumbe.Gateway.Authentication;
 using Ujumbe.Gateway.Proxy;
 using Ujumbe.Gateway.RateLimiting;
 using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Compat;
 using Ujumbe.Shared.Identity;
 using Ujumbe.Shared.Redis;
 using Yarp.ReverseProxy.Configuration;
@@ -53,6 +54,7 @@ public static class GatewayServiceExtensions
         services.AddOptions<RateLimitDefaults>().Bind(configuration.GetSection(RateLimitDefaults.Section));
         services.AddSingleton<RateLimiter>();
         services.AddSingleton<Admission>();
+        services.AddDialectErrors();
 
         var upstreamTimeout = configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>()?.UpstreamTimeout
             ?? new GatewayOptions().UpstreamTimeout;
@@ -86,6 +88,14 @@ public static class GatewayServiceExtensions
     private static RouteConfig[] Routes() =>
     [
         new() { RouteId = "v1", ClusterId = "api", Match = new() { Path = "/v1/{**rest}" }, Order = 100 },
+        // Each compatibility dialect (decision 0026): authenticated and limited like /v1, in its own credential form.
+        .. Dialects.All.Select(dialect => new RouteConfig
+        {
+            RouteId = "compat-" + dialect.Name,
+            ClusterId = "api",
+            Match = new() { Path = dialect.Base + "/{**rest}" },
+            Order = 100,
+        }),
         new()
         {
             RouteId = "login",
@@ -94,6 +104,13 @@ public static class GatewayServiceExtensions
             Match = new() { Path = "/v1/auth/login", Methods = ["POST"] },
             Metadata = new Dictionary<string, string> { [GatewayAuthenticationMiddleware.AnonymousMetadata] = "true" },
         },
+        .. Dialects.All.Select(dialect => new RouteConfig
+        {
+            RouteId = "openapi-compat-" + dialect.Name,
+            ClusterId = "api",
+            Match = new() { Path = $"/openapi/compat-{dialect.Name}.json", Methods = ["GET"] },
+            Metadata = new Dictionary<string, string> { [GatewayAuthenticationMiddleware.AnonymousMetadata] = "true" },
+        }),
         new()
         {
             RouteId = "accept-invitation",

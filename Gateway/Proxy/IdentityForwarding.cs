@@ -1,4 +1,5 @@
 using Ujumbe.Gateway.Authentication;
+using Ujumbe.Shared.Compat;
 using Ujumbe.Shared.Identity;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
@@ -19,6 +20,10 @@ public static class IdentityForwarding
         var credentials = context.Services.GetRequiredService<CredentialCache>();
         context.AddRequestHeaderRemove("Authorization");
         context.AddRequestHeaderRemove(CredentialReader.ApiKeyHeader);
+        foreach (var header in Dialects.CredentialHeaders)
+        {
+            context.AddRequestHeaderRemove(header);
+        }
         // Whatever server answered, say nothing about it.
         context.AddResponseHeaderRemove("Server");
         context.AddRequestTransform(transform =>

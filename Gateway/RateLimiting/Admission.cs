@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Compat;
 using Ujumbe.Shared.Identity;
 
 namespace Ujumbe.Gateway.RateLimiting;
@@ -66,16 +67,27 @@ public sealed class Admission(RateLimiter limiter, IOptions<RateLimitDefaults> o
         {
             new($"{_prefix}all:{subject}", overrides?.RequestsPerHour ?? _defaults.RequestsPerHour, TimeSpan.FromHours(1)),
         };
-        var path = request.Path;
-        if (HttpMethods.IsPost(request.Method)
-            && (path.Equals("/v1/messages", StringComparison.OrdinalIgnoreCase) || path.Equals("/v1/campaigns", StringComparison.OrdinalIgnoreCase)))
+        var policy = Dialects.For(request.Path) is { } dialect ? dialect.PolicyOf(request.Method, request.Path) : PolicyOf(request);
+        if (policy == RatePolicy.Send)
         {
             buckets.Add(new($"{_prefix}send:{subject}", overrides?.MessagesPerMinute ?? _defaults.MessagesPerMinute, TimeSpan.FromMinutes(1)));
         }
-        else if (path.StartsWithSegments("/v1/contacts", StringComparison.OrdinalIgnoreCase))
+        else if (policy == RatePolicy.Contacts)
         {
             buckets.Add(new($"{_prefix}contacts:{subject}", overrides?.ContactsPerHour ?? _defaults.ContactsPerHour, TimeSpan.FromHours(1)));
         }
         return buckets;
+    }
+
+    /// <summary>/v1's sends and contacts; a dialect's requests count in the same buckets (one limit, however the key calls).</summary>
+    private static RatePolicy PolicyOf(HttpRequest request)
+    {
+        var path = request.Path;
+        if (HttpMethods.IsPost(request.Method)
+            && (path.Equals("/v1/messages", StringComparison.OrdinalIgnoreCase) || path.Equals("/v1/campaigns", StringComparison.OrdinalIgnoreCase)))
+        {
+            return RatePolicy.Send;
+        }
+        return path.StartsWithSegments("/v1/contacts", StringComparison.OrdinalIgnoreCase) ? RatePolicy.Contacts : RatePolicy.None;
     }
 }

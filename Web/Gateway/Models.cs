@@ -46,9 +46,10 @@ public sealed record SenderId(string Id, string Name, string Purpose, string Sta
 public sealed record AdminSenderId(
     string Id, string AccountId, string Name, string Purpose, string Status, string? RejectionReason, DateTime CreatedAt, DateTime? DecidedAt);
 
-public sealed record Webhook(string Id, string Url, string[] Events, bool Enabled, string? DisabledReason, DateTime CreatedAt, DateTime UpdatedAt);
+public sealed record Webhook(
+    string Id, string Url, string[] Events, bool Enabled, string? DisabledReason, DateTime CreatedAt, DateTime UpdatedAt, string Format = "ujumbe");
 
-public sealed record CreatedWebhook(string Id, string Url, string[] Events, bool Enabled, string Secret, DateTime CreatedAt);
+public sealed record CreatedWebhook(string Id, string Url, string[] Events, bool Enabled, string Secret, DateTime CreatedAt, string Format = "ujumbe");
 
 public sealed record WebhookAttempt(DateTime AttemptedAt, int? StatusCode, int? LatencyMs, string? Error, DateTime? NextAttemptAt);
 
@@ -82,6 +83,13 @@ public sealed record LedgerEntry(
 
 public static class WebhookEvents
 {
+    /// <summary>The shapes an endpoint can receive events in (decision 0026), with how the form names them.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Formats = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["ujumbe"] = "Ujumbe (Standard Webhooks signature)",
+        ["wasambazie"] = "Wasambazie (delivery.batch.finalized, X-Wasambazie-Signature)",
+    };
+
     public static readonly string[] All =
     [
         "message.sent", "message.delivered", "message.failed", "batch.finalized",

@@ -7,6 +7,7 @@ using System.Text;
 using System.Threading.Channels;
 using Npgsql;
 using NpgsqlTypes;
+using Ujumbe.Shared.Compat.Wasambazie;
 using Ujumbe.Shared.Webhooks;
 
 namespace Ujumbe.Worker.Webhooks;
@@ -98,8 +99,9 @@ public sealed partial class WebhookDispatcher(
     }
 
     /// <param name="SigningKey">Null for a callback whose account has no callback secret yet.</param>
+    /// <param name="Format">The endpoint's format: Ujumbe's own (Standard Webhooks), or a dialect's (decision 0026).</param>
     private sealed record Claim(Guid Id, Guid EventId, Guid AccountId, Guid? EndpointId, string Url, int Attempt, byte[] Body,
-        Lazy<byte[]>? SigningKey, bool EndpointUsable, bool EndpointDisabled)
+        Lazy<byte[]>? SigningKey, bool EndpointUsable, bool EndpointDisabled, string Format)
     {
         public string Target => EndpointId?.ToString() ?? Url;  // as the claim query computes it
     }
@@ -322,7 +324,8 @@ public sealed partial class WebhookDispatcher(
             )
             select t.id, t.event_id, t.account_id, t.endpoint_id, t.url, t.attempts, ev.payload::text,
                    case when t.endpoint_id is null then a.callback_secret_ciphertext else e.secret_ciphertext end,
-                   t.endpoint_id is null or coalesce(e.enabled, false), e.id is not null and not e.enabled
+                   t.endpoint_id is null or coalesce(e.enabled, false), e.id is not null and not e.enabled,
+                   coalesce(e.format, 'ujumbe')
               from taken t
               join webhook_events ev on ev.id = t.event_id
               left join webhook_endpoints e on e.id = t.endpoint_id
@@ -340,7 +343,7 @@ public sealed partial class WebhookDispatcher(
         // An event fans out to several endpoints and an endpoint has many deliveries: encode each body and
         // decrypt each secret once per batch. Decrypting waits for the first delivery that needs it, so a
         // secret that cannot be decrypted fails its deliveries (recorded), not the claim.
-        var bodies = new Dictionary<Guid, byte[]>();
+        var bodies = new Dictionary<(Guid, string), byte[]>();
         var keys = new Dictionary<Guid, Lazy<byte[]>>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -348,18 +351,24 @@ public sealed partial class WebhookDispatcher(
             var eventId = reader.GetGuid(1);
             var accountId = reader.GetGuid(2);
             Guid? endpointId = reader.IsDBNull(3) ? null : reader.GetGuid(3);
-            if (!bodies.TryGetValue(eventId, out var body))
+            var format = reader.GetString(10);
+            if (!bodies.TryGetValue((eventId, format), out var body))
             {
-                bodies[eventId] = body = Encoding.UTF8.GetBytes(reader.IsDBNull(6) ? "{}" : reader.GetString(6));
+                var payload = reader.IsDBNull(6) ? "{}" : reader.GetString(6);
+                bodies[(eventId, format)] = body = format == WasambazieWebhook.Format
+                    ? WasambazieWebhook.Body(payload)
+                    : Encoding.UTF8.GetBytes(payload);
             }
             Lazy<byte[]>? key = null;
             if (!reader.IsDBNull(7) && !keys.TryGetValue(endpointId ?? accountId, out key))
             {
                 var ciphertext = reader.GetFieldValue<byte[]>(7);
-                keys[endpointId ?? accountId] = key = new(() => WebhookSecrets.SigningKey(secrets.Decrypt(ciphertext)));
+                keys[endpointId ?? accountId] = key = format == WasambazieWebhook.Format
+                    ? new(() => WasambazieWebhook.Key(secrets.Decrypt(ciphertext)))
+                    : new(() => WebhookSecrets.SigningKey(secrets.Decrypt(ciphertext)));
             }
             claims.Add(new Claim(reader.GetGuid(0), eventId, accountId, endpointId, reader.GetString(4), reader.GetInt32(5), body, key,
-                reader.GetBoolean(8), reader.GetBoolean(9)));
+                reader.GetBoolean(8), reader.GetBoolean(9), format));
         }
         return claims;
     }
@@ -395,9 +404,16 @@ public sealed partial class WebhookDispatcher(
                 var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
                 using var request = new HttpRequestMessage(HttpMethod.Post, claim.Url) { Content = new ByteArrayContent(body) };
                 request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                request.Headers.TryAddWithoutValidation("webhook-id", id);
-                request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp.ToString(CultureInfo.InvariantCulture));
-                request.Headers.TryAddWithoutValidation("webhook-signature", WebhookSignature.Sign(key, id, timestamp, body));
+                if (claim.Format == WasambazieWebhook.Format)
+                {
+                    request.Headers.TryAddWithoutValidation(WasambazieWebhook.SignatureHeader, WasambazieWebhook.Signature(key, body));
+                }
+                else
+                {
+                    request.Headers.TryAddWithoutValidation("webhook-id", id);
+                    request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp.ToString(CultureInfo.InvariantCulture));
+                    request.Headers.TryAddWithoutValidation("webhook-signature", WebhookSignature.Sign(key, id, timestamp, body));
+                }
                 using var timeout = new CancellationTokenSource(_options.Timeout);
                 using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
                 statusCode = (int)response.StatusCode;

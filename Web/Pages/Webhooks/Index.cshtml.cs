@@ -12,6 +12,9 @@ public sealed class WebhookInput
     public string? Url { get; set; }
 
     public List<string> Events { get; set; } = [];
+
+    /// <summary>The shape events arrive in: Ujumbe's, or a compatibility dialect's for code written against that API.</summary>
+    public string Format { get; set; } = "ujumbe";
 }
 
 public sealed class IndexModel(GatewayClient gateway) : PageModel
@@ -32,11 +35,15 @@ public sealed class IndexModel(GatewayClient gateway) : PageModel
         {
             ModelState.AddModelError("Input.Events", "Choose from the listed events.");
         }
+        if (!WebhookEvents.Formats.ContainsKey(Input.Format))
+        {
+            ModelState.AddModelError("Input.Format", "Choose one of the listed formats.");
+        }
         if (ModelState.IsValid)
         {
             // No event ticked means every event, as in the API.
             var created = await gateway.PostAsync<CreatedWebhook>("/v1/webhooks",
-                new { url = Input.Url, events = Input.Events.Count == 0 ? null : Input.Events }, cancellationToken);
+                new { url = Input.Url, events = Input.Events.Count == 0 ? null : Input.Events, format = Input.Format }, cancellationToken);
             if (created.Ok)
             {
                 Created = created.Value;
@@ -45,7 +52,7 @@ public sealed class IndexModel(GatewayClient gateway) : PageModel
             }
             else
             {
-                ModelState.Show(created.Problem!, new Dictionary<string, string> { ["url"] = "Input.Url", ["events"] = "Input.Events" });
+                ModelState.Show(created.Problem!, new Dictionary<string, string> { ["url"] = "Input.Url", ["events"] = "Input.Events", ["format"] = "Input.Format" });
             }
         }
         await LoadAsync(cancellationToken);
