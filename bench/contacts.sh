@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 ROWS=${ROWS:-100000}
 TOTAL=${TOTAL:-1000000}
-GW=5380 API=5381
+GW=${UJUMBE_GATEWAY_PORT:-5380} API=${UJUMBE_API_PORT:-5381}
 
 need_tools curl awk
 start_stack

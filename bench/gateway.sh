@@ -12,7 +12,7 @@ DUR=${DUR:-15}
 CONNS=${CONNS:-"8 64"}
 RUNS=${RUNS:-3}
 BASE=${BASE:-}
-GW=5380 API=5381 NGINX=5390
+GW=${UJUMBE_GATEWAY_PORT:-5380} API=${UJUMBE_API_PORT:-5381} NGINX=${UJUMBE_NGINX_PORT:-5390}
 
 need_tools wrk curl nginx openssl bc
 start_stack

@@ -13,7 +13,7 @@ DUR=${DUR:-20}
 CONNS=${CONNS:-"8 32 64"}
 BASE=${BASE:-}
 if [ -n "$BASE" ]; then RUNS=${RUNS:-3}; else RUNS=1; fi
-GW=5280 API=5281 WORKER=5282
+GW=${UJUMBE_GATEWAY_PORT:-5280} API=${UJUMBE_API_PORT:-5281} WORKER=${UJUMBE_WORKER_PORT:-5282}
 
 need_tools wrk curl bc
 start_stack

@@ -10,6 +10,7 @@ using Ujumbe.Api.Content;
 using Ujumbe.Api.Data;
 using Ujumbe.Api.Identity;
 using Ujumbe.Api.Messages;
+using Ujumbe.Api.Phones;
 using Ujumbe.Api.Segments;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
@@ -183,6 +184,8 @@ public static class CampaignsApi
             Segments = segments?.Max() ?? sharedMeasure.Segments,
             Recipients = recipients,
             MessageIds = messageIds,
+            // Found here, on this request, not by the writer while it holds the account's balance row.
+            Origins = [.. recipients.Select(PhoneNumbers.OriginOf)],
             Texts = texts?.ToArray(),
             MessageSegments = segments?.ToArray(),
             CreatedAt = now,
@@ -285,7 +288,7 @@ public static class CampaignsApi
         if (request.Numbers is { } typed)
         {
             var inputs = typed.Split([',', ';', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            (numbers, var phoneProblem) = SendValidator.NormalizeRecipients(inputs, country, "audience.numbers", listed: 100);
+            (numbers, _, var phoneProblem) = SendValidator.NormalizeRecipients(inputs, country, "audience.numbers", listed: 100);
             if (phoneProblem is not null)
             {
                 return (null, MessagesApi.ToProblem(phoneProblem));

@@ -36,7 +36,11 @@ public static class ApplicationServiceExtensions
         builder.AddPostgres("ujumbe-api", maxAutoPrepare: 64);
         // The DbContext runs on the same data source (one pool); the integration adds its telemetry. Its own
         // retrying execution strategy stays off: the Api begins transactions itself, which that strategy refuses.
-        services.AddDbContext<UjumbeDb>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
+        // The options are built once (they depend on nothing of a request): built per scope, EF Core rebuilt them
+        // and looked up its internal service provider by them on every request, 14-20 % of the Api's CPU for a
+        // GET /v1/balance (docs/benchmarks.md, 2026-12-03). The context itself stays scoped (it holds the caller).
+        services.AddDbContext<UjumbeDb>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()),
+            optionsLifetime: ServiceLifetime.Singleton);
         builder.EnrichNpgsqlDbContext<UjumbeDb>(settings =>
         {
             settings.DisableRetry = true;

@@ -65,6 +65,7 @@ public sealed class MessageSender(
             Segments = send.Segments,
             Recipients = send.Recipients,
             MessageIds = messageIds,
+            Origins = [.. send.Origins],
             CreatedAt = now,
             ScheduledAt = send.ScheduledAt,
             CallbackUrl = send.CallbackUrl,

@@ -1,3 +1,5 @@
+using Ujumbe.Api.Phones;
+
 namespace Ujumbe.Api.Messages;
 
 /// <summary>
@@ -16,6 +18,13 @@ public sealed class SendCommand
     public required int Segments { get; init; }
     public required IReadOnlyList<string> Recipients { get; set; }
     public required Guid[] MessageIds { get; set; }
+
+    /// <summary>
+    /// Each recipient's country and operator, in the order of <see cref="Recipients"/>, found where the request was
+    /// validated: looked up by the writer instead, they would hold every group after it behind the lookups of a
+    /// large send. Null: the writer looks them up.
+    /// </summary>
+    public PhoneOrigin[]? Origins { get; set; }
 
     /// <summary>Per-message texts when personalised (a campaign); null when every message is <see cref="Text"/>.</summary>
     public string[]? Texts { get; set; }
@@ -49,6 +58,8 @@ public sealed class SendCommand
 
     public string? TextOf(int index) => Texts?[index];
 
+    public PhoneOrigin OriginOf(int index) => Origins is { } origins ? origins[index] : PhoneNumbers.OriginOf(Recipients[index]);
+
     /// <summary>Leaves out the recipients at these positions (they opted out) and rebuilds the answer.</summary>
     internal void Skip(IReadOnlySet<int> positions)
     {
@@ -56,6 +67,7 @@ public sealed class SendCommand
         Skipped = [.. Skipped, .. positions.Order().Select(i => Recipients[i])];
         Recipients = keep.Select(i => Recipients[i]).ToArray();
         MessageIds = keep.Select(i => MessageIds[i]).ToArray();
+        Origins = Origins is null ? null : keep.Select(i => Origins[i]).ToArray();
         Texts = Texts is null ? null : keep.Select(i => Texts[i]).ToArray();
         MessageSegments = MessageSegments is null ? null : keep.Select(i => MessageSegments[i]).ToArray();
         if (Recipients.Count > 0 && RespondAfterSkipping is { } respond)

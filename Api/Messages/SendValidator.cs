@@ -7,8 +7,9 @@ using Ujumbe.ServiceDefaults;
 namespace Ujumbe.Api.Messages;
 
 /// <summary>A send that passed validation; not yet a command (no ids, no account state read).</summary>
+/// <param name="Origins">Each recipient's country and operator, in the order of <paramref name="Recipients"/>.</param>
 public sealed record ValidSend(
-    IReadOnlyList<string> Recipients, string Text, SmsEncoding Encoding, int Segments, string SenderId,
+    IReadOnlyList<string> Recipients, IReadOnlyList<PhoneOrigin> Origins, string Text, SmsEncoding Encoding, int Segments, string SenderId,
     string? CallbackUrl, DateTime? ScheduledAt, string? Reference)
 {
     public long Credits => (long)Segments * Recipients.Count;
@@ -72,7 +73,7 @@ public static class SendValidator
             return (null, new SendProblem(400, ErrorCodes.ValidationFailed, "The request is not valid.", "One or more fields are invalid; see errors.", errors));
         }
 
-        var (recipients, phoneProblem) = NormalizeRecipients(request.To!, account.DefaultCountry, "to", MaxRecipients);
+        var (recipients, origins, phoneProblem) = NormalizeRecipients(request.To!, account.DefaultCountry, "to", MaxRecipients);
         if (phoneProblem is not null)
         {
             return (null, phoneProblem);
@@ -86,7 +87,7 @@ public static class SendValidator
                 $"The text needs {measured.Segments} segments ({SmsSegments.EncodingName(measured.Encoding)}); this account allows at most {account.MaxSegments}.",
                 new() { ["text"] = [$"is {measured.Segments} segments long; the limit is {account.MaxSegments}"] }));
         }
-        return (new ValidSend(recipients, text, measured.Encoding, measured.Segments, sender!, request.CallbackUrl,
+        return (new ValidSend(recipients, origins, text, measured.Encoding, measured.Segments, sender!, request.CallbackUrl,
             scheduledAt, request.Reference), null);
     }
 
@@ -128,21 +129,24 @@ public static class SendValidator
 
     /// <summary>
     /// The numbers in E.164, in the order given and each once (a number given twice, in any format, is sent
-    /// once); or 400 INVALID_PHONE with the errors of the first <paramref name="listed"/> bad ones under <paramref name="field"/>.
+    /// once), with each one's country and operator; or 400 INVALID_PHONE with the errors of the first
+    /// <paramref name="listed"/> bad ones under <paramref name="field"/>.
     /// </summary>
-    internal static (List<string> Recipients, SendProblem? Problem) NormalizeRecipients(
+    internal static (List<string> Recipients, List<PhoneOrigin> Origins, SendProblem? Problem) NormalizeRecipients(
         IReadOnlyCollection<string> inputs, string country, string field, int listed)
     {
         var recipients = new List<string>(inputs.Count);
+        var origins = new List<PhoneOrigin>(inputs.Count);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var bad = new List<string>();
         foreach (var input in inputs)
         {
-            if (PhoneNumbers.TryNormalize(input, country, out var e164, out var error))
+            if (PhoneNumbers.TryNormalize(input, country, out var e164, out var origin, out var error))
             {
                 if (seen.Add(e164))
                 {
                     recipients.Add(e164);
+                    origins.Add(origin);
                 }
             }
             else
@@ -151,8 +155,8 @@ public static class SendValidator
             }
         }
         return bad.Count == 0
-            ? (recipients, null)
-            : (recipients, new SendProblem(400, ErrorCodes.InvalidPhone, "Invalid phone number.",
+            ? (recipients, origins, null)
+            : (recipients, origins, new SendProblem(400, ErrorCodes.InvalidPhone, "Invalid phone number.",
                 $"{bad.Count} of the numbers are not valid; nothing was sent.", new() { [field] = [.. bad.Take(listed)] }));
     }
 

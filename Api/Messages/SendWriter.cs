@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
-using Ujumbe.Api.Phones;
 using Ujumbe.Shared.Identity;
 using Ujumbe.Shared.Messaging;
 using Ujumbe.Api.Validation;
@@ -399,7 +398,7 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
                 segments[row] = command.SegmentsOf(r);
                 texts[row] = command.TextOf(r);
                 createdAt[row] = command.CreatedAt;
-                (countries[row], operators[row]) = PhoneNumbers.OriginOf(command.Recipients[r]);
+                (countries[row], operators[row]) = command.OriginOf(r);
             }
         }
         batch.BatchCommands.Add(Command("""
@@ -439,7 +438,7 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
                     await copy.WriteNullAsync(cancellationToken);
                 }
                 await copy.WriteAsync(command.CreatedAt, NpgsqlDbType.TimestampTz, cancellationToken);
-                var (country, @operator) = PhoneNumbers.OriginOf(command.Recipients[r]);
+                var (country, @operator) = command.OriginOf(r);
                 await copy.WriteAsync(country, NpgsqlDbType.Text, cancellationToken);
                 await copy.WriteAsync(@operator, NpgsqlDbType.Text, cancellationToken);
             }
