@@ -6,6 +6,7 @@ using Ujumbe.Api.Data;
 using Ujumbe.Api.Identity;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Webhooks;
 
 namespace Ujumbe.Api.Messages;
 
@@ -59,6 +60,7 @@ public static class BatchesApi
         // Cancel and post the released credits in one transaction, so the balance shows them back at once.
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await WebhookTrace.NameAsync(connection, transaction, cancellationToken); // batch.finalized continues this request's trace
         await using (var cancel = new NpgsqlCommand("""
             with cancelable as (
                 select coalesce(array_agg(id), '{}') as ids

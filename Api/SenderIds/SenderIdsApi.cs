@@ -1,13 +1,15 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using Ujumbe.Api.Data;
+using Ujumbe.Api.Idempotency;
 using Ujumbe.Api.Identity;
 using Ujumbe.Api.Messages;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
-using Ujumbe.Api.Idempotency;
+using Ujumbe.Shared.Webhooks;
 
 namespace Ujumbe.Api.SenderIds;
 
@@ -155,6 +157,9 @@ public static class SenderIdsApi
                 ["rejection_reason"] = sender.RejectionReason,
             },
         });
+        // The event's deliveries continue this request's trace.
+        await WebhookTrace.NameAsync((NpgsqlConnection)db.Database.GetDbConnection(),
+            (NpgsqlTransaction)transaction.GetDbTransaction(), cancellationToken);
         await db.Database.ExecuteSqlInterpolatedAsync(
             $"select emit_webhook_event({sender.AccountId}, {type}, {payload}::jsonb, null, {sender.DecidedAt})", cancellationToken);
         await transaction.CommitAsync(cancellationToken);

@@ -302,7 +302,8 @@ public static class WebhooksApi
         }
         await using var command = database.CreateCommand("""
             with retried as (
-                update webhook_deliveries set status = 'pending', attempts = 0, next_attempt_at = $3, completed_at = null
+                update webhook_deliveries set status = 'pending', attempts = 0, next_attempt_at = $3, completed_at = null,
+                       trace_parent = nullif($4, '') -- delivered again in the trace of the request that asked for it
                  where id = $1 and account_id = $2 and status <> 'pending'
                 returning *
             )
@@ -315,6 +316,7 @@ public static class WebhooksApi
         command.Parameters.Add(new() { Value = deliveryId });
         command.Parameters.Add(new() { Value = caller.AccountId });
         command.Parameters.Add(new() { Value = time.UtcNow() });
+        command.Parameters.Add(new() { Value = WebhookTrace.Current });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
             ? TypedResults.Ok(ReadDelivery(reader, []))

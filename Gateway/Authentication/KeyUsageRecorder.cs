@@ -40,7 +40,16 @@ public sealed partial class KeyUsageRecorder(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        await FlushAsync(cancellationToken);
+        try
+        {
+            await FlushAsync(cancellationToken);
+        }
+        catch (ObjectDisposedException error)
+        {
+            // The host is already tearing down its HTTP clients (seen when a test host is disposed): the last
+            // uses are lost, as in a crash, rather than failing the stop.
+            LogFlushFailed(logger, error, _pending.Count);
+        }
     }
 
     public async Task FlushAsync(CancellationToken cancellationToken)

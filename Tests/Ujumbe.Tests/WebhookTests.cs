@@ -1,5 +1,7 @@
 extern alias WorkerApp;
 
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
@@ -108,6 +110,76 @@ public sealed class WebhookTests(WebhookFixture ujumbe) : IClassFixture<WebhookF
         Assert.All(deliveries.EnumerateArray(), d => Assert.Equal(1, d.GetProperty("attempts").GetInt32()));
         Assert.Equal(5, Receiver.At("all").Count);
         Assert.Equal(1, Receiver.At("all").Count(r => r.Json.GetProperty("event").GetString() == "batch.finalized"));
+    }
+
+    [Fact]
+    public async Task A_sends_trace_runs_from_the_gateway_through_the_provider_and_its_delivery_report_to_its_webhooks()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 5));
+        await RegisterAsync(client, "traced");
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is "Ujumbe.Worker" or "Ujumbe.Messaging" or "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        // The caller's own trace context, so the trace id is known.
+        var traceId = ActivityTraceId.CreateRandom();
+        var callerSpan = ActivitySpanId.CreateRandom();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages")
+        {
+            Content = JsonContent.Create(new { to = new[] { "+255712300051" }, text = "traced", sender_id = "UJUMBE" }),
+        };
+        request.Headers.Add("traceparent", $"00-{traceId}-{callerSpan}-01");
+        var accepted = await (await client.SendAsync(request)).AssertJsonAsync(HttpStatusCode.Accepted);
+        var messageId = Guid.ParseExact(accepted.GetProperty("messages")[0].GetProperty("id").GetString()!["msg_".Length..], "N");
+
+        List<Activity> Traced(string name) => spans.Where(s => s.TraceId == traceId && s.OperationName == name).ToList();
+        await HttpAssertions.EventuallyAsync(() => Task.FromResult(
+                Traced("webhook deliver").Count >= 3 && Traced("dispatch process").Count == 1
+                && Traced("delivery-reports process").Any(r => r.GetTagItem("ujumbe.reports.delivered") is 1)),
+            TimeSpan.FromSeconds(20), "message.sent, message.delivered and batch.finalized delivered in the send's trace");
+
+        var gatewayRequest = Assert.Single(spans, s => s.Source.Name == "Microsoft.AspNetCore" && s.ParentSpanId == callerSpan);
+        Assert.Equal(traceId, gatewayRequest.TraceId);
+
+        // The provider's answer is a client span of the dispatch.
+        var dispatch = Assert.Single(Traced("dispatch process"));
+        var submit = Assert.Single(Traced("provider submit"));
+        Assert.Equal(dispatch.SpanId, submit.ParentSpanId);
+        Assert.Equal(ActivityKind.Client, submit.Kind);
+        Assert.Equal("simulator", submit.GetTagItem("ujumbe.provider"));
+        Assert.Equal(1, submit.GetTagItem("ujumbe.message_count"));
+        Assert.Equal([messageId.ToString()], (string[])submit.GetTagItem("ujumbe.message_ids")!);
+        Assert.Equal("accepted", submit.GetTagItem("ujumbe.provider.outcome"));
+
+        // The delivery report comes back in the same trace, under the submission (published there, handled later).
+        var report = Assert.Single(Traced("delivery-reports process"), r => r.GetTagItem("ujumbe.reports.delivered") is 1);
+        Assert.True(DescendsFrom(report, submit), "the delivery report's handling descends from the provider submission");
+
+        // Each webhook delivery is a child of the change that caused its event.
+        var webhooks = Traced("webhook deliver");
+        Assert.All(webhooks, w => Assert.Equal(ActivityKind.Client, w.Kind));
+        Activity Webhook(string type) => Assert.Single(webhooks, w => (string?)w.GetTagItem("ujumbe.webhook.event_type") == type);
+        Assert.Equal(dispatch.SpanId, Webhook("message.sent").ParentSpanId);
+        Assert.Equal(report.SpanId, Webhook("message.delivered").ParentSpanId);
+        Assert.Equal(report.SpanId, Webhook("batch.finalized").ParentSpanId);
+        Assert.Equal(3, Receiver.At("traced").Count);
+
+        bool DescendsFrom(Activity span, Activity ancestor)
+        {
+            for (var current = span; current is not null; current = spans.FirstOrDefault(s => s.SpanId == current.ParentSpanId))
+            {
+                if (current.ParentSpanId == ancestor.SpanId)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
     [Fact]
@@ -383,10 +455,15 @@ public sealed class WebhookTests(WebhookFixture ujumbe) : IClassFixture<WebhookF
         Assert.Equal(3, delivery.GetProperty("attempts").GetInt32());
 
         Receiver.Answer("down", 200);
-        var retried = await (await client.PostAsync($"/v1/webhooks/deliveries/{delivery.GetProperty("id").GetString()}/retry", null)).AssertJsonAsync();
+        var retryTrace = ActivityTraceId.CreateRandom();
+        using var retry = new HttpRequestMessage(HttpMethod.Post, $"/v1/webhooks/deliveries/{delivery.GetProperty("id").GetString()}/retry");
+        retry.Headers.Add("traceparent", $"00-{retryTrace}-{ActivitySpanId.CreateRandom()}-01");
+        var retried = await (await client.SendAsync(retry)).AssertJsonAsync();
         Assert.Equal("pending", retried.GetProperty("status").GetString());
         await HttpAssertions.EventuallyAsync(async () => (await DeliveriesAsync(client, id))[0].GetProperty("status").GetString() == "succeeded",
             TimeSpan.FromSeconds(10), "the manual retry succeeds");
+        // Delivered again in the trace of the request that asked for it (the receiver sees it in traceparent).
+        Assert.Contains($"-{retryTrace}-", Receiver.At("down")[^1].Headers["traceparent"], StringComparison.Ordinal);
 
         using var other = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 0));
         await (await other.PostAsync($"/v1/webhooks/deliveries/{delivery.GetProperty("id").GetString()}/retry", null))
@@ -412,11 +489,31 @@ public sealed class WebhookTests(WebhookFixture ujumbe) : IClassFixture<WebhookF
         await RegisterAsync(client, "senders", "sender_id.approved", "sender_id.rejected");
         var requested = await (await client.PostAsJsonAsync("/v1/sender-ids", new { name = "EVENTS1", purpose = "events" })).AssertJsonAsync(HttpStatusCode.Created);
         using var admin = ujumbe.Client(ujumbe.OperatorKey);
-        await (await admin.PostAsync($"/v1/admin/sender-ids/{requested.GetProperty("id").GetString()}/approve", null)).AssertJsonAsync();
+        var decisionTrace = ActivityTraceId.CreateRandom();
+        using var approve = new HttpRequestMessage(HttpMethod.Post, $"/v1/admin/sender-ids/{requested.GetProperty("id").GetString()}/approve");
+        approve.Headers.Add("traceparent", $"00-{decisionTrace}-{ActivitySpanId.CreateRandom()}-01");
+        await (await admin.SendAsync(approve)).AssertJsonAsync();
         var received = await WaitForAsync("senders", 1);
         var sender = received[0].Json;
         Assert.Equal("sender_id.approved", sender.GetProperty("event").GetString());
         Assert.Equal("EVENTS1", sender.GetProperty("sender_id").GetProperty("name").GetString());
+        // The event's delivery continues the trace of the decision that caused it.
+        Assert.Contains($"-{decisionTrace}-", received[0].Headers["traceparent"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Canceling_a_scheduled_batch_delivers_its_batch_finalized_in_the_cancels_trace()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(credits: 5));
+        await RegisterAsync(client, "canceled", "batch.finalized");
+        var accepted = await SendAsync(client, new { to = new[] { "+255712300061" }, text = "later", sender_id = "UJUMBE", scheduled_at = DateTime.UtcNow.AddHours(2) });
+        var cancelTrace = ActivityTraceId.CreateRandom();
+        using var cancel = new HttpRequestMessage(HttpMethod.Post, $"/v1/batches/{accepted.GetProperty("batch_id").GetString()}/cancel");
+        cancel.Headers.Add("traceparent", $"00-{cancelTrace}-{ActivitySpanId.CreateRandom()}-01");
+        await (await client.SendAsync(cancel)).AssertJsonAsync();
+        var received = await WaitForAsync("canceled", 1);
+        Assert.Equal("batch.finalized", received[0].Json.GetProperty("event").GetString());
+        Assert.Contains($"-{cancelTrace}-", received[0].Headers["traceparent"], StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Ujumbe.Shared.Messaging;
 
@@ -22,7 +23,7 @@ public sealed class DeliveryReportConsumer(
         {
             var rest = JsonSerializer.SerializeToUtf8Bytes(new DeliveryReportBatch(early), MessagingJson.Default.DeliveryReportBatch);
             await RetryAsync(delivery, rest, $"{early.Count} delivery report(s) arrived before their message was recorded as sent.",
-                System.Diagnostics.Activity.Current?.Id, CancellationToken.None);
+                Activity.Current?.Id, CancellationToken.None);
         }
         return Handled.Done;
     }
@@ -39,6 +40,12 @@ public sealed class DeliveryReportConsumer(
             cancellationToken: cancellationToken);
         var delivered = results.Count(t => t.Applied && t.ToStatus == "delivered");
         var failed = results.Count(t => t.Applied && t.ToStatus == "failed");
+        if (Activity.Current is { IsAllDataRequested: true } activity)
+        {
+            activity.SetTag("ujumbe.reports", reports.Count);
+            activity.SetTag("ujumbe.reports.delivered", delivered);
+            activity.SetTag("ujumbe.reports.failed", failed);
+        }
         if (delivered > 0)
         {
             WorkerTelemetry.Reported.Add(delivered, new KeyValuePair<string, object?>("outcome", "delivered"));

@@ -161,20 +161,8 @@ public sealed class DispatchConsumer(
             WorkerTelemetry.QueueLag.Record((now - AcceptedAt(message.Id)).TotalMilliseconds);
         }
 
-        IReadOnlyList<SubmitResult> results;
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-        {
-            // The claim's row locks and transaction are held meanwhile: never for longer than this.
-            timeout.CancelAfter(_providerTimeout);
-            try
-            {
-                results = await provider.SubmitAsync(toSubmit, timeout.Token);
-            }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException($"The provider {provider.Name} did not answer within {_providerTimeout.TotalSeconds:0.#} s.");
-            }
-        }
+        // The claim's row locks and transaction are held meanwhile: never for longer than the provider timeout.
+        var results = await SubmitAsync(toSubmit, cancellationToken);
         var answered = results.Where(r => r.Status != SubmitStatus.Unavailable).ToList();
         // The provider has them now: record that whatever happens to this request.
         await transitions.ApplyAsync(connection, transaction,
@@ -193,6 +181,56 @@ public sealed class DispatchConsumer(
         Count("rejected", rejected);
         Count("unavailable", unavailableIds.Count);
         return new DispatchOutcome(sent, rejected, toSubmit.Where(m => unavailableIds.Contains(m.Id)).ToList());
+    }
+
+    /// <summary>Most ids a provider span lists (a chunk holds up to 500; the count is always there).</summary>
+    private const int MaxTracedIds = 50;
+
+    /// <summary>
+    /// Hands messages to the provider within the provider timeout, as a client span of its own under the
+    /// chunk's <c>dispatch process</c>: which provider, how many messages (and which), what it answered.
+    /// </summary>
+    private async Task<IReadOnlyList<SubmitResult>> SubmitAsync(List<OutboundMessage> messages, CancellationToken cancellationToken)
+    {
+        using var activity = WorkerTelemetry.Source.StartActivity("provider submit", ActivityKind.Client);
+        activity?.SetTag("ujumbe.provider", provider.Name);
+        activity?.SetTag("peer.service", provider.Name);
+        activity?.SetTag("ujumbe.message_count", messages.Count);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("ujumbe.message_ids", messages.Take(MaxTracedIds).Select(m => m.Id.ToString()).ToArray());
+        }
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_providerTimeout);
+        try
+        {
+            var results = await provider.SubmitAsync(messages, timeout.Token);
+            if (activity is { IsAllDataRequested: true })
+            {
+                var accepted = results.Count(r => r.Status == SubmitStatus.Accepted);
+                var rejected = results.Count(r => r.Status == SubmitStatus.Rejected);
+                activity.SetTag("ujumbe.provider.accepted", accepted);
+                activity.SetTag("ujumbe.provider.rejected", rejected);
+                activity.SetTag("ujumbe.provider.unavailable", results.Count - accepted - rejected);
+                activity.SetTag("ujumbe.provider.outcome", accepted == results.Count ? "accepted"
+                    : rejected == results.Count ? "rejected"
+                    : accepted + rejected == 0 ? "unavailable" : "mixed");
+            }
+            return results;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            var message = $"The provider {provider.Name} did not answer within {_providerTimeout.TotalSeconds:0.#} s.";
+            activity?.SetTag("ujumbe.provider.outcome", "timeout");
+            activity?.SetStatus(ActivityStatusCode.Error, message);
+            throw new TimeoutException(message);
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            activity?.SetTag("ujumbe.provider.outcome", "error");
+            activity?.SetStatus(ActivityStatusCode.Error, error.Message);
+            throw;
+        }
     }
 
     private static void Count(string outcome, int count)

@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using Ujumbe.Shared.Webhooks;
 
 namespace Ujumbe.Worker.Dispatch;
 
@@ -36,8 +37,12 @@ public sealed class MessageTransitions(NpgsqlDataSource database, TimeProvider t
         {
             return [];
         }
-        await using var command = new NpgsqlCommand(
-            "select id, from_status, to_status, applied from transition_messages($1, $2, $3, $4, $5, $6, $7)", connection, transaction);
+        // The trace of this change goes with the webhook deliveries it causes; in the same batch, so it
+        // costs no round trip (and without a transaction, the batch is one).
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        batch.BatchCommands.Add(WebhookTrace.Command());
+        var command = new NpgsqlBatchCommand("select id, from_status, to_status, applied from transition_messages($1, $2, $3, $4, $5, $6, $7)");
+        batch.BatchCommands.Add(command);
         command.Parameters.Add(new() { Value = ids.ToArray() });
         command.Parameters.Add(new() { Value = toStatuses.ToArray() });
         command.Parameters.Add(new() { Value = time.GetUtcNow().UtcDateTime });
@@ -46,7 +51,8 @@ public sealed class MessageTransitions(NpgsqlDataSource database, TimeProvider t
         command.Parameters.Add(new() { Value = (object?)errorCodes?.ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(new() { Value = (object?)onlyFrom?.ToArray() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         var results = new List<Transition>(ids.Count);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken); // past set_config's row
         while (await reader.ReadAsync(cancellationToken))
         {
             results.Add(new Transition(reader.GetGuid(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetString(2), reader.GetBoolean(3)));

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
@@ -101,10 +102,13 @@ public sealed class SimulatorProvider(IOptions<SimulatorOptions> options, Confir
 
     private async Task ReportLaterAsync(List<DeliveryReport> reports, CancellationToken cancellationToken)
     {
+        // The reports continue the submission's trace (as a real provider's would echo our reference), so a
+        // send's trace runs on to its delivery report and the webhooks that report causes.
+        var traceParent = Activity.Current?.Id;
         var body = JsonSerializer.SerializeToUtf8Bytes(new DeliveryReportBatch(reports), MessagingJson.Default.DeliveryReportBatch);
         if (_options.DeliveryReportDelay <= TimeSpan.Zero)
         {
-            await publisher.PublishAsync([new OutgoingMessage(Topology.Exchange, Topology.DeliveryReports, body)], cancellationToken);
+            await publisher.PublishAsync([new OutgoingMessage(Topology.Exchange, Topology.DeliveryReports, body, traceParent)], cancellationToken);
             return;
         }
         if (!_delayQueueDeclared)
@@ -113,7 +117,7 @@ public sealed class SimulatorProvider(IOptions<SimulatorOptions> options, Confir
                 channel, ReportQueue, _options.DeliveryReportDelay, Topology.DeliveryReports, cancellationToken), cancellationToken);
             _delayQueueDeclared = true;
         }
-        await publisher.PublishAsync([new OutgoingMessage("", ReportQueue, body)], cancellationToken);
+        await publisher.PublishAsync([new OutgoingMessage("", ReportQueue, body, traceParent)], cancellationToken);
     }
 
     /// <summary>A stable number in [0, 1) for (seed, purpose, recipient): FNV-1a, so it is the same in every process.</summary>

@@ -100,8 +100,9 @@ public sealed partial class WebhookDispatcher(
 
     /// <param name="SigningKey">Null for a callback whose account has no callback secret yet.</param>
     /// <param name="Format">The endpoint's format: Ujumbe's own (Standard Webhooks), or a dialect's (decision 0026).</param>
+    /// <param name="TraceParent">The trace of the change that caused the event (migration 0014); null: none was named.</param>
     private sealed record Claim(Guid Id, Guid EventId, Guid AccountId, Guid? EndpointId, string Url, int Attempt, byte[] Body,
-        Lazy<byte[]>? SigningKey, bool EndpointUsable, bool EndpointDisabled, string Format)
+        Lazy<byte[]>? SigningKey, bool EndpointUsable, bool EndpointDisabled, string Format, string EventType, string? TraceParent)
     {
         public string Target => EndpointId?.ToString() ?? Url;  // as the claim query computes it
     }
@@ -320,12 +321,12 @@ public sealed partial class WebhookDispatcher(
                 -- a callback has only the URL the send gave.
                 update webhook_deliveries d set next_attempt_at = $1 + $4, attempts = d.attempts + 1, url = coalesce(due.endpoint_url, d.url)
                   from due where d.id = due.id
-                returning d.id, d.event_id, d.account_id, d.endpoint_id, d.url, d.attempts, d.created_at
+                returning d.id, d.event_id, d.account_id, d.endpoint_id, d.url, d.attempts, d.created_at, d.trace_parent
             )
             select t.id, t.event_id, t.account_id, t.endpoint_id, t.url, t.attempts, ev.payload::text,
                    case when t.endpoint_id is null then a.callback_secret_ciphertext else e.secret_ciphertext end,
                    t.endpoint_id is null or coalesce(e.enabled, false), e.id is not null and not e.enabled,
-                   coalesce(e.format, 'ujumbe')
+                   coalesce(e.format, 'ujumbe'), ev.type, t.trace_parent
               from taken t
               join webhook_events ev on ev.id = t.event_id
               left join webhook_endpoints e on e.id = t.endpoint_id
@@ -368,7 +369,7 @@ public sealed partial class WebhookDispatcher(
                     : new(() => WebhookSecrets.SigningKey(secrets.Decrypt(ciphertext)));
             }
             claims.Add(new Claim(reader.GetGuid(0), eventId, accountId, endpointId, reader.GetString(4), reader.GetInt32(5), body, key,
-                reader.GetBoolean(8), reader.GetBoolean(9), format));
+                reader.GetBoolean(8), reader.GetBoolean(9), format, reader.GetString(11), reader.IsDBNull(12) ? null : reader.GetString(12)));
         }
         return claims;
     }
@@ -387,8 +388,18 @@ public sealed partial class WebhookDispatcher(
         string? error = null;
         string? errorKind = null;  // for the log line: what kind of failure, without the details
         TimeSpan? retryAfter = null;
-        using var activity = WorkerTelemetry.Source.StartActivity("webhook deliver", ActivityKind.Client);
+        // A child of the change that caused the event (a send's dispatch or delivery report, …), so the
+        // webhook shows in that trace; a delivery with no trace named starts its own. Never a child of the
+        // ambient activity: this task may have been started by another delivery finishing.
+        Activity.Current = null;
+        var cause = claim.TraceParent is not null && ActivityContext.TryParse(claim.TraceParent, null, isRemote: true, out var parent)
+            ? parent
+            : default;
+        using var activity = WorkerTelemetry.Source.StartActivity("webhook deliver", ActivityKind.Client, cause);
         activity?.SetTag("url.full", claim.Url);
+        activity?.SetTag("ujumbe.webhook.event_type", claim.EventType);
+        activity?.SetTag("ujumbe.webhook.delivery_id", claim.Id);
+        activity?.SetTag("ujumbe.webhook.attempt", claim.Attempt);
         try
         {
             if (!claim.EndpointUsable)
