@@ -107,3 +107,90 @@ select account_id, usage_slot(created_at), count(*),
        count(*) filter (where status in ('failed', 'rejected')),
        coalesce(sum(credits) filter (where sent_at is not null), 0)
   from messages group by 1, 2;
+
+-- Mobile-money payments (decision 0023). The operator's tariff: what one credit costs this account
+-- (null: the platform default, Payments:DefaultPricePerCredit), in its currency.
+alter table accounts
+    add column price_per_credit numeric(12, 2) check (price_per_credit > 0),
+    add column currency         text not null default 'TZS' check (currency ~ '^[A-Z]{3}$');
+
+create table payments (
+    id                      uuid primary key,
+    account_id              uuid not null references accounts (id),  -- credited on completion
+    requested_by            uuid not null references accounts (id),  -- the account itself, or its partner
+    provider                text not null check (provider in ('vodacom', 'tigo', 'airtel', 'halotel')),
+    phone                   text not null,
+    credits                 bigint not null check (credits > 0),
+    amount                  numeric(14, 2) not null check (amount > 0),
+    currency                text not null,
+    status                  text not null default 'pending' check (status in ('pending', 'completed', 'failed')),
+    provider_reference      text,  -- the aggregator's id for the request: what a status query names
+    provider_transaction_id text,  -- the money movement that completed it
+    failure_reason          text,
+    created_at              timestamptz not null,
+    expires_at              timestamptz not null,
+    checked_at              timestamptz,  -- last time the Worker asked the aggregator (reconciliation)
+    completed_at            timestamptz,
+    failed_at               timestamptz
+);
+-- One provider transaction credits at most one payment, ever.
+create unique index payments_transaction_key on payments (provider, provider_transaction_id) where provider_transaction_id is not null;
+create index payments_account_idx on payments (account_id, created_at desc, id desc);
+create index payments_requested_by_idx on payments (requested_by, created_at desc, id desc);
+create index payments_pending_idx on payments (created_at) where status = 'pending';
+
+create function payment_event(p payments, p_at timestamptz) returns jsonb language sql stable as $$
+    select jsonb_build_object(
+        'created_at', p_at,
+        'payment_id', 'pay_' || replace(p.id::text, '-', ''),
+        'account_id', 'acct_' || replace(p.account_id::text, '-', ''),
+        'status', p.status, 'credits', p.credits, 'amount', p.amount, 'currency', p.currency,
+        'provider', p.provider, 'phone_number', p.phone,
+        'provider_transaction_id', p.provider_transaction_id, 'failure_reason', p.failure_reason)
+$$;
+
+-- Completes a pending payment and credits its account, once: only a pending payment moves (the row lock
+-- serialises concurrent callbacks and the Worker), and a transaction id already used completes nothing.
+-- True if this call completed it.
+create function complete_payment(p_id uuid, p_transaction text, p_at timestamptz) returns boolean language plpgsql as $$
+declare
+    p payments;
+begin
+    begin
+        update payments
+           set status = 'completed', provider_transaction_id = p_transaction, completed_at = p_at
+         where id = p_id and status = 'pending'
+        returning * into p;
+    exception when unique_violation then
+        return false;
+    end;
+    if p.id is null then
+        return false;
+    end if;
+    perform post_credits(p.account_id, 'topup', p.credits, 0, 'pay_' || replace(p.id::text, '-', ''), p_at);
+    perform emit_webhook_event(p.account_id, 'payment.completed', payment_event(p, p_at), null, p_at);
+    if p.requested_by <> p.account_id then
+        perform emit_webhook_event(p.requested_by, 'payment.completed', payment_event(p, p_at), null, p_at);
+    end if;
+    return true;
+end
+$$;
+
+-- Fails a pending payment (declined, expired); true if this call failed it. Nothing is credited.
+create function fail_payment(p_id uuid, p_reason text, p_at timestamptz) returns boolean language plpgsql as $$
+declare
+    p payments;
+begin
+    update payments set status = 'failed', failure_reason = p_reason, failed_at = p_at
+     where id = p_id and status = 'pending'
+    returning * into p;
+    if not found then
+        return false;
+    end if;
+    perform emit_webhook_event(p.account_id, 'payment.failed', payment_event(p, p_at), null, p_at);
+    if p.requested_by <> p.account_id then
+        perform emit_webhook_event(p.requested_by, 'payment.failed', payment_event(p, p_at), null, p_at);
+    end if;
+    return true;
+end
+$$;
