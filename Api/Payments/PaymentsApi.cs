@@ -4,9 +4,10 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Ujumbe.Api.Accounts;
 using Ujumbe.Api.Data;
+using Ujumbe.Api.Extensions;
 using Ujumbe.Api.Identity;
+using Ujumbe.Api.Messages;
 using Ujumbe.Api.Phones;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
@@ -25,63 +26,70 @@ public sealed record TariffRequest(decimal? PricePerCredit, string? Currency);
 
 public sealed record TariffResponse(string AccountId, decimal PricePerCredit, string Currency, bool IsDefault);
 
+/// <summary>What a callback did: <c>completed</c>, <c>failed</c>, or why nothing changed (<c>duplicate</c>, <c>already_failed</c>, <c>unknown</c>…).</summary>
 public sealed record CallbackResponse(string Outcome);
 
 /// <summary>
-/// Buying credits by mobile money: an account for itself (<c>POST /v1/payments</c>) or a partner for one of its
-/// tenants (<c>POST /v1/tenants/{id}/payments</c>). The payer gets a prompt on the phone; the aggregator calls
-/// back (<see cref="CallbackAsync"/>) and the credits are added exactly once (<c>complete_payment</c>). The
-/// Worker reconciles payments whose callback never came and expires those never answered.
+/// Buying credits by mobile money (decision 0025): an account for itself (<c>POST /v1/payments</c>) or a partner
+/// for one of its tenants (<c>POST /v1/tenants/{id}/payments</c>, mapped by <see cref="Partners.TenantsApi"/>). The
+/// payer gets a prompt on the phone; the aggregator calls back (<see cref="CallbackAsync"/>) and the credits are
+/// added exactly once (<see cref="PaymentSettlement"/>). The Worker reconciles payments whose callback never
+/// came and expires those never answered.
 /// </summary>
-public static class PaymentsApi
+public static partial class PaymentsApi
 {
-    public const long MaxCredits = 10_000_000;
+    public const long MaxCredits = 1_000_000;
+    public const int MaxTransactionIdLength = 100;
 
     public static RouteGroupBuilder MapPaymentsApi(this RouteGroupBuilder v1)
     {
         var payments = v1.MapGroup("/payments").RequireScope(Scopes.Account).WithTags("Payments");
-        payments.MapPost("/", (CreatePaymentRequest request, Caller caller, UjumbeDb db, NpgsqlDataSource database, IMobileMoneyProvider provider,
-                    IOptions<PaymentOptions> options, TimeProvider time, CancellationToken ct) =>
-                InitiateAsync(caller.AccountId, request, caller, db, database, provider, options.Value, time, ct))
+        payments.MapPost("/", (CreatePaymentRequest request, Caller caller, HttpRequest http, UjumbeDb db, NpgsqlDataSource database,
+                    IMobileMoneyProvider provider, IOptions<PaymentOptions> options, TimeProvider time, CancellationToken ct) =>
+                InitiateAsync(caller.AccountId, request, caller, http, db, database, provider, options.Value, time, ct))
             .WithName("CreatePayment").WithSummary("Buy credits for the calling account by mobile money")
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .AcceptsIdempotencyKey()
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         payments.MapGet("/", ListAsync)
             .WithName("ListPayments").WithSummary("List the account's payments (and, for a partner, those it made for its tenants)");
         payments.MapGet("/{id}", GetAsync)
             .WithName("GetPayment").WithSummary("Get one payment and its status");
-        v1.MapPost("/tenants/{id}/payments", InitiateForTenantAsync).RequireScope(Scopes.Partner).WithTags("Partners")
-            .WithName("CreateTenantPayment").WithSummary("Buy credits for a tenant by mobile money")
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         v1.MapPut("/admin/accounts/{id}/tariff", SetTariffAsync).RequireScope(Scopes.Admin).WithTags("Operators")
             .WithName("SetAccountTariff").WithSummary("Set what one credit costs an account when it pays by mobile money");
         return v1;
     }
 
-    /// <summary>The aggregator's callback: public (no API key), authenticated by the aggregator's own signature.</summary>
+    /// <summary>The aggregator's callback: public (no API key; the gateway routes it anonymously), authenticated by the aggregator's own signature.</summary>
     public static IEndpointRouteBuilder MapPaymentCallbacks(this IEndpointRouteBuilder app)
     {
-        app.MapPost(MobileMoneySimulator.CallbackPath, CallbackAsync).WithTags("Payments")
+        app.MapPost(MobileMoneyCallbacks.Path, CallbackAsync).WithTags("Payments")
             .WithName("ReceiveMobileMoneyCallback").WithSummary("The mobile-money aggregator reports a payment's outcome (signed by it)")
             .Accepts<MobileMoneyCallback>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized);
         return app;
     }
 
+    /// <summary>A partner buys credits for one of its tenants (paid by the phone given, at the tenant's tariff).</summary>
     public static async Task<Results<Accepted<PaymentResponse>, ProblemHttpResult>> InitiateForTenantAsync(
-        string id, CreatePaymentRequest request, Caller caller, UjumbeDb db, NpgsqlDataSource database, IMobileMoneyProvider provider,
-        IOptions<PaymentOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        string id, CreatePaymentRequest request, Caller caller, HttpRequest http, UjumbeDb db, NpgsqlDataSource database,
+        IMobileMoneyProvider provider, IOptions<PaymentOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!PublicId.TryParse(PublicId.Account, id, out var tenantId) || !await db.Tenants.AnyAsync(a => a.Id == tenantId, cancellationToken))
         {
             return Problems.NotFound("No tenant of this partner has this id.");
         }
-        return await InitiateAsync(tenantId, request, caller, db, database, provider, options.Value, time, cancellationToken);
+        return await InitiateAsync(tenantId, request, caller, http, db, database, provider, options.Value, time, cancellationToken);
     }
 
     private static async Task<Results<Accepted<PaymentResponse>, ProblemHttpResult>> InitiateAsync(
-        Guid accountId, CreatePaymentRequest request, Caller caller, UjumbeDb db, NpgsqlDataSource database, IMobileMoneyProvider provider,
-        PaymentOptions options, TimeProvider time, CancellationToken cancellationToken)
+        Guid accountId, CreatePaymentRequest request, Caller caller, HttpRequest http, UjumbeDb db, NpgsqlDataSource database,
+        IMobileMoneyProvider provider, PaymentOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
+        var (idempotencyKey, keyProblem) = MessagesApi.ReadIdempotencyKey(http);
+        if (keyProblem is not null)
+        {
+            return keyProblem;
+        }
         var errors = new Dictionary<string, string[]>();
         if (request.Credits is null or < 1 or > MaxCredits)
         {
@@ -91,50 +99,97 @@ public static class PaymentsApi
         if (network is null || !MobileMoneyNetworks.All.Contains(network))
         {
             errors["provider"] = [$"must be one of {string.Join(", ", MobileMoneyNetworks.All)}"];
+            network = null;
         }
-        string phone = "";
-        if (!PhoneNumbers.TryNormalize(request.PhoneNumber, "TZ", out phone, out var phoneError))
+        if (!PhoneNumbers.TryNormalize(request.PhoneNumber, "TZ", out var phone, out var phoneError))
         {
             errors["phone_number"] = [phoneError];
         }
-        else if (network is not null && MobileMoneyNetworks.All.Contains(network) && !MobileMoneyNetworks.CanCharge(network, phone))
+        else if (network is not null && !MobileMoneyNetworks.CanCharge(network, phone))
         {
-            errors["phone_number"] = [$"is not a {network} mobile-money number in Tanzania"];
+            errors["phone_number"] = [$"{phone} is not a {network} mobile-money number: {network} can only charge its own Tanzanian wallets"];
+        }
+        var account = await db.Accounts.IgnoreQueryFilters().AsNoTracking().FirstAsync(a => a.Id == accountId, cancellationToken);
+        var price = account.PricePerCredit ?? options.DefaultPricePerCredit;
+        // Wallets move whole shillings: the total is rounded up to a whole unit, never charged in fractions.
+        var amount = request.Credits is { } credits ? decimal.Ceiling(credits * price) : 0;
+        if (!errors.ContainsKey("credits") && amount > options.MaxAmount)
+        {
+            errors["credits"] = [$"would cost {amount:0.##} {account.Currency}; one mobile-money payment carries at most {options.MaxAmount:0.##} {account.Currency}"];
         }
         if (errors.Count > 0)
         {
             return Problems.Validation(errors);
         }
-        var account = await db.Accounts.IgnoreQueryFilters().AsNoTracking().FirstAsync(a => a.Id == accountId, cancellationToken);
+
+        var requester = caller.Identity.PartnerId ?? caller.AccountId;
         var now = time.UtcNow();
         var payment = new Payment
         {
             Id = Guid.CreateVersion7(now),
             AccountId = accountId,
-            RequestedBy = caller.AccountId,
+            RequestedBy = requester,
             Provider = network!,
             Phone = phone,
             Credits = request.Credits!.Value,
-            Amount = decimal.Round(request.Credits.Value * (account.PricePerCredit ?? options.DefaultPricePerCredit), 2),
+            Amount = amount,
             Currency = account.Currency,
-            Status = "pending",
+            Status = PaymentStatuses.Pending,
+            IdempotencyKey = idempotencyKey,
             CreatedAt = now,
             ExpiresAt = now + options.PendingLifetime,
         };
+        if (idempotencyKey is not null && await ReplayAsync(db, requester, idempotencyKey, payment, http, cancellationToken) is { } earlier)
+        {
+            return earlier;
+        }
         db.Payments.Add(payment);
-        await db.SaveChangesAsync(cancellationToken);
         try
         {
-            payment.ProviderReference = await provider.InitiateAsync(payment.Id, network!, phone, payment.Amount, payment.Currency, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException error) when (error.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // The same key raced in from another request: whichever was first is the answer.
+            db.ChangeTracker.Clear();
+            return await ReplayAsync(db, requester, idempotencyKey!, payment, http, cancellationToken)
+                ?? Problems.Conflict("A request with this Idempotency-Key is still being processed.");
+        }
+        try
+        {
+            payment.ProviderReference = await provider.InitiateAsync(payment.Id, payment.Provider, phone, payment.Amount, payment.Currency, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
         }
         catch (HttpRequestException)
         {
-            await FailAsync(database, payment.Id, "the mobile-money provider could not be reached", now, cancellationToken);
+            await PaymentSettlement.FailAsync(database, payment.Id, "the mobile-money provider could not be reached", time.UtcNow(), CancellationToken.None);
             return Problems.Create(503, ErrorCodes.ProviderUnavailable, "Provider unavailable.",
                 "The mobile-money provider could not be reached; nothing was charged. Try again shortly.");
         }
-        var response = ToResponse(payment, Instructions(payment));
+        var response = ToResponse(payment);
+        return TypedResults.Accepted($"/v1/payments/{response.PaymentId}", response);
+    }
+
+    /// <summary>
+    /// The answer to a repeated Idempotency-Key: the earlier payment again (202, <c>Idempotent-Replayed: true</c>) if
+    /// it asked for the same thing, 422 if not; null if the key is new.
+    /// </summary>
+    private static async Task<Results<Accepted<PaymentResponse>, ProblemHttpResult>?> ReplayAsync(
+        UjumbeDb db, Guid requester, string key, Payment asked, HttpRequest http, CancellationToken cancellationToken)
+    {
+        var earlier = await db.Payments.IgnoreQueryFilters().AsNoTracking()
+            .FirstOrDefaultAsync(p => p.RequestedBy == requester && p.IdempotencyKey == key, cancellationToken);
+        if (earlier is null)
+        {
+            return null;
+        }
+        if (earlier.AccountId != asked.AccountId || earlier.Credits != asked.Credits || earlier.Phone != asked.Phone || earlier.Provider != asked.Provider)
+        {
+            return Problems.Create(422, ErrorCodes.IdempotencyKeyReused, "Idempotency-Key reused.",
+                "This Idempotency-Key was used for a different payment; use a new key for a new payment.");
+        }
+        http.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
+        var response = ToResponse(earlier);
         return TypedResults.Accepted($"/v1/payments/{response.PaymentId}", response);
     }
 
@@ -145,17 +200,16 @@ public static class PaymentsApi
         {
             return Problems.Validation(errors);
         }
-        if (status is not (null or "pending" or "completed" or "failed"))
+        if (status is not null && !PaymentStatuses.All.Contains(status))
         {
-            return Problems.Validation("status", "must be pending, completed or failed");
+            return Problems.Validation("status", $"must be one of {string.Join(", ", PaymentStatuses.All)}");
         }
         var payments = db.Payments.AsNoTracking();
         if (status is not null)
         {
             payments = payments.Where(p => p.Status == status);
         }
-        return TypedResults.Ok(await paging.PageAsync(payments.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id),
-            p => ToResponse(p, p.Status == "pending" ? Instructions(p) : null), cancellationToken));
+        return TypedResults.Ok(await paging.PageAsync(payments.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id), ToResponse, cancellationToken));
     }
 
     public static async Task<Results<Ok<PaymentResponse>, ProblemHttpResult>> GetAsync(string id, UjumbeDb db, CancellationToken cancellationToken)
@@ -163,9 +217,7 @@ public static class PaymentsApi
         var payment = PublicId.TryParse(PublicId.Payment, id, out var paymentId)
             ? await db.Payments.AsNoTracking().FirstOrDefaultAsync(p => p.Id == paymentId, cancellationToken)
             : null;
-        return payment is null
-            ? Problems.NotFound("No payment with this id.")
-            : TypedResults.Ok(ToResponse(payment, payment.Status == "pending" ? Instructions(payment) : null));
+        return payment is null ? Problems.NotFound("No payment with this id.") : TypedResults.Ok(ToResponse(payment));
     }
 
     /// <summary>
@@ -174,67 +226,55 @@ public static class PaymentsApi
     /// aggregator stops retrying it; completion credits exactly once however often it comes, in whatever order.
     /// </summary>
     public static async Task<Results<Ok<CallbackResponse>, ProblemHttpResult>> CallbackAsync(
-        HttpRequest request, IMobileMoneyProvider provider, NpgsqlDataSource database, TimeProvider time, CancellationToken cancellationToken)
+        HttpRequest request, IMobileMoneyProvider provider, NpgsqlDataSource database, TimeProvider time, ILoggerFactory loggers,
+        CancellationToken cancellationToken)
     {
         using var body = new MemoryStream();
         await request.Body.CopyToAsync(body, cancellationToken);
+        var bytes = body.GetBuffer().AsSpan(0, (int)body.Length).ToArray();
         var headers = request.Headers.ToDictionary(h => h.Key, h => (string?)h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-        if (!provider.VerifyCallback(headers, body.GetBuffer().AsSpan(0, (int)body.Length)))
+        if (!provider.VerifyCallback(headers, bytes))
         {
-            return Problems.Unauthorized(ErrorCodes.InvalidCredentials, "The callback is not signed by the mobile-money provider.");
+            return Problems.Unauthorized(ErrorCodes.InvalidCredentials, "The callback does not carry the mobile-money provider's valid signature.");
         }
         MobileMoneyCallback? callback;
         try
         {
-            callback = JsonSerializer.Deserialize<MobileMoneyCallback>(body.GetBuffer().AsSpan(0, (int)body.Length), JsonDefaults.Options);
+            callback = JsonSerializer.Deserialize<MobileMoneyCallback>(bytes, JsonDefaults.Options);
         }
         catch (JsonException)
         {
             callback = null;
         }
         if (callback is null || callback.Status is not ("SUCCESS" or "FAILED")
-            || (callback.Status == "SUCCESS" && string.IsNullOrWhiteSpace(callback.TransactionId)) || callback.TransactionId is { Length: > 100 })
+            || (callback.Status == "SUCCESS" && (string.IsNullOrWhiteSpace(callback.TransactionId) || callback.TransactionId.Length > MaxTransactionIdLength)))
         {
-            return Problems.Validation("status", "must be SUCCESS (with transaction_id) or FAILED");
+            return Problems.Validation("status", $"must be SUCCESS (with a transaction_id of 1 to {MaxTransactionIdLength} characters) or FAILED");
         }
         if (!PublicId.TryParse(PublicId.Payment, callback.Reference, out var paymentId))
         {
-            return TypedResults.Ok(new CallbackResponse("ignored"));
+            return TypedResults.Ok(new CallbackResponse("unknown"));
         }
         var now = time.UtcNow();
-        var changed = callback.Status == "SUCCESS"
-            ? await CompleteAsync(database, paymentId, callback.TransactionId!, now, cancellationToken)
-            : await FailAsync(database, paymentId, Truncate(callback.Reason) ?? "declined", now, cancellationToken);
-        return TypedResults.Ok(new CallbackResponse(changed ? (callback.Status == "SUCCESS" ? "completed" : "failed") : "ignored"));
+        var outcome = callback.Status == "SUCCESS"
+            ? await PaymentSettlement.CompleteAsync(database, paymentId, callback.TransactionId!, callback.Amount, now, cancellationToken)
+            : await PaymentSettlement.FailAsync(database, paymentId, Truncate(callback.Reason) ?? "declined", now, cancellationToken);
+        if (callback.Status == "SUCCESS" && outcome is "already_failed" or "amount_mismatch" or "transaction_used")
+        {
+            // Money may have moved without credits: an operator has to look (refund or adjust by hand).
+            LogUnappliedSuccess(loggers.CreateLogger(typeof(PaymentsApi)), callback.Reference!, callback.TransactionId!, outcome);
+        }
+        return TypedResults.Ok(new CallbackResponse(outcome));
     }
 
-    /// <summary>Completes a pending payment and credits it, once (migration 0009); false if nothing changed.</summary>
-    public static async Task<bool> CompleteAsync(NpgsqlDataSource database, Guid paymentId, string transactionId, DateTime now, CancellationToken cancellationToken)
-    {
-        await using var command = database.CreateCommand("select complete_payment($1, $2, $3)");
-        command.Parameters.Add(new() { Value = paymentId });
-        command.Parameters.Add(new() { Value = transactionId });
-        command.Parameters.Add(new() { Value = now });
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
-
-    public static async Task<bool> FailAsync(NpgsqlDataSource database, Guid paymentId, string reason, DateTime now, CancellationToken cancellationToken)
-    {
-        await using var command = database.CreateCommand("select fail_payment($1, $2, $3)");
-        command.Parameters.Add(new() { Value = paymentId });
-        command.Parameters.Add(new() { Value = reason });
-        command.Parameters.Add(new() { Value = now });
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
-
-    /// <summary>An operator's tariff for an account: price per credit (positive, two decimals) and currency (TZS by default).</summary>
+    /// <summary>An operator's tariff for an account: price per credit (positive, at most two decimals) and currency (TZS by default).</summary>
     public static async Task<Results<Ok<TariffResponse>, ProblemHttpResult>> SetTariffAsync(
         string id, TariffRequest request, UjumbeDb db, IOptions<PaymentOptions> options, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         if (request.PricePerCredit is { } price && (price <= 0 || price > 1_000_000 || decimal.Round(price, 2) != price))
         {
-            errors["price_per_credit"] = ["must be a positive amount with at most two decimals, up to 1000000, or null for the default"];
+            errors["price_per_credit"] = ["must be a positive amount with at most two decimals, up to 1000000, or null for the platform default"];
         }
         var currency = request.Currency?.Trim().ToUpperInvariant();
         if (currency is not null && (currency.Length != 3 || !currency.All(char.IsAsciiLetterUpper)))
@@ -263,7 +303,18 @@ public static class PaymentsApi
 
     private static string? Truncate(string? text) => text is null ? null : text.Length > 200 ? text[..200] : text;
 
-    private static PaymentResponse ToResponse(Payment p, string? instructions) => new(
+    private static PaymentResponse ToResponse(Payment p) => new(
         PublicId.Format(PublicId.Payment, p.Id), PublicId.Format(PublicId.Account, p.AccountId), p.Status, p.Credits, p.Amount, p.Currency,
-        p.Provider, p.Phone, instructions, p.ProviderTransactionId, p.FailureReason, p.CreatedAt, p.ExpiresAt, p.CompletedAt, p.FailedAt);
+        p.Provider, p.Phone, p.Status == PaymentStatuses.Pending ? Instructions(p) : null, p.ProviderTransactionId, p.FailureReason,
+        p.CreatedAt, p.ExpiresAt, p.CompletedAt, p.FailedAt);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "A successful mobile-money transaction {TransactionId} for {Reference} credited nothing ({Outcome}); it needs an operator")]
+    private static partial void LogUnappliedSuccess(ILogger logger, string reference, string transactionId, string outcome);
+}
+
+public static class PaymentStatuses
+{
+    public const string Pending = "pending";
+    public static readonly string[] All = [Pending, PaymentSettlement.Completed, PaymentSettlement.Failed];
 }

@@ -9,7 +9,7 @@ public static class MobileMoneyNetworks
 {
     public static readonly string[] All = ["vodacom", "tigo", "airtel", "halotel"];
 
-    // Tanzanian mobile ranges (+255 then these two digits) by network: a network can only charge its own wallets.
+    // Tanzanian mobile ranges (+255 then these two digits) by network: a network charges only its own wallets.
     private static readonly Dictionary<string, string[]> Prefixes = new(StringComparer.Ordinal)
     {
         ["vodacom"] = ["74", "75", "76"],
@@ -25,6 +25,15 @@ public static class MobileMoneyNetworks
         && prefixes.Any(p => e164.AsSpan(4).StartsWith(p, StringComparison.Ordinal));
 }
 
+/// <summary>
+/// Where aggregators call Ujumbe back: a public route (no API key) at the gateway, authenticated by the
+/// aggregator's own signature in the Api, with a rate limit of its own per client address.
+/// </summary>
+public static class MobileMoneyCallbacks
+{
+    public const string Path = "/v1/payments/callbacks/mobile-money";
+}
+
 public enum MobileMoneyStatus
 {
     Pending,
@@ -32,23 +41,24 @@ public enum MobileMoneyStatus
     Failed,
 }
 
-/// <summary>What the aggregator says about a request: its transaction id once the money moved, or why it failed.</summary>
-public sealed record MobileMoneyState(MobileMoneyStatus Status, string? TransactionId = null, string? FailureReason = null);
+/// <summary>What the aggregator says about a request: its transaction id and amount once the money moved, or why it failed.</summary>
+public sealed record MobileMoneyState(MobileMoneyStatus Status, string? TransactionId = null, decimal? Amount = null, string? FailureReason = null);
 
 /// <summary>
-/// The aggregator's callback body (its own shape, not ours): <c>{reference, transaction_id, status, reason}</c>;
-/// <c>reference</c> is our payment id, given at initiation; <c>status</c> is SUCCESS or FAILED.
+/// The aggregator's callback body (its own shape, not ours): <c>{reference, transaction_id, status, amount,
+/// currency, reason}</c>; <c>reference</c> is our payment id, given at initiation; <c>status</c> is SUCCESS or FAILED.
 /// </summary>
-public sealed record MobileMoneyCallback(string? Reference, string? TransactionId, string? Status, string? Reason);
+public sealed record MobileMoneyCallback(
+    string? Reference, string? TransactionId, string? Status, decimal? Amount = null, string? Currency = null, string? Reason = null);
 
 /// <summary>
 /// A mobile-money aggregator: it pushes a payment prompt to the payer's phone and later calls us back
 /// (signed its own way); asked for a request's status, it answers it (reconciliation). The simulator is
-/// the one the local stack and the tests use; a real aggregator is another implementation of this.
+/// the one the local stack, the tests and the benchmarks use; a real aggregator is another implementation.
 /// </summary>
 public interface IMobileMoneyProvider
 {
-    /// <summary>Sends the prompt; returns the aggregator's reference for the request.</summary>
+    /// <summary>Sends the prompt; returns the aggregator's reference for the request. Unreachable: <see cref="HttpRequestException"/>.</summary>
     Task<string> InitiateAsync(Guid paymentId, string network, string phone, decimal amount, string currency, CancellationToken cancellationToken);
 
     Task<MobileMoneyState> GetStatusAsync(Guid paymentId, string providerReference, CancellationToken cancellationToken);
@@ -93,7 +103,8 @@ public enum SimulatedOutcome
 
 /// <summary>
 /// Signatures of the simulated aggregator, its own scheme (not ours, not Standard Webhooks):
-/// <c>X-Sim-Timestamp</c> (unix seconds) and <c>X-Sim-Signature: sha256=hex(HMAC-SHA256(secret, "{timestamp}.{body}"))</c>.
+/// <c>X-Sim-Timestamp</c> (unix seconds) and <c>X-Sim-Signature: sha256=hex(HMAC-SHA256(secret, "{timestamp}.{body}"))</c>,
+/// refused when the timestamp is more than <see cref="MaxAge"/> away from now.
 /// </summary>
 public static class SimulatorSignature
 {
@@ -112,9 +123,9 @@ public static class SimulatorSignature
 
     public static bool Verify(byte[] secret, string? timestamp, string? signature, ReadOnlySpan<byte> body, DateTimeOffset now)
     {
-        if (timestamp is null || signature is null
+        if (timestamp is null || signature is null || timestamp.Length > 12
             || !long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
-            || seconds > now.ToUnixTimeSeconds() + MaxAge.TotalSeconds || seconds < now.ToUnixTimeSeconds() - MaxAge.TotalSeconds)
+            || Math.Abs(seconds - now.ToUnixTimeSeconds()) > MaxAge.TotalSeconds)
         {
             return false;
         }
@@ -129,15 +140,21 @@ public sealed class PaymentOptions
 {
     public const string Section = "Payments";
 
-    /// <summary>What one credit costs where the operator set no tariff for the account.</summary>
+    /// <summary>What one credit costs where the operator set no tariff for the account (in its currency, TZS by default).</summary>
     public decimal DefaultPricePerCredit { get; set; } = 25m;
 
-    /// <summary>A payment still pending after this long fails as expired.</summary>
+    /// <summary>The most one payment may charge: mobile-money wallets refuse more in one transaction.</summary>
+    public decimal MaxAmount { get; set; } = 5_000_000m;
+
+    /// <summary>A payment still pending after this long fails as expired (after one last status query).</summary>
     public TimeSpan PendingLifetime { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>A pending payment whose callback has not come after this long is asked about (reconciliation).</summary>
-    public TimeSpan ReconcileAfter { get; set; } = TimeSpan.FromSeconds(15);
+    /// <summary>A pending payment whose callback has not come this long after it was made is asked about (reconciliation).</summary>
+    public TimeSpan ReconcileAfter { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often the Worker looks for payments to reconcile or expire, and asks about one again.</summary>
-    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>How long after one status query the Worker asks about the same payment again.</summary>
+    public TimeSpan RecheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the Worker looks for payments to reconcile or expire.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 }
