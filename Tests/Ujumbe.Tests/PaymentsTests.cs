@@ -176,8 +176,12 @@ public sealed class PaymentsTests(PaymentsFixture ujumbe) : IClassFixture<Paymen
             await (await partner.Client.PostAsJsonAsync($"/v1/tenants/{notMine}/payments", body)).AssertProblemAsync(HttpStatusCode.NotFound, ErrorCodes.NotFound);
         }
         // A key of the partner's account without the partner scope, and the partner acting for its tenant (scope dropped).
-        using var ownKey = ujumbe.Client(await IssueKeyAsync(partner.Client, ["account"]));
+        var narrowKey = await IssueKeyAsync(partner.Client, ["account"]);
+        using var ownKey = ujumbe.Client(narrowKey);
         await (await ownKey.PostAsJsonAsync($"/v1/tenants/{tenantId}/payments", body)).AssertProblemAsync(HttpStatusCode.Forbidden, ErrorCodes.Forbidden);
+        using var narrowActing = ujumbe.Client(narrowKey);
+        narrowActing.DefaultRequestHeaders.Add("X-Tenant-Id", tenantId);
+        await (await narrowActing.PostAsJsonAsync("/v1/payments", body)).AssertProblemAsync(HttpStatusCode.Forbidden, ErrorCodes.Forbidden);
         await (await acting.PostAsJsonAsync($"/v1/tenants/{tenantId}/payments", body)).AssertProblemAsync(HttpStatusCode.Forbidden, ErrorCodes.Forbidden);
 
         Assert.Equal(1, await ujumbe.Database.ScalarAsync<long>("select count(*) from payments where account_id = $1", PaymentSteps.Uuid(tenantId)));
