@@ -59,7 +59,8 @@ for run in $(seq 1 "$RUNS"); do
   shuf "$dir/callbacks" | awk -F'\t' -v url="$CALLBACK_URL" -v dir="$dir" -v n="$SENDERS" '{
       body = $3; gsub(/"/, "\\\"", body)
       f = dir "/sender-" (NR % n) ".curl"
-      printf "url = \"%s\"\nheader = \"Content-Type: application/json\"\nheader = \"X-Sim-Timestamp: %s\"\nheader = \"X-Sim-Signature: %s\"\ndata-binary = \"%s\"\noutput = \"%s/answers/%d.json\"\nwrite-out = \"%%{http_code}\\n\"\nnext\n", url, $1, $2, body, dir, NR > f
+      if (seen[f]++) print "next" > f   # between transfers: a trailing one would be a transfer without a URL
+      printf "url = \"%s\"\nheader = \"Content-Type: application/json\"\nheader = \"X-Sim-Timestamp: %s\"\nheader = \"X-Sim-Signature: %s\"\ndata-binary = \"%s\"\noutput = \"%s/answers/%d.json\"\nwrite-out = \"%%{http_code}\\n\"\n", url, $1, $2, body, dir, NR > f
     }'
 
   start=$(date +%s.%N)
