@@ -220,8 +220,6 @@ public sealed class Payment
     public decimal Amount { get; set; }
     public required string Currency { get; set; }
     public required string Status { get; set; }
-    /// <summary>The requester's Idempotency-Key: the same key again answers with this payment.</summary>
-    public string? IdempotencyKey { get; set; }
     public string? ProviderReference { get; set; }
     public string? ProviderTransactionId { get; set; }
     public string? FailureReason { get; set; }

@@ -6,7 +6,6 @@ using Ujumbe.Api.Accounts;
 using Ujumbe.Api.Auth;
 using Ujumbe.Api.Billing;
 using Ujumbe.Api.Data;
-using Ujumbe.Api.Extensions;
 using Ujumbe.Api.Identity;
 using Ujumbe.Api.Payments;
 using Ujumbe.ServiceDefaults;
@@ -67,9 +66,8 @@ public static class TenantsApi
             .WithName("TransferTenantCredits").WithSummary("Move credits from the partner to a tenant, or back with a negative amount").StoresIdempotentAnswers()
             .ProducesProblem(StatusCodes.Status402PaymentRequired);
         tenants.MapPost("/{id}/payments", PaymentsApi.InitiateForTenantAsync)
-            .WithName("CreateTenantPayment").WithSummary("Buy credits for a tenant by mobile money")
-            .AcceptsIdempotencyKey()
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .WithName("CreateTenantPayment").WithSummary("Buy credits for a tenant by mobile money").StoresIdempotentAnswers()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return v1;
     }
 

@@ -5,9 +5,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Ujumbe.Api.Data;
-using Ujumbe.Api.Extensions;
 using Ujumbe.Api.Identity;
-using Ujumbe.Api.Messages;
+using Ujumbe.Api.Idempotency;
 using Ujumbe.Api.Phones;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
@@ -44,12 +43,12 @@ public static partial class PaymentsApi
     public static RouteGroupBuilder MapPaymentsApi(this RouteGroupBuilder v1)
     {
         var payments = v1.MapGroup("/payments").RequireScope(Scopes.Account).WithTags("Payments");
-        payments.MapPost("/", (CreatePaymentRequest request, Caller caller, HttpRequest http, UjumbeDb db, NpgsqlDataSource database,
+        payments.MapPost("/", (CreatePaymentRequest request, Caller caller, UjumbeDb db, NpgsqlDataSource database,
                     IMobileMoneyProvider provider, IOptions<PaymentOptions> options, TimeProvider time, CancellationToken ct) =>
-                InitiateAsync(caller.AccountId, request, caller, http, db, database, provider, options.Value, time, ct))
+                InitiateAsync(caller.AccountId, request, caller, db, database, provider, options.Value, time, ct))
             .WithName("CreatePayment").WithSummary("Buy credits for the calling account by mobile money")
-            .AcceptsIdempotencyKey()
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .StoresIdempotentAnswers()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         payments.MapGet("/", ListAsync)
             .WithName("ListPayments").WithSummary("List the account's payments (and, for a partner, those it made for its tenants)");
         payments.MapGet("/{id}", GetAsync)
@@ -71,25 +70,20 @@ public static partial class PaymentsApi
 
     /// <summary>A partner buys credits for one of its tenants (paid by the phone given, at the tenant's tariff).</summary>
     public static async Task<Results<Accepted<PaymentResponse>, ProblemHttpResult>> InitiateForTenantAsync(
-        string id, CreatePaymentRequest request, Caller caller, HttpRequest http, UjumbeDb db, NpgsqlDataSource database,
+        string id, CreatePaymentRequest request, Caller caller, UjumbeDb db, NpgsqlDataSource database,
         IMobileMoneyProvider provider, IOptions<PaymentOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!PublicId.TryParse(PublicId.Account, id, out var tenantId) || !await db.Tenants.AnyAsync(a => a.Id == tenantId, cancellationToken))
         {
             return Problems.NotFound("No tenant of this partner has this id.");
         }
-        return await InitiateAsync(tenantId, request, caller, http, db, database, provider, options.Value, time, cancellationToken);
+        return await InitiateAsync(tenantId, request, caller, db, database, provider, options.Value, time, cancellationToken);
     }
 
     private static async Task<Results<Accepted<PaymentResponse>, ProblemHttpResult>> InitiateAsync(
-        Guid accountId, CreatePaymentRequest request, Caller caller, HttpRequest http, UjumbeDb db, NpgsqlDataSource database,
+        Guid accountId, CreatePaymentRequest request, Caller caller, UjumbeDb db, NpgsqlDataSource database,
         IMobileMoneyProvider provider, PaymentOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (idempotencyKey, keyProblem) = MessagesApi.ReadIdempotencyKey(http);
-        if (keyProblem is not null)
-        {
-            return keyProblem;
-        }
         var errors = new Dictionary<string, string[]>();
         if (request.Credits is null or < 1 or > MaxCredits)
         {
@@ -135,26 +129,11 @@ public static partial class PaymentsApi
             Amount = amount,
             Currency = account.Currency,
             Status = PaymentStatuses.Pending,
-            IdempotencyKey = idempotencyKey,
             CreatedAt = now,
             ExpiresAt = now + options.PendingLifetime,
         };
-        if (idempotencyKey is not null && await ReplayAsync(db, requester, idempotencyKey, payment, http, cancellationToken) is { } earlier)
-        {
-            return earlier;
-        }
         db.Payments.Add(payment);
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException error) when (error.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
-        {
-            // The same key raced in from another request: whichever was first is the answer.
-            db.ChangeTracker.Clear();
-            return await ReplayAsync(db, requester, idempotencyKey!, payment, http, cancellationToken)
-                ?? Problems.Conflict("A request with this Idempotency-Key is still being processed.");
-        }
+        await db.SaveChangesAsync(cancellationToken);
         try
         {
             payment.ProviderReference = await provider.InitiateAsync(payment.Id, payment.Provider, phone, payment.Amount, payment.Currency, cancellationToken);
@@ -167,29 +146,6 @@ public static partial class PaymentsApi
                 "The mobile-money provider could not be reached; nothing was charged. Try again shortly.");
         }
         var response = ToResponse(payment);
-        return TypedResults.Accepted($"/v1/payments/{response.PaymentId}", response);
-    }
-
-    /// <summary>
-    /// The answer to a repeated Idempotency-Key: the earlier payment again (202, <c>Idempotent-Replayed: true</c>) if
-    /// it asked for the same thing, 422 if not; null if the key is new.
-    /// </summary>
-    private static async Task<Results<Accepted<PaymentResponse>, ProblemHttpResult>?> ReplayAsync(
-        UjumbeDb db, Guid requester, string key, Payment asked, HttpRequest http, CancellationToken cancellationToken)
-    {
-        var earlier = await db.Payments.IgnoreQueryFilters().AsNoTracking()
-            .FirstOrDefaultAsync(p => p.RequestedBy == requester && p.IdempotencyKey == key, cancellationToken);
-        if (earlier is null)
-        {
-            return null;
-        }
-        if (earlier.AccountId != asked.AccountId || earlier.Credits != asked.Credits || earlier.Phone != asked.Phone || earlier.Provider != asked.Provider)
-        {
-            return Problems.Create(422, ErrorCodes.IdempotencyKeyReused, "Idempotency-Key reused.",
-                "This Idempotency-Key was used for a different payment; use a new key for a new payment.");
-        }
-        http.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
-        var response = ToResponse(earlier);
         return TypedResults.Accepted($"/v1/payments/{response.PaymentId}", response);
     }
 

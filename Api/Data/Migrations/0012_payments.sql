@@ -18,7 +18,6 @@ create table payments (
     amount                  numeric(14, 2) not null check (amount > 0),
     currency                text not null,
     status                  text not null default 'pending' check (status in ('pending', 'completed', 'failed')),
-    idempotency_key         text,  -- the requester's Idempotency-Key, if it sent one
     provider_reference      text,  -- the aggregator's id for the request: what a status query names
     provider_transaction_id text,  -- the money movement that completed it
     failure_reason          text,
@@ -32,7 +31,6 @@ create table payments (
 );
 -- One provider transaction credits at most one payment, ever.
 create unique index payments_transaction_key on payments (provider, provider_transaction_id) where provider_transaction_id is not null;
-create unique index payments_idempotency_key on payments (requested_by, idempotency_key) where idempotency_key is not null;
 create index payments_account_idx on payments (account_id, created_at desc, id desc);
 create index payments_requested_by_idx on payments (requested_by, created_at desc, id desc);
 create index payments_pending_idx on payments (created_at) where status = 'pending';
