@@ -38,4 +38,8 @@ public static class WorkerTelemetry
 
     public static readonly Counter<long> ScheduledReleased =
         Meter.CreateCounter<long>("ujumbe.messages.scheduled_released", unit: "{message}", description: "Scheduled messages released for dispatch");
+
+    /// <summary>Pending payments the Worker asked the provider about, tagged <c>outcome</c>: what the answer did to the payment.</summary>
+    public static readonly Counter<long> PaymentsReconciled =
+        Meter.CreateCounter<long>("ujumbe.payments.reconciled", unit: "{payment}", description: "Pending payments reconciled with the provider, by outcome");
 }

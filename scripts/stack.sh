@@ -102,6 +102,10 @@ load_secrets() {
     WEBHOOK_SECRET_KEY=$(head -c 32 /dev/urandom | base64)
     echo "WEBHOOK_SECRET_KEY=$WEBHOOK_SECRET_KEY" >> "$STACK/secrets"
   fi
+  if [ -z "${MOBILE_MONEY_SECRET:-}" ]; then
+    MOBILE_MONEY_SECRET=$(head -c 32 /dev/urandom | base64)
+    echo "MOBILE_MONEY_SECRET=$MOBILE_MONEY_SECRET" >> "$STACK/secrets"
+  fi
   pg_setup
 }
 
@@ -113,6 +117,7 @@ export ConnectionStrings__rabbitmq='amqp://ujumbe:$RABBIT_PASSWORD@127.0.0.1:$RA
 export GatewaySigning__Key='$GATEWAY_SIGNING_KEY'
 export PortalTokens__SigningKey='$PORTAL_TOKEN_KEY'
 export Webhooks__SecretKey='$WEBHOOK_SECRET_KEY'
+export MobileMoneySimulator__CallbackSecret='$MOBILE_MONEY_SECRET'
 export UJUMBE_RABBITMQ_MANAGEMENT='http://127.0.0.1:$RABBIT_MGMT_PORT'
 ENV
   chmod 600 "$STACK/env"

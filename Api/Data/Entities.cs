@@ -13,6 +13,9 @@ public sealed class Account
     public string DefaultCountry { get; set; } = "TZ";
     /// <summary>IANA zone the account's usage days and months are counted in.</summary>
     public string TimeZone { get; set; } = Accounts.AccountTimeZones.Default;
+    /// <summary>The operator's tariff: what one credit costs this account (null: the platform default).</summary>
+    public decimal? PricePerCredit { get; set; }
+    public string Currency { get; set; } = "TZS";
     public AccountStatus Status { get; set; } = AccountStatus.Active;
     public bool IsOperator { get; set; }
     public bool IsPartner { get; set; }
@@ -202,4 +205,27 @@ public sealed class ContentRuleRow
     public required string Category { get; set; }
     public required string Phrase { get; set; }
     public DateTime CreatedAt { get; set; }
+}
+
+public sealed class Payment
+{
+    public Guid Id { get; set; }
+    /// <summary>The account credited when the payment completes.</summary>
+    public Guid AccountId { get; set; }
+    /// <summary>The account that asked for it: the account itself, or its partner.</summary>
+    public Guid RequestedBy { get; set; }
+    public required string Provider { get; set; }
+    public required string Phone { get; set; }
+    public long Credits { get; set; }
+    public decimal Amount { get; set; }
+    public required string Currency { get; set; }
+    public required string Status { get; set; }
+    public string? ProviderReference { get; set; }
+    public string? ProviderTransactionId { get; set; }
+    public string? FailureReason { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime ExpiresAt { get; set; }
+    public DateTime? CheckedAt { get; set; }
+    public DateTime? CompletedAt { get; set; }
+    public DateTime? FailedAt { get; set; }
 }

@@ -26,6 +26,7 @@ public sealed class UjumbeDb(DbContextOptions<UjumbeDb> options, Caller caller) 
     public DbSet<OptOut> OptOuts => Set<OptOut>();
     public DbSet<Segment> Segments => Set<Segment>();
     public DbSet<Campaign> Campaigns => Set<Campaign>();
+    public DbSet<Payment> Payments => Set<Payment>();
 
     /// <summary>The operators' content policy: platform-wide, not an account's.</summary>
     public DbSet<ContentRuleRow> ContentRules => Set<ContentRuleRow>();
@@ -98,6 +99,8 @@ public sealed class UjumbeDb(DbContextOptions<UjumbeDb> options, Caller caller) 
             campaign.HasQueryFilter(c => c.AccountId == TenantId);
         });
         model.Entity<ContentRuleRow>().ToTable("content_rules");
+        // A payment is the credited account's, and also its partner's when the partner asked for it.
+        model.Entity<Payment>().HasQueryFilter(p => p.AccountId == TenantId || p.RequestedBy == TenantId);
 
         ApplySnakeCaseNames(model);
     }

@@ -20,6 +20,7 @@ using Ujumbe.Shared.Compat;
 using Ujumbe.Shared.Health;
 using Ujumbe.Shared.Identity;
 using Ujumbe.Shared.Messaging;
+using Ujumbe.Shared.Payments;
 using Ujumbe.Shared.Redis;
 using Ujumbe.Shared.Webhooks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -73,6 +74,9 @@ public static class ApplicationServiceExtensions
         services.AddSingleton<ContentPolicyProvider>();
         services.AddHostedService(provider => provider.GetRequiredService<SendPipeline>());
         services.AddHostedService<PhoneNumbersWarmUp>();
+
+        services.AddOptions<PaymentOptions>().Bind(configuration.GetSection(PaymentOptions.Section));
+        services.AddMobileMoneySimulator(configuration);
 
         services.AddOptions<GatewaySigningOptions>().Bind(configuration.GetSection(GatewaySigningOptions.Section));
         services.AddOptions<RateLimitDefaults>().Bind(configuration.GetSection(RateLimitDefaults.Section));

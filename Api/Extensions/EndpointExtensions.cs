@@ -14,6 +14,7 @@ using Ujumbe.Api.DeadLetters;
 using Ujumbe.Api.Internal;
 using Ujumbe.Api.Messages;
 using Ujumbe.Api.Partners;
+using Ujumbe.Api.Payments;
 using Ujumbe.Api.Segments;
 using Ujumbe.Api.SenderIds;
 using Ujumbe.Api.Validation;
@@ -53,6 +54,7 @@ public static class EndpointExtensions
         v1.MapAdminContentRulesApi();
         v1.MapAdminDeadLettersApi();
         v1.MapTenantsApi();
+        v1.MapPaymentsApi();
 
         // The compatibility dialects (decision 0026): other SMS APIs' shapes over the same services.
         app.MapWasambazieApi();
@@ -60,6 +62,7 @@ public static class EndpointExtensions
         app.MapSmsPopApi();
 
         app.MapAuthApi();
+        app.MapPaymentCallbacks();
         app.MapInternalApi();
         return app;
     }

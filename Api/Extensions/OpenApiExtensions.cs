@@ -192,7 +192,8 @@ internal sealed class UjumbeDocumentTransformer(IOptions<OpenApiDocumentOptions>
         ["Segments"] = "Saved groups of contacts, chosen by tags.",
         ["Campaigns"] = "One text (with placeholders) to many recipients: numbers, a segment or contacts.",
         ["Operators"] = "The platform operator's administration (needs the admin scope).",
-        ["Partners"] = "A partner's tenants (needs the partner scope): create and manage them, move credits to and from them; act for one with X-Tenant-Id.",
+        ["Partners"] = "A partner's tenants (needs the partner scope): create and manage them, move credits to and from them, buy them credits; act for one with X-Tenant-Id.",
+        ["Payments"] = "Buying credits by mobile money (vodacom, tigo, airtel, halotel): the payer confirms on the phone, the aggregator calls back (signed), the credits arrive once.",
     };
 
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)

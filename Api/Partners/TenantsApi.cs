@@ -7,6 +7,7 @@ using Ujumbe.Api.Auth;
 using Ujumbe.Api.Billing;
 using Ujumbe.Api.Data;
 using Ujumbe.Api.Identity;
+using Ujumbe.Api.Payments;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
 using Ujumbe.Api.Idempotency;
@@ -64,6 +65,9 @@ public static class TenantsApi
         tenants.MapPost("/{id}/credits", TransferAsync)
             .WithName("TransferTenantCredits").WithSummary("Move credits from the partner to a tenant, or back with a negative amount").StoresIdempotentAnswers()
             .ProducesProblem(StatusCodes.Status402PaymentRequired);
+        tenants.MapPost("/{id}/payments", PaymentsApi.InitiateForTenantAsync)
+            .WithName("CreateTenantPayment").WithSummary("Buy credits for a tenant by mobile money").StoresIdempotentAnswers()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return v1;
     }
 

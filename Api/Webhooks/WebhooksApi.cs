@@ -41,7 +41,7 @@ public static class WebhooksApi
     public static readonly string[] EventTypes =
     [
         "message.sent", "message.delivered", "message.failed", "batch.finalized",
-        "payment.completed", "sender_id.approved", "sender_id.rejected",
+        "payment.completed", "payment.failed", "sender_id.approved", "sender_id.rejected",
     ];
 
     public const string DefaultFormat = "ujumbe";

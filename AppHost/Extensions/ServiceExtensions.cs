@@ -20,6 +20,8 @@ public static class ServiceExtensions
         var gatewaySigningKey = Key("gateway-signing-key");
         var portalTokenKey = Key("portal-token-signing-key");
         var webhookSecretKey = Key("webhook-secret-key");
+        // The mobile-money simulator signs its callbacks with it (its own scheme, decision 0025).
+        var mobileMoneyCallbackSecret = Key("mobile-money-callback-secret");
 
         var api = builder.AddProject<Projects.Api>("api")
             .WithPort(settings.ApiPort)
@@ -27,6 +29,7 @@ public static class ServiceExtensions
             .WithEnvironment("GatewaySigning__Key", gatewaySigningKey)
             .WithEnvironment("PortalTokens__SigningKey", portalTokenKey)
             .WithEnvironment("Webhooks__SecretKey", webhookSecretKey)
+            .WithEnvironment("MobileMoneySimulator__CallbackSecret", mobileMoneyCallbackSecret)
             .WithReplicas(settings.Replicas)
             .WithHttpHealthCheck("/health");
 
@@ -61,6 +64,8 @@ public static class ServiceExtensions
             // Webhook receivers are usually on this machine too (link-local and metadata addresses stay refused).
             api.WithEnvironment("Webhooks__AllowPrivateNetworks", "true");
             worker.WithEnvironment("Webhooks__AllowPrivateNetworks", "true");
+            // The simulated aggregator calls back where a real one would: the public gateway.
+            api.WithEnvironment("MobileMoneySimulator__CallbackBaseUrl", gateway.GetEndpoint("http"));
             builder.Services.AddHostedService<Supervisor>();
             builder.Services.AddSingleton(settings);
             builder.Services.AddHostedService<RunSummary>();

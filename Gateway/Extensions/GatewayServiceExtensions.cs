@@ -6,6 +6,7 @@ using Ujumbe.Gateway.RateLimiting;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Compat;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Payments;
 using Ujumbe.Shared.Redis;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
@@ -117,6 +118,15 @@ public static class GatewayServiceExtensions
             ClusterId = "api",
             Order = 1,
             Match = new() { Path = "/v1/auth/invitations/accept", Methods = ["POST"] },
+            Metadata = new Dictionary<string, string> { [GatewayAuthenticationMiddleware.AnonymousMetadata] = "true" },
+        },
+        new()
+        {
+            // The mobile-money aggregator's callbacks: no API key, the aggregator's own signature (checked by the Api).
+            RouteId = "payment-callbacks",
+            ClusterId = "api",
+            Order = 1,
+            Match = new() { Path = MobileMoneyCallbacks.Path, Methods = ["POST"] },
             Metadata = new Dictionary<string, string> { [GatewayAuthenticationMiddleware.AnonymousMetadata] = "true" },
         },
         new()

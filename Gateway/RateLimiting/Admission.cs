@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Compat;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Payments;
 
 namespace Ujumbe.Gateway.RateLimiting;
 
@@ -60,6 +61,10 @@ public sealed class Admission(RateLimiter limiter, IOptions<RateLimitDefaults> o
     {
         if (caller is not { Kind: CallerKind.Account })
         {
+            if (request.Path.Equals(MobileMoneyCallbacks.Path, StringComparison.OrdinalIgnoreCase))
+            {
+                return [new Bucket($"{_prefix}callback:ip:{Address(request, caller)}", _defaults.CallbacksPerMinute, TimeSpan.FromMinutes(1))];
+            }
             return [new Bucket($"{_prefix}anon:ip:{Address(request, caller)}", _defaults.AnonymousPerHour, TimeSpan.FromHours(1))];
         }
         var subject = caller.KeyId is { } key ? $"key:{key:N}" : $"user:{caller.UserId:N}";

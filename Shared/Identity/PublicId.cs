@@ -21,6 +21,7 @@ public static class PublicId
     public const string Campaign = "cmp";
     public const string ContentRule = "rul";
     public const string DeadLetter = "dlq";
+    public const string Payment = "pay";
 
     public static string Format(string prefix, Guid id) => $"{prefix}_{id:N}";
 

@@ -14,4 +14,10 @@ public sealed class RateLimitDefaults
 
     /// <summary>Requests without valid credentials, per client address (gateway only).</summary>
     public int AnonymousPerHour { get; set; } = 100;
+
+    /// <summary>
+    /// Mobile-money callbacks, per client address (gateway only). They carry no API key, but they are the
+    /// aggregator's, who may send bursts of them; each is checked against its signature in the Api.
+    /// </summary>
+    public int CallbacksPerMinute { get; set; } = 6000;
 }

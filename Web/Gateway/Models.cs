@@ -93,7 +93,7 @@ public static class WebhookEvents
     public static readonly string[] All =
     [
         "message.sent", "message.delivered", "message.failed", "batch.finalized",
-        "payment.completed", "sender_id.approved", "sender_id.rejected",
+        "payment.completed", "payment.failed", "sender_id.approved", "sender_id.rejected",
     ];
 }
 

@@ -1,9 +1,11 @@
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Health;
 using Ujumbe.Shared.Messaging;
+using Ujumbe.Shared.Payments;
 using Ujumbe.Worker.DeadLetters;
 using Ujumbe.Worker.Dispatch;
 using Ujumbe.Worker.Housekeeping;
+using Ujumbe.Worker.Payments;
 using Ujumbe.Worker.Providers;
 using Ujumbe.Worker.Scheduling;
 using Ujumbe.Worker.Usage;
@@ -38,6 +40,9 @@ public static class WorkerServiceExtensions
         services.AddSingleton<DeadLetterDrainer>();
         services.AddHostedService(provider => provider.GetRequiredService<DeadLetterDrainer>());
         services.AddHostedService<UsageFolder>();
+        services.AddOptions<PaymentOptions>().Bind(configuration.GetSection(PaymentOptions.Section));
+        services.AddMobileMoneySimulator(configuration);
+        services.AddHostedService<PaymentReconciler>();
 
         services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.Section));
         services.AddOptions<WebhookDeliveryOptions>().Bind(configuration.GetSection(WebhookDeliveryOptions.Section))

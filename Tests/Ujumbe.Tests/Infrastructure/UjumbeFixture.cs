@@ -7,6 +7,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
 using Ujumbe.Api.Seeding;
+using Ujumbe.Shared.Payments;
 
 namespace Ujumbe.Tests.Infrastructure;
 
@@ -30,6 +31,9 @@ public class UjumbeFixture : IAsyncLifetime
     /// <summary>Encrypts webhook secrets at rest (Api and Worker share it).</summary>
     public string WebhookKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>What the mobile-money simulator signs its callbacks with (the Api verifies them with it).</summary>
+    public string MobileMoneySecret { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
     /// <summary>This deployment's Redis keys and channels (the stack's Redis is shared by every test class).</summary>
     public string RedisPrefix { get; } = "test-" + Guid.NewGuid().ToString("N")[..12] + ":";
 
@@ -47,6 +51,8 @@ public class UjumbeFixture : IAsyncLifetime
         Api.Start();
         Gateway = new ServiceHost<GatewayApp::Program>(GatewaySettings(Api.Address), ConfigureGatewayServices);
         Gateway.Start();
+        // The simulated aggregator calls back where a real one would: the public gateway, known only now.
+        Api.Services.GetRequiredService<MobileMoneySimulator>().CallbackBaseUrl = Gateway.Address;
 
         await using var scope = Api.Services.CreateAsyncScope();
         var keys = await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(null, CancellationToken.None);
@@ -72,6 +78,7 @@ public class UjumbeFixture : IAsyncLifetime
         ["SignIn:SlowdownStep"] = "00:00:00.050",
         ["Webhooks:SecretKey"] = WebhookKey,
         ["Webhooks:AllowPrivateNetworks"] = "true", // test receivers listen on loopback
+        ["MobileMoneySimulator:CallbackSecret"] = MobileMoneySecret,
     };
 
     protected virtual Dictionary<string, string?> GatewaySettings(Uri api) => new()
