@@ -5,7 +5,7 @@ namespace Ujumbe.Shared.Payments;
 
 /// <summary>
 /// The two ways a pending payment ends, for the Api (callbacks) and the Worker (reconciliation, expiry) alike:
-/// <c>complete_payment</c> and <c>fail_payment</c> (migration 0014), which lock the payment row, so a payment
+/// <c>complete_payment</c> and <c>fail_payment</c> (migration 0015), which lock the payment row, so a payment
 /// ends once however many callers race. Each answers what happened as a word (<see cref="Completed"/>,
 /// <see cref="Failed"/>, or why nothing changed: <c>duplicate</c>, <c>already_failed</c>, <c>unknown</c>…).
 /// </summary>
