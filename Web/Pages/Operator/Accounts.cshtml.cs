@@ -72,14 +72,12 @@ public sealed class AccountsModel(GatewayClient gateway) : PageModel
 
     public async Task<IActionResult> OnPostInviteAsync(string id, CancellationToken cancellationToken)
     {
-        var invited = await gateway.PostAsync<Invitation>($"/v1/admin/accounts/{Uri.EscapeDataString(id)}/invitation", null, cancellationToken);
-        if (!invited.Ok)
+        Invited = await this.InviteOwnerAsync(gateway, $"/v1/admin/accounts/{Uri.EscapeDataString(id)}/invitation", cancellationToken);
+        if (Invited is null)
         {
-            this.Flash(invited.Problem!.Message);
             return Redirect("/operator/accounts" + (Q is null ? "" : "?q=" + Uri.EscapeDataString(Q)));
         }
         // Rendered, not redirected: the link is in this answer only.
-        Invited = (invited.Value!, this.LinkFor(invited.Value!));
         await LoadAsync(cancellationToken);
         return Page();
     }
