@@ -75,7 +75,7 @@ public sealed class AccountsModel(GatewayClient gateway) : PageModel
         Invited = await this.InviteOwnerAsync(gateway, $"/v1/admin/accounts/{Uri.EscapeDataString(id)}/invitation", cancellationToken);
         if (Invited is null)
         {
-            return Redirect("/operator/accounts" + (Q is null ? "" : "?q=" + Uri.EscapeDataString(Q)));
+            return Redirect(Here());
         }
         // Rendered, not redirected: the link is in this answer only.
         await LoadAsync(cancellationToken);
@@ -90,7 +90,7 @@ public sealed class AccountsModel(GatewayClient gateway) : PageModel
         }
         var result = await gateway.PostAsync<AdminAccount>($"/v1/admin/accounts/{Uri.EscapeDataString(id)}/{change}", null, cancellationToken);
         this.Flash(result.Ok ? $"{result.Value!.Name} is {result.Value.Status}." : result.Problem!.Message);
-        return Redirect("/operator/accounts" + (Q is null ? "" : "?q=" + Uri.EscapeDataString(Q)));
+        return Redirect(Here());
     }
 
     public async Task<IActionResult> OnPostPartnerAsync(string id, string change, CancellationToken cancellationToken)
@@ -117,7 +117,7 @@ public sealed class AccountsModel(GatewayClient gateway) : PageModel
         {
             return BadRequest();
         }
-        return Redirect("/operator/accounts" + (Q is null ? "" : "?q=" + Uri.EscapeDataString(Q)));
+        return Redirect(Here());
     }
 
     public async Task<IActionResult> OnPostCreditsAsync(string id, string? amount, string? reason, CancellationToken cancellationToken)
@@ -138,8 +138,10 @@ public sealed class AccountsModel(GatewayClient gateway) : PageModel
                 ? $"Adjusted by {Formatting.Numbers.WithSign(credits)} credits; the balance is now {Formatting.Numbers.Credits(result.Value!.BalanceAfter)}."
                 : "Credit adjustment: " + result.Problem!.OneLine());
         }
-        return Redirect("/operator/accounts" + (Q is null ? "" : "?q=" + Uri.EscapeDataString(Q)));
+        return Redirect(Here());
     }
+
+    private string Here() => "/operator/accounts" + (Q is null ? "" : "?q=" + Uri.EscapeDataString(Q));
 
     private async Task LoadAsync(CancellationToken cancellationToken)
     {

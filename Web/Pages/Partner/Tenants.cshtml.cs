@@ -73,7 +73,7 @@ public sealed class TenantsModel(GatewayClient gateway) : PageModel
         Invited = await this.InviteOwnerAsync(gateway, $"/v1/tenants/{Uri.EscapeDataString(id)}/invitation", cancellationToken);
         if (Invited is null)
         {
-            return Redirect("/partner/tenants" + (Q is null ? "" : "?q=" + Uri.EscapeDataString(Q)));
+            return Redirect(Here());
         }
         // Rendered, not redirected: the link is in this answer only.
         await LoadAsync(cancellationToken);
