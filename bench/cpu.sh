@@ -23,8 +23,7 @@ need_tools wrk curl openssl bc redis-cli
 [ "$PROFILE" = 1 ] && need_tools perf
 start_stack
 AFTER=$ROOT
-BEFORE=${BEFORE_TREE:-}
-[ -n "$BEFORE" ] || BEFORE=$(build_base "$BASE")
+BEFORE=$(build_base "$BASE")
 [ "${SKIP_BUILD:-0}" = 1 ] || build_release
 SIGNED=$(gateway_signature GET /v1/balance)
 read -r IDENTITY SIGNATURE <<<"$SIGNED"
@@ -47,8 +46,8 @@ one() {
     gateway) url=http://127.0.0.1:$GW/v1/balance; args=(-H "Authorization: Bearer $DEMO") ;;
     send) url=http://127.0.0.1:$GW; args=(-s "$ROOT/bench/send.lua") ;;
   esac
-  # Long enough at full load for the JIT's second tier: a measured run must not pay for compiling.
-  wrk_run "warm-$name" "$CONNS" 10 "$url" "${args[@]}" >/dev/null
+  # A measured run must not pay for compiling.
+  warm_up "warm-$name" "$PID_api $PID_gateway $PID_worker" "$CONNS" "$url" "${args[@]}"
   pg_reset ujumbe_bench_cpu
   if [ "$PROFILE" = 1 ]; then
     for p in api gateway; do

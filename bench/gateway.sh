@@ -64,8 +64,8 @@ measure() {
   raise_demo_limits $GW "$OPERATOR"
   [ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Ujumbe-Identity: $IDENTITY" -H "X-Ujumbe-Signature: $SIGNATURE" "http://127.0.0.1:$API/v1/balance")" = 200 ] \
     || { log "$side: the hand-made signature is refused"; exit 1; }
-  wrk_run "warm-direct-$side-$run" 8 5 "http://127.0.0.1:$API/v1/balance" -H "X-Ujumbe-Identity: $IDENTITY" -H "X-Ujumbe-Signature: $SIGNATURE" >/dev/null
-  wrk_run "warm-gateway-$side-$run" 8 5 "http://127.0.0.1:$GW/v1/balance" -H "Authorization: Bearer $DEMO" >/dev/null
+  warm_up "warm-gateway-$side-$run" "$PID_api $PID_gateway" 8 "http://127.0.0.1:$GW/v1/balance" -H "Authorization: Bearer $DEMO"
+  warm_up "warm-direct-$side-$run" "$PID_api" 8 "http://127.0.0.1:$API/v1/balance" -H "X-Ujumbe-Identity: $IDENTITY" -H "X-Ujumbe-Signature: $SIGNATURE"
   wrk_run "warm-nginx-$side-$run" 8 5 "http://127.0.0.1:$NGINX/v1/balance" >/dev/null
   for c in $CONNS; do
     R[$side-direct-$c-$run]=$(wrk_run "direct-$side-c$c-$run" "$c" "$DUR" "http://127.0.0.1:$API/v1/balance" -H "X-Ujumbe-Identity: $IDENTITY" -H "X-Ujumbe-Signature: $SIGNATURE")

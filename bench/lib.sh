@@ -52,7 +52,9 @@ build_release() {
 
 # build_base REF: exports REF from git into $OUT/before and builds it (Release); prints that folder.
 # The before/after benchmarks run the services of both trees in turns against the same servers.
+# BEFORE_TREE=<folder> reuses a tree an earlier run built instead.
 build_base() {
+  [ -n "${BEFORE_TREE:-}" ] && { echo "$BEFORE_TREE"; return; }
   local dir=$OUT/before
   mkdir -p "$dir"
   git -C "$ROOT" archive "$1" | tar -x -C "$dir"
@@ -230,6 +232,34 @@ cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # Busy ticks of the whole machine (all CPUs), for what processes that come and go used (PostgreSQL backends).
 machine_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }
 machine() { echo "$(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr)"; }
+
+# CPU ticks of a .NET process's tiered-compilation thread, which recompiles hot methods optimised.
+jit_ticks() {
+  local task sum=0
+  for task in /proc/"$1"/task/*; do
+    # comm is the thread name cut to 15 characters; stat's fields are counted after the name, which has spaces.
+    [ "$(cat "$task/comm" 2>/dev/null)" = ".NET Tiered Com" ] && sum=$((sum + $(sed 's/.*) //' "$task/stat" | awk '{print $12+$13}')))
+  done
+  echo "$sum"
+}
+
+# warm_up NAME "PID..." CONNECTIONS URL [wrk args...]: load in 5-second slices until the JIT of every given
+# process has settled (its tier-up thread used under 0.1 s of CPU in a slice), at most 90 s. Under load the
+# runtime keeps recompiling hot methods for 15-25 s after start; a run measured before that measures the JIT.
+warm_up() {
+  local name=$1 pids=$2 conns=$3 url=$4 slice=0 pid used
+  shift 4
+  local -A was=()
+  while [ $slice -lt 18 ]; do
+    for pid in $pids; do was[$pid]=$(jit_ticks "$pid"); done
+    wrk_run "$name-$slice" "$conns" 5 "$url" "$@" >/dev/null
+    slice=$((slice + 1))
+    used=0
+    for pid in $pids; do used=$((used + $(jit_ticks "$pid") - was[$pid])); done
+    [ $slice -ge 2 ] && [ $((used * 1000 / $(getconf CLK_TCK))) -lt 100 ] && break
+  done
+  log "warm-up $name: $((slice * 5)) s until the JIT settled"
+}
 
 # wrk_run NAME CONNECTIONS SECONDS URL [wrk args...]: prints "rps p50 p99 non2xx"
 wrk_run() {

@@ -59,7 +59,7 @@ measure() {
   top_up_demo $GW "$OPERATOR"
   raise_demo_limits $GW "$OPERATOR"
   export BENCH_KEY=$DEMO
-  wrk_run "warmup-$side-$run" 8 5 "http://127.0.0.1:$GW" -s "$ROOT/bench/send.lua" >/dev/null
+  warm_up "warmup-$side-$run" "$PID_api $PID_gateway $PID_worker" 8 "http://127.0.0.1:$GW" -s "$ROOT/bench/send.lua"
 
   hz=$(getconf CLK_TCK)
   for c in $CONNS; do
