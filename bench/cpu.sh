@@ -35,11 +35,13 @@ redis_calls() { redis-cli -p "$REDIS_PORT" -a "$REDIS_PASSWORD" --no-auth-warnin
 pg_statements() { psql_admin -d "$1" -c "select coalesce(sum(calls),0) from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())" 2>/dev/null || echo 0; }
 pg_reset() { psql_admin -d "$1" -c "create extension if not exists pg_stat_statements" -c "select pg_stat_statements_reset()" >/dev/null 2>&1 || true; }
 requests_of() { awk '/requests in/{print $1}' "$OUT/$1.wrk"; }
+# All PostgreSQL processes' CPU (the pool keeps its backends, so few of them come and go during a run).
+pg_ticks() { local f sum=0; for f in $(pgrep -x postgres); do sum=$((sum + $(cpu_ticks "$f"))); done; echo "$sum"; }
 us() { echo "scale=0; $1 * 1000000 / $HZ / $2" | bc; }  # ticks, requests → µs per request
 
 # one SIDE RUN PATH: one fixed wrk run; prints a table row
 one() {
-  local side=$1 run=$2 path=$3 name url args=() a0 g0 w0 m0 r0 n trace_pids=()
+  local side=$1 run=$2 path=$3 name url args=() a0 g0 w0 m0 p0 r0 n trace_pids=()
   name=$path-$side-$run
   case $path in
     direct) url=http://127.0.0.1:$API/v1/balance; args=(-H "X-Ujumbe-Identity: $IDENTITY" -H "X-Ujumbe-Signature: $SIGNATURE") ;;
@@ -57,10 +59,10 @@ one() {
       trace_pids+=($!)
     done
   fi
-  a0=$(cpu_ticks "$PID_api"); g0=$(cpu_ticks "$PID_gateway"); w0=$(cpu_ticks "$PID_worker"); m0=$(machine_ticks); r0=$(redis_calls)
+  a0=$(cpu_ticks "$PID_api"); g0=$(cpu_ticks "$PID_gateway"); w0=$(cpu_ticks "$PID_worker"); m0=$(machine_ticks); p0=$(pg_ticks); r0=$(redis_calls)
   wrk_run "$name" "$CONNS" "$DUR" "$url" "${args[@]}" >/dev/null
   local a=$(( $(cpu_ticks "$PID_api") - a0 )) g=$(( $(cpu_ticks "$PID_gateway") - g0 )) w=$(( $(cpu_ticks "$PID_worker") - w0 ))
-  local m=$(( $(machine_ticks) - m0 )) r=$(( $(redis_calls) - r0 - 1 )) s
+  local m=$(( $(machine_ticks) - m0 )) p=$(( $(pg_ticks) - p0 )) r=$(( $(redis_calls) - r0 - 1 )) s
   s=$(pg_statements ujumbe_bench_cpu)
   if [ ${#trace_pids[@]} -gt 0 ]; then
     wait "${trace_pids[@]}"
@@ -70,8 +72,8 @@ one() {
     done
   fi
   n=$(requests_of "$name")
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$path" "$side" "$run" "$n" \
-    "$(us "$a" "$n")" "$(us "$g" "$n")" "$(us "$w" "$n")" "$(us "$m" "$n")" \
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$path" "$side" "$run" "$n" \
+    "$(us "$a" "$n")" "$(us "$g" "$n")" "$(us "$w" "$n")" "$(us "$p" "$n")" "$(us "$m" "$n")" \
     "$(echo "scale=2; $r / $n" | bc)" "$(echo "scale=2; $s / $n" | bc)"
 }
 
@@ -101,7 +103,7 @@ for run in $(seq 1 "$RUNS"); do
 done
 ROOT=$AFTER
 {
-  echo "| path | side | run | requests | Api µs CPU/req | Gateway µs/req | Worker µs/req | machine µs/req | Redis commands/req | PG statements/req |"
-  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| path | side | run | requests | Api µs CPU/req | Gateway µs/req | Worker µs/req | PostgreSQL µs/req | machine µs/req | Redis commands/req | PG statements/req |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   sort -t'|' -k2,2 -k3,3 -k4,4n "$ROWS"
 } | tee "$OUT/result.md"
