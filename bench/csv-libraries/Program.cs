@@ -51,6 +51,13 @@ static async Task<long> OldRead(byte[] bytes)
         if (item is CsvContactRow r) n += r.Phone.Length;
     return n;
 }
+static async Task<long> NowRead(byte[] bytes)
+{
+    long n = 0;
+    await foreach (var item in Ujumbe.Api.Contacts.Now.ContactCsv.ReadAsync(new MemoryStream(bytes)))
+        if (item is Ujumbe.Api.Contacts.Now.CsvContactRow r) n += r.Phone.Length;
+    return n;
+}
 
 static async Task<long> HelperImportConfig(byte[] bytes)
 {
@@ -71,6 +78,7 @@ static async Task<long> SepImportConfig(byte[] bytes)
 var contestants = new (string Name, Func<byte[], Task<long>> Run)[]
 {
     ("old hand-written (ContactCsv, rows built)", OldRead),
+    ("now: CsvHelper in ContactCsv (rows built)", NowRead),
     ("Sep sync", b => Task.FromResult(SepRead(b))),
     ("Sep async", SepReadAsync),
     ("CsvHelper sync", b => Task.FromResult(HelperRead(b))),
