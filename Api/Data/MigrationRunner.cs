@@ -11,11 +11,17 @@ public sealed record Migration(int Version, string Name, string Sql)
 }
 
 /// <summary>
+/// One file of SQL functions: <c>Data/Functions/name.sql</c>, embedded in the Api. Its functions' current
+/// bodies, re-applied at every start: migrations keep the schema's history, these files the code.
+/// </summary>
+public sealed record FunctionFile(string Name, string Sql);
+
+/// <summary>
 /// Applies the embedded SQL migrations in order, each in its own transaction together with its
-/// row in <c>schema_migrations</c>. A session advisory lock makes concurrent starts safe: the
-/// second instance waits, then finds nothing to do. An applied migration whose file changed
-/// stops the start (edit by adding a migration, never by rewriting one).
-/// See docs/decisions/0001-sql-migrations.md.
+/// row in <c>schema_migrations</c>, then re-applies every function file, all in one transaction. A
+/// session advisory lock makes concurrent starts safe: the second instance waits, then finds no
+/// migration to do. An applied migration whose file changed stops the start (edit by adding a
+/// migration, never by rewriting one). See docs/decisions/0001-sql-migrations.md.
 /// </summary>
 public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger<MigrationRunner> logger)
 {
@@ -23,6 +29,8 @@ public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger
     private const long LockId = 0x556A756D6265_01;
 
     public static IReadOnlyList<Migration> Embedded { get; } = LoadEmbedded();
+
+    public static IReadOnlyList<FunctionFile> EmbeddedFunctions { get; } = LoadEmbeddedFunctions();
 
     /// <summary>Applies what is missing; returns the versions applied by this call.</summary>
     public async Task<IReadOnlyList<int>> ApplyAsync(IReadOnlyList<Migration> migrations, CancellationToken cancellationToken)
@@ -81,12 +89,35 @@ public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger
                 LogApplied(logger, migration.Version, migration.Name);
                 done.Add(migration.Version);
             }
+
+            // An older Api starting while a newer one runs (a rolling deploy) must not put back the functions it knew.
+            var newestApplied = applied.Keys.Concat(done).DefaultIfEmpty(0).Max();
+            var newestKnown = migrations.Select(m => m.Version).DefaultIfEmpty(0).Max();
+            if (newestApplied > newestKnown)
+            {
+                LogDatabaseNewer(logger, newestApplied, newestKnown);
+            }
+            else
+            {
+                await ApplyFunctionsAsync(connection, cancellationToken);
+            }
             return done;
         }
         finally
         {
             await ExecuteAsync(connection, $"select pg_advisory_unlock({LockId})", CancellationToken.None);
         }
+    }
+
+    private static async Task ApplyFunctionsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var file in EmbeddedFunctions)
+        {
+            await using var apply = new NpgsqlCommand(file.Sql, connection, transaction);
+            await apply.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>
@@ -128,16 +159,11 @@ public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger
 
     private static List<Migration> LoadEmbedded()
     {
-        var assembly = typeof(MigrationRunner).Assembly;
         var migrations = new List<Migration>();
-        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith("migrations/", StringComparison.Ordinal)))
+        foreach (var (file, sql) in ReadEmbedded("migrations/"))
         {
-            var file = resource["migrations/".Length..^".sql".Length];          // 0001_initial
-            var separator = file.IndexOf('_', StringComparison.Ordinal);
+            var separator = file.IndexOf('_', StringComparison.Ordinal);           // 0001_initial
             var version = int.Parse(file[..separator], System.Globalization.CultureInfo.InvariantCulture);
-            using var stream = assembly.GetManifestResourceStream(resource)!;
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            var sql = reader.ReadToEnd().Replace("\r\n", "\n", StringComparison.Ordinal);
             migrations.Add(new Migration(version, file[(separator + 1)..], sql));
         }
         if (migrations.GroupBy(m => m.Version).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
@@ -147,8 +173,26 @@ public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, ILogger
         return migrations.OrderBy(m => m.Version).ToList();
     }
 
+    private static List<FunctionFile> LoadEmbeddedFunctions() =>
+        [.. ReadEmbedded("functions/").Select(f => new FunctionFile(f.Name, f.Sql)).OrderBy(f => f.Name, StringComparer.Ordinal)];
+
+    // The resources under a folder: each file's name without ".sql", and its text with Unix line ends.
+    private static IEnumerable<(string Name, string Sql)> ReadEmbedded(string folder)
+    {
+        var assembly = typeof(MigrationRunner).Assembly;
+        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith(folder, StringComparison.Ordinal)))
+        {
+            using var stream = assembly.GetManifestResourceStream(resource)!;
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            yield return (resource[folder.Length..^".sql".Length], reader.ReadToEnd().Replace("\r\n", "\n", StringComparison.Ordinal));
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Applied migration {Version} ({Name})")]
     private static partial void LogApplied(ILogger logger, int version, string name);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The database has migration {Applied}, newer than this Api's newest ({Known}): its SQL functions are left as the newer Api made them")]
+    private static partial void LogDatabaseNewer(ILogger logger, int applied, int known);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created database {Database}")]
     private static partial void LogCreatedDatabase(ILogger logger, string database);

@@ -78,6 +78,52 @@ public sealed class MigrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Every_function_the_schema_has_is_in_a_function_file_which_every_start_re_applies()
+    {
+        await Runner().ApplyAsync(MigrationRunner.Embedded, CancellationToken.None);
+        // Ours, not the extensions' (pg_trgm, btree_gin): a function a migration adds without a file would keep
+        // the body of the migration that made it, and the next edit of it would be written in another migration.
+        var functions = await Names("""
+            select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+             where n.nspname = 'public' and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')
+            """);
+        Assert.NotEmpty(functions);
+        Assert.All(functions, name => Assert.Contains(MigrationRunner.EmbeddedFunctions,
+            file => file.Sql.Contains($"create or replace function {name}(", StringComparison.Ordinal)));
+
+        // A body changed by hand (or left by an older migration) is the file's again after the next start.
+        await _database.ExecuteAsync("create or replace function usage_slot(at timestamptz) returns timestamptz language sql immutable as $$ select null::timestamptz $$");
+        Assert.Null(await _database.ScalarAsync<DateTime?>("select usage_slot(now())"));
+        Assert.Empty(await Runner().ApplyAsync(MigrationRunner.Embedded, CancellationToken.None));
+        Assert.NotNull(await _database.ScalarAsync<DateTime?>("select usage_slot(now())"));
+    }
+
+    [Fact]
+    public async Task An_older_Api_leaves_the_functions_of_a_newer_database_as_they_are()
+    {
+        await Runner().ApplyAsync(MigrationRunner.Embedded, CancellationToken.None);
+        // A newer Api applied its migration 9998 and its own body of a function.
+        await Runner().ApplyAsync([.. MigrationRunner.Embedded, new Migration(9998, "newer", "select 1")], CancellationToken.None);
+        await _database.ExecuteAsync("create or replace function usage_slot(at timestamptz) returns timestamptz language sql immutable as $$ select null::timestamptz $$");
+
+        // This Api knows no migration 9998: it is the older code, and does not put back the function bodies it knew.
+        Assert.Empty(await Runner().ApplyAsync(MigrationRunner.Embedded, CancellationToken.None));
+        Assert.Null(await _database.ScalarAsync<DateTime?>("select usage_slot(now())"));
+    }
+
+    private async Task<List<string>> Names(string sql)
+    {
+        var names = new List<string>();
+        await using var command = _dataSource.CreateCommand(sql);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            names.Add(reader.GetString(0));
+        }
+        return names;
+    }
+
+    [Fact]
     public async Task The_entity_model_matches_the_migrated_schema()
     {
         await Runner().ApplyAsync(MigrationRunner.Embedded, CancellationToken.None);
