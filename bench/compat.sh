@@ -28,8 +28,8 @@ DEMO=$(seed_key demo)
 top_up_demo $GW "$OPERATOR"
 raise_demo_limits $GW "$OPERATOR"
 export BENCH_KEY=$DEMO
-wrk_run warmup-v1 8 5 "http://127.0.0.1:$GW" -s "$ROOT/bench/send.lua" >/dev/null
-wrk_run warmup-dialect 8 5 "http://127.0.0.1:$GW" -s "$ROOT/bench/compat-wasambazie.lua" >/dev/null
+warm_up warmup-v1 "$PID_api $PID_gateway $PID_worker" 8 "http://127.0.0.1:$GW" -s "$ROOT/bench/send.lua"
+warm_up warmup-dialect "$PID_api $PID_gateway $PID_worker" 8 "http://127.0.0.1:$GW" -s "$ROOT/bench/compat-wasambazie.lua"
 
 declare -A RESULT
 for run in $(seq 1 "$RUNS"); do

@@ -233,6 +233,23 @@ cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 machine_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat; }
 machine() { echo "$(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr)"; }
 
+# write_big_send: one request to 10,000 recipients (+255751000000 onwards) in $OUT/big.json, for big_send.
+write_big_send() {
+  BIG=$OUT/big.json
+  { printf '{"sender_id":"UJUMBE","text":"Ujumbe benchmark: a large batch","to":['
+    for i in $(seq 0 9999); do printf '%s"+25575%07d"' "$([ $i -gt 0 ] && echo ,)" $((1000000 + i)); done
+    printf ']}'; } >"$BIG"
+}
+
+# big_send: sends $BIG through the gateway at $GW with the key $DEMO; prints the seconds until it was accepted.
+big_send() {
+  local t
+  t=$(curl -s -o "$OUT/big.out" -w '%{http_code} %{time_total}' -H "Authorization: Bearer $DEMO" -H 'content-type: application/json' \
+      --data-binary "@$BIG" "http://127.0.0.1:$GW/v1/messages")
+  [ "${t%% *}" = 202 ] || { log "large send failed: $t"; head -c 600 "$OUT/big.out" >&2; exit 1; }
+  echo "${t##* }"
+}
+
 # CPU ticks of a .NET process's tiered-compilation thread, which recompiles hot methods optimised.
 jit_ticks() {
   local task sum=0

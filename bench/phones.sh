@@ -14,10 +14,7 @@ AFTER=$ROOT
 BEFORE=$(build_base "$BASE")
 build_release
 
-BIG=$OUT/big.json
-{ printf '{"sender_id":"UJUMBE","text":"Ujumbe benchmark: a large batch","to":['
-  for i in $(seq 0 9999); do printf '%s"+25575%07d"' "$([ $i -gt 0 ] && echo ,)" $((1000000 + i)); done
-  printf ']}'; } >"$BIG"
+write_big_send
 
 declare -A TIMES=([before]="" [after]="")
 for run in $(seq 1 "$RUNS"); do
@@ -25,13 +22,10 @@ for run in $(seq 1 "$RUNS"); do
     tree=$BEFORE; [ $side = after ] && tree=$AFTER
     start_turn "$tree" $side "$run" ujumbe_bench_phones
     top_up_demo $GW "$OPERATOR"
-    for attempt in warm timed; do
-      t=$(curl -s -o "$OUT/big-$side-$run-$attempt.out" -w '%{http_code} %{time_total}' -H "Authorization: Bearer $DEMO" \
-          -H 'content-type: application/json' --data-binary "@$BIG" "http://127.0.0.1:$GW/v1/messages")
-      [ "${t%% *}" = 202 ] || { log "$side: large send failed: $t"; head -c 600 "$OUT/big-$side-$run-$attempt.out"; exit 1; }
-    done
-    TIMES[$side]="${TIMES[$side]} ${t##* }"
-    log "$side run $run: ${t##* } s"
+    big_send >/dev/null  # warm-up
+    t=$(big_send)
+    TIMES[$side]="${TIMES[$side]} $t"
+    log "$side run $run: $t s"
     stop_services
   done
 done

@@ -25,20 +25,8 @@ if [ -n "$BASE" ]; then
 fi
 build_release
 
-BIG=$OUT/big.json
-{ printf '{"sender_id":"UJUMBE","text":"Ujumbe benchmark: a large batch","to":['
-  for i in $(seq 0 9999); do printf '%s"+25575%07d"' "$([ $i -gt 0 ] && echo ,)" $((1000000 + i)); done
-  printf ']}'; } >"$BIG"
+write_big_send
 ALL_FINAL="not exists (select 1 from messages where status in ('queued','submitting','sent'))"
-
-# big_send: accepts one 10,000-recipient request; prints its time in seconds
-big_send() {
-  local t
-  t=$(curl -s -o "$OUT/big.out" -w '%{http_code} %{time_total}' -H "Authorization: Bearer $DEMO" -H 'content-type: application/json' \
-      --data-binary "@$BIG" "http://127.0.0.1:$GW/v1/messages")
-  [ "${t%% *}" = 202 ] || { log "large send failed: $t"; head -c 600 "$OUT/big.out" >&2; exit 1; }
-  echo "${t##* }"
-}
 
 declare -A RESULT CPU ACCEPT E2E
 # measure SIDE RUN: starts that side's services on a fresh database and takes (a), (b) and (c).
