@@ -8,34 +8,18 @@ namespace Ujumbe.Worker.Dispatch;
 /// Batching them keeps the Worker off the accounts' balance rows, which the send path needs.
 /// Several Workers may run it at once: each pending row is consumed by exactly one of them.
 /// </summary>
-public sealed partial class CreditPoster(NpgsqlDataSource database, TimeProvider time, ILogger<CreditPoster> logger) : BackgroundService
+public sealed class CreditPoster(NpgsqlDataSource database, TimeProvider time, ILogger<CreditPoster> logger)
+    : PeriodicDatabaseJob(time, logger)
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
+    protected override TimeSpan Interval => TimeSpan.FromMilliseconds(200);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await PostAsync(stoppingToken);
-            }
-            catch (Exception error) when (error is NpgsqlException or TimeoutException)
-            {
-                LogPostFailed(logger, error);
-            }
-        }
-    }
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => PostAsync(cancellationToken);
 
     /// <summary>Posts everything pending; returns the number of ledger entries written.</summary>
     public async Task<int> PostAsync(CancellationToken cancellationToken)
     {
         await using var command = database.CreateCommand("select post_pending_credits($1)");
-        command.Parameters.Add(new() { Value = time.GetUtcNow().UtcDateTime });
+        command.Parameters.Add(new() { Value = Time.GetUtcNow().UtcDateTime });
         return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Posting pending credits failed; will try again")]
-    private static partial void LogPostFailed(ILogger logger, Exception error);
 }

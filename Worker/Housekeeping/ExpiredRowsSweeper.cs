@@ -18,36 +18,24 @@ namespace Ujumbe.Worker.Housekeeping;
 /// Small deletes, so it never holds many locks or a long transaction; several Workers may run it at once
 /// (a row deleted twice is simply not found).
 /// </summary>
-public sealed partial class ExpiredRowsSweeper(NpgsqlDataSource database, TimeProvider time, ILogger<ExpiredRowsSweeper> logger)
-    : BackgroundService
+public sealed class ExpiredRowsSweeper(NpgsqlDataSource database, TimeProvider time, ILogger<ExpiredRowsSweeper> logger)
+    : PeriodicDatabaseJob(time, logger)
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
     private const int RowsPerDelete = 5_000;
 
     /// <summary>An email's or an address's failed sign-ins are forgotten this long after the last one (unless locked).</summary>
     public static readonly TimeSpan FailureMemory = TimeSpan.FromDays(1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval, time);
-        do
-        {
-            try
-            {
-                await SweepAsync(stoppingToken);
-            }
-            catch (Exception error) when (error is NpgsqlException or TimeoutException)
-            {
-                LogSweepFailed(logger, error);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override TimeSpan Interval => TimeSpan.FromMinutes(10);
+
+    protected override bool RunsAtStart => true;
+
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => SweepAsync(cancellationToken);
 
     /// <summary>Deletes every expired row; returns how many.</summary>
     public async Task<long> SweepAsync(CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().UtcDateTime;
+        var now = Time.GetUtcNow().UtcDateTime;
         return await DeleteAsync("idempotency_keys", "created_at < $1", now - IdempotencyKeys.Window, now, cancellationToken)
             + await DeleteAsync("sign_in_failures", "last_failure_at < $1 and (locked_until is null or locked_until < $2)",
                 now - FailureMemory, now, cancellationToken)
@@ -109,7 +97,4 @@ public sealed partial class ExpiredRowsSweeper(NpgsqlDataSource database, TimePr
             }
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting expired rows failed; will try again")]
-    private static partial void LogSweepFailed(ILogger logger, Exception error);
 }

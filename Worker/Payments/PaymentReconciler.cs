@@ -14,36 +14,27 @@ namespace Ujumbe.Worker.Payments;
 /// </summary>
 public sealed partial class PaymentReconciler(
     NpgsqlDataSource database, IMobileMoneyProvider provider, IOptions<PaymentOptions> options, TimeProvider time,
-    ILogger<PaymentReconciler> logger) : BackgroundService
+    ILogger<PaymentReconciler> logger) : PeriodicDatabaseJob(time, logger)
 {
     public const int BatchSize = 100;
     public const string ExpiredReason = "expired: the payer did not confirm in time";
 
     private readonly PaymentOptions _options = options.Value;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Interval => _options.PollInterval;
+
+    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(_options.PollInterval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        while (await ReconcileDueAsync(cancellationToken) == BatchSize)
         {
-            try
-            {
-                while (await ReconcileDueAsync(stoppingToken) == BatchSize)
-                {
-                    // more may be due
-                }
-            }
-            catch (Exception error) when (error is NpgsqlException or TimeoutException)
-            {
-                LogReconcileFailed(logger, error);
-            }
+            // more may be due
         }
     }
 
     /// <summary>Asks about up to <see cref="BatchSize"/> due payments and applies the answers; returns how many were due.</summary>
     public async Task<int> ReconcileDueAsync(CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().UtcDateTime;
+        var now = Time.GetUtcNow().UtcDateTime;
         var due = new List<(Guid Id, string? Reference, DateTime ExpiresAt)>();
         await using (var claim = database.CreateCommand("""
             update payments p set checked_at = $1
@@ -92,7 +83,7 @@ public sealed partial class PaymentReconciler(
         }
         catch (Exception error) when (error is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            LogProviderUnreachable(logger, error, id);
+            LogProviderUnreachable(Logger, error, id);
             return "provider_unreachable";
         }
         return state.Status switch
@@ -105,9 +96,6 @@ public sealed partial class PaymentReconciler(
             _ => "pending",
         };
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciling payments failed; will try again")]
-    private static partial void LogReconcileFailed(ILogger logger, Exception error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The mobile-money provider could not be asked about payment {PaymentId}; it stays pending")]
     private static partial void LogProviderUnreachable(ILogger logger, Exception error, Guid paymentId);

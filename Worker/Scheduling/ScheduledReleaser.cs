@@ -10,35 +10,25 @@ namespace Ujumbe.Worker.Scheduling;
 /// done); then the relay publishes them. Polls every 250 ms, so a message leaves within about half a
 /// second of its scheduled time. Several Workers share the work (advisory locks per batch).
 /// </summary>
-public sealed partial class ScheduledReleaser(NpgsqlDataSource database, OutboxRelay relay, TimeProvider time, ILogger<ScheduledReleaser> logger)
-    : BackgroundService
+public sealed class ScheduledReleaser(NpgsqlDataSource database, OutboxRelay relay, TimeProvider time, ILogger<ScheduledReleaser> logger)
+    : PeriodicDatabaseJob(time, logger)
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
     private const int ChunkSize = 500;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Interval => TimeSpan.FromMilliseconds(250);
+
+    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(Interval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        while (await ReleaseDueAsync(cancellationToken) > 0)
         {
-            try
-            {
-                while (await ReleaseDueAsync(stoppingToken) > 0)
-                {
-                    // more may be due
-                }
-            }
-            catch (Exception error) when (error is NpgsqlException or TimeoutException)
-            {
-                LogReleaseFailed(logger, error);
-            }
+            // more may be due
         }
     }
 
     /// <summary>Releases up to a handful of due batches; returns how many.</summary>
     public async Task<int> ReleaseDueAsync(CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().UtcDateTime;
+        var now = Time.GetUtcNow().UtcDateTime;
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var due = new List<(Guid Id, Guid Account, string Sender, string Text, int Segments, string? Trace)>();
@@ -111,7 +101,4 @@ public sealed partial class ScheduledReleaser(NpgsqlDataSource database, OutboxR
         relay.Notify();
         return due.Count;
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Releasing scheduled messages failed; will try again")]
-    private static partial void LogReleaseFailed(ILogger logger, Exception error);
 }
