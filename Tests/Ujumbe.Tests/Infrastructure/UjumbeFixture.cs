@@ -60,6 +60,15 @@ public class UjumbeFixture : IAsyncLifetime
         OperatorKey = keys.OperatorKey;
         DemoPassword = keys.DemoPassword!;
         OperatorPassword = keys.OperatorPassword!;
+
+        // A cold Api on a loaded machine can take longer than the gateway's key lookup allows (the gateway then
+        // answers 503 "retry shortly", decision 0010): tests begin once a key is checked end to end.
+        using var demo = Client(DemoKey);
+        await HttpAssertions.EventuallyAsync(async () =>
+        {
+            using var response = await demo.GetAsync("/v1/balance");
+            return response.StatusCode != HttpStatusCode.ServiceUnavailable;
+        }, TimeSpan.FromSeconds(60), "the gateway checks keys with the Api");
     }
 
     /// <summary>Test-only replacements in the gateway's services (e.g. a clock the test moves).</summary>
