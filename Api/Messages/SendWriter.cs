@@ -25,8 +25,6 @@ namespace Ujumbe.Api.Messages;
 /// </summary>
 public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
 {
-    /// <summary>Messages per dispatch chunk (one RabbitMQ message).</summary>
-    public const int ChunkSize = 500;
 
     /// <summary>Above this many messages in a group they go in by binary COPY instead of array parameters.</summary>
     private const int CopyThreshold = 2_000;
@@ -449,45 +447,19 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
     /// <summary>Dispatch work for everything not scheduled, in chunks that may mix sends of the group.</summary>
     private static void AddOutbox(NpgsqlBatch batch, List<SendCommand> accepted)
     {
-        var payloads = new List<byte[]>();
-        var traceParents = new List<string?>();
-        var chunk = new List<OutboundMessage>(ChunkSize);
-        var chunkTraces = new List<string>();
-        void Flush()
-        {
-            if (chunk.Count == 0)
-            {
-                return;
-            }
-            payloads.Add(JsonSerializer.SerializeToUtf8Bytes(new DispatchChunk([.. chunk], [.. chunkTraces]), MessagingJson.Default.DispatchChunk));
-            traceParents.Add(chunkTraces.FirstOrDefault());
-            chunk.Clear();
-            chunkTraces.Clear();
-        }
+        var outbox = new DispatchOutbox();
         foreach (var command in accepted.Where(c => c.ScheduledAt is null))
         {
             for (var r = 0; r < command.Recipients.Count; r++)
             {
-                if (chunk.Count == ChunkSize)
-                {
-                    Flush();
-                }
-                if (command.TraceParent is { } trace && (chunkTraces.Count == 0 || chunkTraces[^1] != trace))
-                {
-                    chunkTraces.Add(trace);
-                }
-                chunk.Add(new OutboundMessage(command.MessageIds[r], command.BatchId, command.AccountId,
-                    command.Recipients[r], command.SenderId, command.TextOf(r) ?? command.Text, command.SegmentsOf(r)));
+                outbox.Add(new OutboundMessage(command.MessageIds[r], command.BatchId, command.AccountId,
+                    command.Recipients[r], command.SenderId, command.TextOf(r) ?? command.Text, command.SegmentsOf(r)), command.TraceParent);
             }
         }
-        Flush();
-        if (payloads.Count == 0)
+        if (outbox.ToBatchCommand() is { } insert)
         {
-            return;
+            batch.BatchCommands.Add(insert);
         }
-        batch.BatchCommands.Add(Command(
-            "insert into outbox (routing_key, payload, trace_parent) select $1, p, t from unnest($2::bytea[], $3::text[]) as o(p, t)",
-            Topology.Dispatch, payloads.ToArray(), traceParents.ToArray()));
     }
 
     private static void AddCampaigns(NpgsqlBatch batch, List<SendCommand> accepted)

@@ -13,8 +13,6 @@ namespace Ujumbe.Worker.Scheduling;
 public sealed class ScheduledReleaser(NpgsqlDataSource database, OutboxRelay relay, TimeProvider time, ILogger<ScheduledReleaser> logger)
     : PeriodicDatabaseJob(time, logger)
 {
-    private const int ChunkSize = 500;
-
     protected override TimeSpan Interval => TimeSpan.FromMilliseconds(250);
 
     protected override async Task RunOnceAsync(CancellationToken cancellationToken)
@@ -59,7 +57,8 @@ public sealed class ScheduledReleaser(NpgsqlDataSource database, OutboxRelay rel
         var released = 0;
         foreach (var batch in due)
         {
-            var messages = new List<OutboundMessage>();
+            var outbox = new DispatchOutbox();
+            var count = 0;
             await using (var release = new NpgsqlCommand("""
                 with scheduled as (
                     select coalesce(array_agg(id order by id), '{}') as ids from messages where batch_id = $1 and status = 'scheduled'
@@ -75,26 +74,13 @@ public sealed class ScheduledReleaser(NpgsqlDataSource database, OutboxRelay rel
                 await using var reader = await release.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
-                    messages.Add(new OutboundMessage(reader.GetGuid(0), batch.Id, batch.Account, reader.GetString(1), batch.Sender,
-                        reader.IsDBNull(2) ? batch.Text : reader.GetString(2), reader.GetInt32(3)));
+                    outbox.Add(new OutboundMessage(reader.GetGuid(0), batch.Id, batch.Account, reader.GetString(1), batch.Sender,
+                        reader.IsDBNull(2) ? batch.Text : reader.GetString(2), reader.GetInt32(3)), batch.Trace);
+                    count++;
                 }
             }
-            if (messages.Count == 0)
-            {
-                continue; // everything was canceled meanwhile
-            }
-            var payloads = messages.Chunk(ChunkSize)
-                .Select(chunk => JsonSerializer.SerializeToUtf8Bytes(new DispatchChunk(chunk, batch.Trace is null ? [] : [batch.Trace]), MessagingJson.Default.DispatchChunk))
-                .ToArray();
-            await using (var outbox = new NpgsqlCommand(
-                "insert into outbox (routing_key, payload, trace_parent) select $1, p, $3 from unnest($2::bytea[]) as p", connection, transaction))
-            {
-                outbox.Parameters.Add(new() { Value = Topology.Dispatch });
-                outbox.Parameters.Add(new() { Value = payloads });
-                outbox.Parameters.Add(new() { Value = (object?)batch.Trace ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-                await outbox.ExecuteNonQueryAsync(cancellationToken);
-            }
-            released += messages.Count;
+            await outbox.WriteAsync(connection, transaction, cancellationToken); // nothing when everything was canceled meanwhile
+            released += count;
         }
         await transaction.CommitAsync(cancellationToken);
         WorkerTelemetry.ScheduledReleased.Add(released);
