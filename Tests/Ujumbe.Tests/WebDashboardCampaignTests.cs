@@ -26,7 +26,7 @@ public sealed partial class WebDashboardTests
         var page = await DemoAsync();
         await page.GotoAsync("/contacts?q=0716" + suffix);
         await page.GetByRole(AriaRole.Link, new() { Name = "Edit Zawadi Edit" }).ClickAsync();
-        await page.WaitForURLAsync(new Regex("/contacts/con_"));
+        await Expect(page).ToHaveURLAsync(new Regex("/contacts/con_"));
 
         await page.GetByLabel("Phone number").FillAsync("12345");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save contact" }).ClickAsync();
@@ -37,7 +37,7 @@ public sealed partial class WebDashboardTests
         await page.GetByLabel("Tags (optional, separated by commas)").FillAsync("vip, renamed");
         await page.GetByLabel("Opted out: send this number nothing").CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Save contact" }).ClickAsync();
-        await page.WaitForURLAsync(new Regex("/contacts$"));
+        await Expect(page).ToHaveURLAsync(new Regex("/contacts$"));
         await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Zawadi <b>Renamed</b>");
 
         await page.GotoAsync("/contacts?q=0716" + suffix);
@@ -68,7 +68,7 @@ public sealed partial class WebDashboardTests
         await page.GetByRole(AriaRole.Button, new() { Name = "Create segment" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Wateja " + suffix);
         await page.GetByRole(AriaRole.Link, new() { Name = "Send a campaign to Wateja " + suffix }).ClickAsync();
-        await page.WaitForURLAsync(new Regex("/campaigns/new"));
+        await Expect(page).ToHaveURLAsync(new Regex("/campaigns/new"));
 
         await page.GetByLabel("Campaign name").FillAsync("Promo <script>" + suffix);
         await page.GetByLabel("Message").FillAsync("Habari {{name}}, karibu dukani!");
@@ -77,7 +77,7 @@ public sealed partial class WebDashboardTests
         await Expect(page.Locator("#preview")).ToContainTextAsync("1 segment(s), GSM-7");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Send campaign" }).ClickAsync();
-        await page.WaitForURLAsync(new Regex("/campaigns/cmp_"));
+        await Expect(page).ToHaveURLAsync(new Regex("/campaigns/cmp_"));
         await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Promo <script>" + suffix);
         await Expect(page.GetByTestId("total-count")).ToHaveTextAsync("2");
         // The summary refreshes itself until the simulator's delivery reports arrive.

@@ -29,7 +29,7 @@ public sealed partial class WebDashboardTests(WebFixture ujumbe) : IClassFixture
         await Expect(page.Locator("#quote")).ToContainTextAsync("1 credit for 1 recipient(s) · 1 segment(s), GSM-7");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Send", Exact = true }).ClickAsync();
-        await page.WaitForURLAsync(new Regex("/batches/bat_"));
+        await Expect(page).ToHaveURLAsync(new Regex("/batches/bat_"));
         await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Sent to 1 recipient(s)");
         // The report refreshes itself until the simulator's delivery report arrives.
         await Expect(page.GetByTestId("delivered-count")).ToHaveTextAsync("1", new() { Timeout = 30_000 });
@@ -55,7 +55,7 @@ public sealed partial class WebDashboardTests(WebFixture ujumbe) : IClassFixture
         var context = await ujumbe.Browser.NewContextAsync(new() { BaseURL = ujumbe.Web.Address.ToString() });
         var page = await context.NewPageAsync();
         await page.GotoAsync("/messages");
-        await page.WaitForURLAsync(new Regex("/sign-in"));
+        await Expect(page).ToHaveURLAsync(new Regex("/sign-in"));
         await page.GetByLabel("Email").FillAsync(SeededKeys.DemoEmail);
         await page.GetByLabel("Password").FillAsync("not the password");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
@@ -75,11 +75,11 @@ public sealed partial class WebDashboardTests(WebFixture ujumbe) : IClassFixture
         await page.GetByLabel("Email").FillAsync(SeededKeys.DemoEmail);
         await page.GetByLabel("Password").FillAsync(ujumbe.DemoPassword);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync(new Regex("/sign-in\\?expired=true"));
+        await Expect(page).ToHaveURLAsync(new Regex("/sign-in\\?expired=true"));
         await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Your session has expired. Please sign in again.");
         // Signed out: the cookie is gone, so the next page asks to sign in again.
         await page.GotoAsync("/");
-        await page.WaitForURLAsync(new Regex("/sign-in"));
+        await Expect(page).ToHaveURLAsync(new Regex("/sign-in"));
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Messages" })).ToHaveCountAsync(0);
         await context.CloseAsync();
     }

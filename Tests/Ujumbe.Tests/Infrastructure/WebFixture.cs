@@ -72,6 +72,9 @@ public sealed class WebFixture : SendingFixture
         // Generous: a CI machine with two cores runs other test classes beside this one. A passing
         // step never waits for it.
         context.SetDefaultTimeout(30_000);
+        // The same for assertions that wait (a page that arrives, a count that refreshes), rather than the 5 s
+        // default, and rather than the "load" event, which a loaded machine has been seen to miss.
+        Assertions.SetDefaultExpectTimeout(30_000);
         var page = await context.NewPageAsync();
         // The "are you sure?" of revoke and suspend: yes (Playwright would otherwise dismiss it).
         page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
