@@ -72,7 +72,7 @@ public static class TenantsApi
     }
 
     /// <summary>The partner scope is not enough: the account must (still) be marked a partner by an operator.</summary>
-    private static async ValueTask<object?> OnlyPartnersAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public static async ValueTask<object?> OnlyPartnersAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var db = context.HttpContext.RequestServices.GetRequiredService<UjumbeDb>();
         if (!await db.Accounts.AsNoTracking().AnyAsync(a => a.IsPartner, context.HttpContext.RequestAborted))

@@ -50,8 +50,8 @@ public sealed partial class GatewayAuthenticationMiddleware(
             await RefuseAsync(context, anonymous, 401, ErrorCodes.InvalidCredentials, credential.Value);
             return;
         }
-        // Portal tokens are the dashboard's; a dialect's callers hold API keys only.
-        if (dialect is null && PortalTokens.LooksLikeToken(credential.Value))
+        // Portal tokens are the dashboard's; a dialect's callers hold API keys only, unless its seed documents a login.
+        if ((dialect is null || dialect.AcceptsPortalTokens) && PortalTokens.LooksLikeToken(credential.Value))
         {
             await AuthenticateUserAsync(context, credential.Value, anonymous);
             return;

@@ -97,6 +97,15 @@ public static class GatewayServiceExtensions
             Match = new() { Path = dialect.Base + "/{**rest}" },
             Order = 100,
         }),
+        // A dialect's own sign-in (Mifumo's /api/auth/login/): public like /v1/auth/login.
+        .. Dialects.All.SelectMany(dialect => dialect.PublicPostPaths.Select((path, i) => new RouteConfig
+        {
+            RouteId = $"compat-{dialect.Name}-public-{i}",
+            ClusterId = "api",
+            Order = 1,
+            Match = new() { Path = path.Value, Methods = ["POST"] },
+            Metadata = new Dictionary<string, string> { [GatewayAuthenticationMiddleware.AnonymousMetadata] = "true" },
+        })),
         new()
         {
             RouteId = "login",

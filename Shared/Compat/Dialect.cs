@@ -53,6 +53,15 @@ public abstract class Dialect
 
     public abstract DialectCredential ReadCredential(IHeaderDictionary headers);
 
+    /// <summary>
+    /// Whether the dialect's document also offers signing in (a portal token as its Bearer credential, besides an
+    /// API key). Only a dialect whose seed documents a login takes portal tokens; the others hold API keys only.
+    /// </summary>
+    public virtual bool AcceptsPortalTokens => false;
+
+    /// <summary>Paths of the dialect that need no credentials (POST only: its sign-in), routed by the gateway like /v1/auth/login.</summary>
+    public virtual IReadOnlyList<PathString> PublicPostPaths { get; } = [];
+
     /// <summary>What a request without credentials is told to send.</summary>
     public abstract string CredentialHint { get; }
 

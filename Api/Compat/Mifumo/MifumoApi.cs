@@ -2,16 +2,22 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
+using Npgsql;
 using Ujumbe.Api.Accounts;
+using Ujumbe.Api.Auth;
 using Ujumbe.Api.Contacts;
 using Ujumbe.Api.Data;
 using Ujumbe.Api.Identity;
 using Ujumbe.Api.Messages;
+using Ujumbe.Api.Partners;
+using Ujumbe.Api.Payments;
 using Ujumbe.Api.Segments;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Compat.Mifumo;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Payments;
 
 namespace Ujumbe.Api.Compat.Mifumo;
 
@@ -31,11 +37,15 @@ public sealed record MifumoSent(
 /// <summary>A list, as <c>data</c> of the envelope: the page and the count of everything that matched.</summary>
 public sealed record MifumoPage<T>(IReadOnlyList<T> Results, int Count, int Page, int PageSize);
 
+/// <summary>Seed 001's JWT login: the portal user's email (<c>username</c> is taken too) and password.</summary>
+public sealed record MifumoLoginRequest(string? Email, string? Username, string? Password);
+
 /// <summary>
-/// Mifumo's integration API (seed 000, and the sending parts of 001) under <c>/compat/mifumo</c>: SMS send,
-/// status, delivery reports and balance; contacts and segments. Each endpoint calls the /v1 code that does the
-/// same (<see cref="MessageSender"/>; the /v1 handlers of messages, batches, balance, contacts and segments)
-/// and words its typed result in Mifumo's envelope. docs/dialects/mifumo.md says what the seeds leave open.
+/// Mifumo's API (seeds 000 and 001) under <c>/compat/mifumo</c>: SMS send, status, delivery reports and balance;
+/// contacts and segments; the white-label partner's tenants and their ZenoPay (mobile-money) payments; the JWT
+/// login. Each endpoint calls the /v1 code that does the same (<see cref="MessageSender"/>; the /v1 handlers of
+/// messages, batches, balance, contacts, segments, tenants, payments and sign-in) and words its typed result in
+/// Mifumo's envelope. docs/dialects/mifumo.md says what the seeds leave open.
 /// </summary>
 public static class MifumoApi
 {
@@ -52,19 +62,21 @@ public static class MifumoApi
     public static DialectDocument Document { get; } = new(
         MifumoDialect.Instance,
         "Ujumbe — Mifumo dialect",
-        "Mifumo's SMS integration API (SMS, contacts, segments) served by Ujumbe: change only the base URL and the API key. "
-            + "Every answer is {success, message, data, error_code, details}.",
+        "Mifumo's SMS API (SMS, contacts, segments, white-label tenants and their mobile-money payments, JWT login) served by "
+            + "Ujumbe: change only the base URL and the API key. Every answer is {success, message, data, error_code, details}.",
         new Dictionary<string, string>
         {
             ["SMS"] = "Sending SMS, message status, delivery reports and the balance.",
             ["Contacts"] = "Contacts and segments of contacts.",
+            ["Partner"] = "White-label: the partner's tenant accounts and their ZenoPay mobile-money payments.",
+            ["Authentication"] = "JWT login: an access token for a portal user's email and password.",
         },
         new Dictionary<string, OpenApiSecurityScheme>
         {
             ["api_key"] = new()
             {
                 Type = SecuritySchemeType.Http, Scheme = "bearer",
-                Description = "The API key (sk_…) as Authorization: Bearer YOUR_API_KEY.",
+                Description = "The API key (sk_…) as Authorization: Bearer YOUR_API_KEY, or the access_token of POST /api/auth/login/.",
             },
         },
         new Dictionary<string, OpenApiSchema>
@@ -94,8 +106,19 @@ public static class MifumoApi
     public static WebApplication MapMifumoApi(this WebApplication app)
     {
         // The seed writes every path with a trailing slash; routing takes it with or without.
-        var api = app.MapGroup(MifumoDialect.Instance.Base.Value!).RequireAuthorization(CallerPolicies.Account)
-            .WithGroupName(DialectOpenApi.DocumentName(MifumoDialect.Instance));
+        var dialect = MifumoDialect.Instance;
+        var documentName = DialectOpenApi.DocumentName(dialect);
+        app.MapPost(dialect.Login.Value!, LoginAsync).WithGroupName(documentName).WithTags("Authentication")
+            .WithName("MifumoLogin").WithSummary("Log in: an access token to send as Authorization: Bearer")
+            .Produces<MifumoEnvelope>()
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // Public: one requirement that names no scheme.
+                operation.Security = [new OpenApiSecurityRequirement()];
+                return Task.CompletedTask;
+            });
+
+        var api = app.MapGroup(dialect.Integration.Value!).RequireAuthorization(CallerPolicies.Account).WithGroupName(documentName);
         var sms = api.MapGroup("/sms").WithTags("SMS");
         sms.MapPost("/send/", SendAsync).RequireScope(Scopes.Messages)
             .WithName("MifumoSendSms").WithSummary("Send SMS to one or more recipients")
@@ -141,7 +164,81 @@ public static class MifumoApi
         segments.MapDelete("/{id}/delete/", DeleteSegmentAsync)
             .WithName("MifumoDeleteSegment").WithSummary("Delete segment")
             .Produces<MifumoEnvelope>().WithDialectErrors((404, EnvelopeSchema, "NOT_FOUND."));
+
+        // Seed 001's white-label API: a key (or login) of an account an operator made a partner, as for /v1/tenants.
+        var tenants = api.MapGroup("/partner/tenants").RequireScope(Scopes.Partner).AddEndpointFilter(TenantsApi.OnlyPartnersAsync)
+            .WithTags("Partner");
+        tenants.MapPost("/create/", CreateTenantAsync)
+            .WithName("MifumoCreateTenant").WithSummary("Create tenant account")
+            .Produces<MifumoEnvelope>(StatusCodes.Status201Created).WithDialectErrors((409, EnvelopeSchema, "CONFLICT: a user with this email exists."));
+        tenants.MapGet("/", ListTenantsAsync)
+            .WithName("MifumoListTenants").WithSummary("List tenant accounts (q, status, page, page_size)")
+            .Produces<MifumoEnvelope>();
+        tenants.MapGet("/{id}/", GetTenantAsync)
+            .WithName("MifumoGetTenant").WithSummary("Get tenant account")
+            .Produces<MifumoEnvelope>().WithDialectErrors((404, EnvelopeSchema, "NOT_FOUND."));
+        tenants.MapPost("/{id}/payments/initiate/", InitiatePaymentAsync)
+            .WithName("MifumoInitiateTenantPayment").WithSummary("Initiate a ZenoPay mobile-money payment for a tenant's credits")
+            .Produces<MifumoEnvelope>(StatusCodes.Status201Created)
+            .WithDialectErrors((404, EnvelopeSchema, "NOT_FOUND."), (503, EnvelopeSchema, "PROVIDER_UNAVAILABLE: nothing was charged."));
+        tenants.MapGet("/{id}/payments/{paymentId}/", PaymentStatusAsync)
+            .WithName("MifumoTenantPaymentStatus").WithSummary("Get a tenant payment's status")
+            .Produces<MifumoEnvelope>().WithDialectErrors((404, EnvelopeSchema, "NOT_FOUND."));
         return app;
+    }
+
+    // ---- Authentication ----------------------------------------------------------------------------------
+
+    /// <summary>The portal's sign-in (same counting, slowing and locking); its token works as Bearer on every Mifumo path.</summary>
+    public static async Task<IResult> LoginAsync(
+        MifumoLoginRequest request, Caller caller, SignIn signIn, PortalTokens tokens, HttpResponse response, CancellationToken cancellationToken)
+    {
+        var result = (await AuthApi.LoginAsync(new LoginRequest(request.Email ?? request.Username, request.Password),
+            caller, signIn, tokens, response, cancellationToken)).Result;
+        // Not a key: the seed's description of INVALID_CREDENTIALS ("Invalid API key") would mislead here.
+        return result is ProblemHttpResult { ProblemDetails: { Status: StatusCodes.Status401Unauthorized } problem }
+            ? new DialectResult(new(StatusCodes.Status401Unauthorized,
+                new MifumoEnvelope(false, "Invalid email or password", null, ErrorCodes.InvalidCredentials, problem.Detail)))
+            : Envelope(result, "Login successful");
+    }
+
+    // ---- Partner: tenants and their payments -------------------------------------------------------------------
+
+    public static async Task<IResult> CreateTenantAsync(
+        CreateTenantRequest request, Caller caller, AccountService accounts, UjumbeDb db, CancellationToken cancellationToken) =>
+        Envelope((await TenantsApi.CreateAsync(request, caller, accounts, db, cancellationToken)).Result, "Tenant created successfully");
+
+    public static async Task<IResult> ListTenantsAsync(
+        string? q, string? status, string? page, [FromQuery(Name = "page_size")] string? pageSize, UjumbeDb db, CancellationToken cancellationToken) =>
+        PageEnvelope<TenantResponse>((await TenantsApi.ListAsync(q, status, page, pageSize, db, cancellationToken)).Result, "Tenants retrieved");
+
+    public static async Task<IResult> GetTenantAsync(string id, UjumbeDb db, CancellationToken cancellationToken) =>
+        Envelope((await TenantsApi.GetAsync(id, db, cancellationToken)).Result, "Tenant retrieved");
+
+    /// <summary>
+    /// /v1's payment for a tenant (the tenant's tariff, the payer's prompt, credits once on completion). Answered 201:
+    /// the payment exists (pending) — the seed lists 200 and 201 as its successes, not /v1's 202.
+    /// </summary>
+    public static async Task<IResult> InitiatePaymentAsync(
+        string id, CreatePaymentRequest request, Caller caller, UjumbeDb db, NpgsqlDataSource database, IMobileMoneyProvider provider,
+        IOptions<PaymentOptions> options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var result = (await PaymentsApi.InitiateForTenantAsync(id, request, caller, db, database, provider, options, time, cancellationToken)).Result;
+        return result is Accepted<PaymentResponse> { Value: { } payment }
+            ? Success(StatusCodes.Status201Created, "Payment initiated: the payer confirms it on the phone", payment)
+            : Envelope(result, "", request.PhoneNumber);
+    }
+
+    /// <summary>/v1's payment, if it is this tenant's (a payment of another account is not found here, as any unknown id).</summary>
+    public static async Task<IResult> PaymentStatusAsync(string id, string paymentId, UjumbeDb db, CancellationToken cancellationToken)
+    {
+        var result = (await PaymentsApi.GetAsync(paymentId, db, cancellationToken)).Result;
+        if (result is Ok<PaymentResponse> { Value: { } payment }
+            && !(PublicId.TryParse(PublicId.Account, id, out var tenantId) && payment.AccountId == PublicId.Format(PublicId.Account, tenantId)))
+        {
+            return Error(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "No payment of this tenant has this id.");
+        }
+        return Envelope(result, "Payment status retrieved");
     }
 
     // ---- SMS ---------------------------------------------------------------------------------------------
@@ -191,9 +288,7 @@ public static class MifumoApi
     {
         var result = (await MessagesApi.ListAsync(status, batchId, to: null, since: null, until: null, country: null, mobileOperator: null,
             page, pageSize, db, caller, accounts, cancellationToken)).Result;
-        return result is Ok<PageOf<MessageResponse>> { Value: { } found }
-            ? Success(StatusCodes.Status200OK, "Delivery reports retrieved", new MifumoPage<MessageResponse>(found.Data, found.Total, found.Page, found.PageSize))
-            : Envelope(result, "");
+        return PageEnvelope<MessageResponse>(result, "Delivery reports retrieved");
     }
 
     public static async Task<IResult> BalanceAsync(UjumbeDb db, CancellationToken cancellationToken) =>
@@ -203,7 +298,8 @@ public static class MifumoApi
 
     public static async Task<IResult> CreateContactAsync(
         ContactRequest request, Caller caller, UjumbeDb db, AccountSettingsCache accounts, TimeProvider time, CancellationToken cancellationToken) =>
-        Envelope((await ContactsApi.CreateAsync(request, caller, db, accounts, time, cancellationToken)).Result, "Contact created successfully");
+        Envelope((await ContactsApi.CreateAsync(request, caller, db, accounts, time, cancellationToken)).Result, "Contact created successfully",
+            request.PhoneNumber);
 
     public static async Task<IResult> GetContactAsync(string id, UjumbeDb db, CancellationToken cancellationToken) =>
         Envelope((await ContactsApi.GetAsync(id, db, cancellationToken)).Result, "Contact retrieved");
@@ -211,7 +307,8 @@ public static class MifumoApi
     public static async Task<IResult> UpdateContactAsync(
         string id, ContactRequest request, Caller caller, UjumbeDb db, AccountSettingsCache accounts, TimeProvider time,
         CancellationToken cancellationToken) =>
-        Envelope((await ContactsApi.UpdateAsync(id, request, caller, db, accounts, time, cancellationToken)).Result, "Contact updated successfully");
+        Envelope((await ContactsApi.UpdateAsync(id, request, caller, db, accounts, time, cancellationToken)).Result, "Contact updated successfully",
+            request.PhoneNumber);
 
     public static async Task<IResult> DeleteContactAsync(string id, UjumbeDb db, CancellationToken cancellationToken) =>
         Envelope((await ContactsApi.DeleteAsync(id, db, cancellationToken)).Result, "Contact deleted successfully");
@@ -244,17 +341,34 @@ public static class MifumoApi
     /// A /v1 handler's typed answer in the envelope: its value as <c>data</c> with its status (200, 201; a 204 becomes
     /// 200 with <c>data: null</c>, since the envelope is the answer), or its problem as the envelope's error.
     /// </summary>
-    private static IResult Envelope(IResult result, string message) => result switch
+    private static IResult Envelope(IResult result, string message, string? phoneGiven = null) => result switch
     {
-        ProblemHttpResult { ProblemDetails: var problem } => Error(
-            problem.Status ?? StatusCodes.Status400BadRequest,
-            problem.Extensions.TryGetValue("code", out var code) && code is string text ? text : ErrorCodes.ForStatus(problem.Status ?? 400),
-            problem.Detail,
-            problem.Extensions.TryGetValue("errors", out var errors) ? errors as IDictionary<string, string[]> : null),
+        ProblemHttpResult { ProblemDetails: var problem } => Error(problem, phoneGiven),
         IValueHttpResult { Value: var value } and IStatusCodeHttpResult { StatusCode: var status } =>
             Success(status ?? StatusCodes.Status200OK, message, value),
         _ => Success(StatusCodes.Status200OK, message, null),
     };
+
+    /// <summary>A /v1 list's page as <c>data: {results, count, page, page_size}</c>, or its problem.</summary>
+    private static IResult PageEnvelope<T>(IResult result, string message) =>
+        result is Ok<PageOf<T>> { Value: { } found }
+            ? Success(StatusCodes.Status200OK, message, new MifumoPage<T>(found.Data, found.Total, found.Page, found.PageSize))
+            : Envelope(result, message);
+
+    /// <summary>A /v1 problem in the envelope. <paramref name="phoneGiven"/>: the request's phone number, if it had one.</summary>
+    private static DialectResult Error(ProblemDetails problem, string? phoneGiven = null)
+    {
+        var status = problem.Status ?? StatusCodes.Status400BadRequest;
+        var code = problem.Extensions.TryGetValue("code", out var named) && named is string text ? text : ErrorCodes.ForStatus(status);
+        var errors = problem.Extensions.TryGetValue("errors", out var listed) ? listed as IDictionary<string, string[]> : null;
+        // Seed 000's INVALID_PHONE ("Invalid phone format") is the answer to a bad number wherever one is given — a
+        // contact's, a payer's — not only to a send's recipients (a missing one is a missing parameter).
+        if (code == ErrorCodes.ValidationFailed && !string.IsNullOrWhiteSpace(phoneGiven) && errors is { Count: 1 } && errors.ContainsKey("phone_number"))
+        {
+            code = ErrorCodes.InvalidPhone;
+        }
+        return Error(status, code, problem.Detail, errors);
+    }
 
     private static JsonHttpResult<MifumoEnvelope> Success(int status, string message, object? data) =>
         TypedResults.Json(MifumoDialect.Success(message, data), JsonDefaults.Options, statusCode: status);

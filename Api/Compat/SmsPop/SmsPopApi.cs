@@ -45,8 +45,14 @@ public static class SmsPopApi
     public const string ManualImport = "manual";
     private const string ErrorSchema = "SmsPopError";
 
-    /// <summary>The seed's example body ends its object with a comma; PHP and browsers never send that, people pasting it do.</summary>
-    private static readonly JsonSerializerOptions Lenient = new(JsonDefaults.Options) { AllowTrailingCommas = true };
+    /// <summary>
+    /// The seed's example body ends its object with a comma; PHP and browsers never send that, people pasting it do.
+    /// A field named twice is refused, as /v1 refuses it (which one was meant?).
+    /// </summary>
+    private static readonly JsonDocumentOptions Lenient = new() { AllowTrailingCommas = true, AllowDuplicateProperties = false };
+
+    /// <summary>The body's fields, in the order Laravel's validator reports them.</summary>
+    private static readonly string[] Fields = ["name", "message", "sender_id", "contact_import_method", "manual_contacts"];
 
     public static DialectDocument Document { get; } = new(
         SmsPopDialect.Instance,
@@ -90,7 +96,7 @@ public static class SmsPopApi
             .RequireScope(Scopes.Campaigns);
         api.MapPost("/campaigns", CreateAsync)
             .WithName("SmsPopCreateCampaign").WithSummary("Create & send campaign")
-            .Accepts<SmsPopCampaignRequest>("application/json")
+            .Accepts<SmsPopCampaignRequest>("application/json", "application/x-www-form-urlencoded")
             .Produces<SmsPopCampaignSent>()
             .WithDialectErrors(
                 (402, ErrorSchema, "\"Insufficient credits. Please purchase more SMS credits\": nothing was sent or charged."),
@@ -106,22 +112,18 @@ public static class SmsPopApi
         ContentPolicyProvider contentPolicy, IOptions<WebhookOptions> webhookOptions, IOptions<CompatOptions> options, TimeProvider time,
         CancellationToken cancellationToken)
     {
-        SmsPopCampaignRequest? request;
-        try
-        {
-            request = await JsonSerializer.DeserializeAsync<SmsPopCampaignRequest>(http.Body, Lenient, cancellationToken);
-        }
-        catch (JsonException)
-        {
-            request = null;
-        }
+        var (request, errors) = await ReadAsync(http, cancellationToken);
         if (request is null)
         {
-            return Invalid(new() { ["body"] = ["The request body must be a JSON object."] });
+            return Invalid(new() { ["body"] = ["The request body must be a JSON object (or form fields)."] });
         }
-        if (Validate(request) is { Count: > 0 } errors)
+        foreach (var (field, missing) in Validate(request))
         {
-            return Invalid(errors);
+            errors.TryAdd(field, missing);
+        }
+        if (errors.Count > 0)
+        {
+            return Invalid(new(Fields.Where(errors.ContainsKey).Select(f => KeyValuePair.Create(f, errors[f]))));
         }
 
         var campaign = new CampaignRequest(request.Name, request.Message, request.SenderId,
@@ -170,6 +172,84 @@ public static class SmsPopApi
         _ => "pending",
     };
 
+    /// <summary>
+    /// The body as Laravel reads it: JSON (as the seed's snippets send it) or form fields. A field that is not text is
+    /// a field error ("must be a string"), not an unreadable body. Null: neither a JSON object nor a form.
+    /// </summary>
+    private static async Task<(SmsPopCampaignRequest? Request, Dictionary<string, string[]> Errors)> ReadAsync(
+        HttpRequest http, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var values = new Dictionary<string, string?>();
+        if (http.HasFormContentType)
+        {
+            IFormCollection form;
+            try
+            {
+                form = await http.ReadFormAsync(cancellationToken);
+            }
+            catch (InvalidDataException)
+            {
+                return (null, errors);
+            }
+            foreach (var field in Fields)
+            {
+                if (form.TryGetValue(field, out var value))
+                {
+                    if (value.Count == 1)
+                    {
+                        values[field] = value[0];
+                    }
+                    else
+                    {
+                        errors[field] = [$"The {Words(field)} field must be a string."];
+                    }
+                }
+            }
+        }
+        else
+        {
+            JsonDocument document;
+            try
+            {
+                document = await JsonDocument.ParseAsync(http.Body, Lenient, cancellationToken);
+            }
+            catch (JsonException)
+            {
+                return (null, errors);
+            }
+            using (document)
+            {
+                if (document.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    return (null, errors);
+                }
+                foreach (var field in Fields)
+                {
+                    if (!document.RootElement.TryGetProperty(field, out var value))
+                    {
+                        continue;
+                    }
+                    switch (value.ValueKind)
+                    {
+                        case JsonValueKind.String:
+                            values[field] = value.GetString();
+                            break;
+                        case JsonValueKind.Null:
+                            break;
+                        default:
+                            errors[field] = [$"The {Words(field)} field must be a string."];
+                            break;
+                    }
+                }
+            }
+        }
+        return (new SmsPopCampaignRequest(values.GetValueOrDefault("name"), values.GetValueOrDefault("message"), values.GetValueOrDefault("sender_id"),
+            values.GetValueOrDefault("contact_import_method"), values.GetValueOrDefault("manual_contacts")), errors);
+    }
+
+    private static string Words(string field) => field.Replace('_', ' ');
+
     /// <summary>Laravel's required-field messages, as the seed's 422 shows them.</summary>
     private static Dictionary<string, string[]> Validate(SmsPopCampaignRequest request)
     {
@@ -178,7 +258,7 @@ public static class SmsPopApi
         {
             if (string.IsNullOrWhiteSpace(value))
             {
-                errors[field] = [$"The {field.Replace('_', ' ')} field is required."];
+                errors[field] = [$"The {Words(field)} field is required."];
             }
         }
         Required(request.Name, "name");

@@ -7,8 +7,9 @@ namespace Ujumbe.Shared.Compat.Mifumo;
 public sealed record MifumoEnvelope(bool Success, string Message, object? Data, string? ErrorCode, object? Details);
 
 /// <summary>
-/// Mifumo (seeds 000 and 001, docs/dialects/mifumo.md): <c>/compat/mifumo</c> + the seed's paths
-/// (<c>/api/integration/v1/…</c>), the API key as <c>Authorization: Bearer</c>, every answer in the envelope.
+/// Mifumo (seeds 000 and 001, docs/dialects/mifumo.md): <c>/compat/mifumo</c> + the seed's paths (the integration API
+/// <c>/api/integration/v1/…</c> and the JWT login <c>/api/auth/login/</c>), the API key — or the login's access
+/// token — as <c>Authorization: Bearer</c>, every answer in the envelope.
 /// </summary>
 public sealed class MifumoDialect : Dialect
 {
@@ -22,24 +23,36 @@ public sealed class MifumoDialect : Dialect
 
     public override PathString Root { get; } = "/compat/mifumo";
 
-    public override PathString Base { get; } = "/compat/mifumo/api/integration/v1";
+    /// <summary>The seed's base URL is the host: its paths (<c>/api/integration/v1/…</c>, <c>/api/auth/…</c>) all follow it.</summary>
+    public override PathString Base { get; } = "/compat/mifumo";
+
+    /// <summary>The integration API (seed 000's <c>/api/integration</c> + <c>/v1/…</c>; seed 001's "External SMS API").</summary>
+    public PathString Integration { get; } = "/compat/mifumo/api/integration/v1";
+
+    /// <summary>Seed 001's JWT login, as the seed writes it.</summary>
+    public PathString Login { get; } = "/compat/mifumo/api/auth/login/";
 
     /// <summary>Authorization is stripped for every request anyway; nothing of Mifumo's own.</summary>
     public override IReadOnlyList<string> CredentialHeaders { get; } = [];
 
     public override string CredentialHint => "Send the API key as Authorization: Bearer YOUR_API_KEY.";
 
-    /// <summary><c>Authorization: Bearer YOUR_API_KEY</c>, once; the key is an Ujumbe secret (<c>sk_…</c>).</summary>
+    /// <summary>Seed 001: "API Key (recommended) or JWT Bearer Token" — the access token of <see cref="Login"/>.</summary>
+    public override bool AcceptsPortalTokens => true;
+
+    public override IReadOnlyList<PathString> PublicPostPaths => [Login];
+
+    /// <summary><c>Authorization: Bearer YOUR_API_KEY</c>, once; the key is an Ujumbe secret (<c>sk_…</c>) or a portal token.</summary>
     public override DialectCredential ReadCredential(IHeaderDictionary headers) => ReadBearer(headers);
 
     public override RatePolicy PolicyOf(string method, PathString path)
     {
-        if (HttpMethods.IsPost(method) && (path.Equals(Base + "/sms/send/", StringComparison.OrdinalIgnoreCase)
-                                           || path.Equals(Base + "/sms/send", StringComparison.OrdinalIgnoreCase)))
+        if (HttpMethods.IsPost(method) && (path.Equals(Integration + "/sms/send/", StringComparison.OrdinalIgnoreCase)
+                                           || path.Equals(Integration + "/sms/send", StringComparison.OrdinalIgnoreCase)))
         {
             return RatePolicy.Send;
         }
-        return path.StartsWithSegments(Base + "/contacts", StringComparison.OrdinalIgnoreCase) ? RatePolicy.Contacts : RatePolicy.None;
+        return path.StartsWithSegments(Integration + "/contacts", StringComparison.OrdinalIgnoreCase) ? RatePolicy.Contacts : RatePolicy.None;
     }
 
     public override DialectError Error(int status, string code, string? detail, IDictionary<string, string[]>? errors)

@@ -64,15 +64,25 @@ public sealed class DialectOpenApiTests(UjumbeFixture ujumbe) : IClassFixture<Uj
     public async Task The_mifumo_document_has_the_seed_paths_bearer_key_and_envelope()
     {
         var (_, document) = await FetchAsync("compat-mifumo");
-        Assert.Equal("/compat/mifumo/api/integration/v1", document.GetProperty("servers")[0].GetProperty("url").GetString());
+        Assert.Equal("/compat/mifumo", document.GetProperty("servers")[0].GetProperty("url").GetString());
+        // Seed 001's layout: the base URL is the host, the paths are the seed's full paths.
         string[] seedPaths =
         [
-            "/sms/send/", "/sms/status/{id}/", "/sms/delivery-reports/", "/sms/balance/",
-            "/contacts/create/", "/contacts/{id}/", "/contacts/{id}/update/", "/contacts/{id}/delete/", "/contacts/search/",
-            "/contacts/segments/create/", "/contacts/segments/{id}/", "/contacts/segments/{id}/update/", "/contacts/segments/{id}/delete/",
+            "/api/auth/login/",
+            .. new[]
+            {
+                "/sms/send/", "/sms/status/{id}/", "/sms/delivery-reports/", "/sms/balance/",
+                "/contacts/create/", "/contacts/{id}/", "/contacts/{id}/update/", "/contacts/{id}/delete/", "/contacts/search/",
+                "/contacts/segments/create/", "/contacts/segments/{id}/", "/contacts/segments/{id}/update/", "/contacts/segments/{id}/delete/",
+                "/partner/tenants/create/", "/partner/tenants/", "/partner/tenants/{id}/", "/partner/tenants/{id}/payments/initiate/",
+                "/partner/tenants/{id}/payments/{paymentId}/",
+            }.Select(path => "/api/integration/v1" + path),
         ];
         Assert.Equal(seedPaths.Order(StringComparer.Ordinal), document.GetProperty("paths").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.Equal("bearer", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("api_key").GetProperty("scheme").GetString());
+        // The login needs no credentials: its one requirement names no scheme.
+        var login = document.GetProperty("paths").GetProperty("/api/auth/login/").GetProperty("post");
+        Assert.Empty(Assert.Single(login.GetProperty("security").EnumerateArray()).EnumerateObject());
     }
 
     [Fact]

@@ -3,27 +3,21 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Ujumbe.Tests.Infrastructure;
+using static Ujumbe.Tests.Compat.MifumoAssert;
 
 namespace Ujumbe.Tests.Compat;
 
-/// <summary>
-/// Mifumo's integration API (seed 000 and the sending parts of 001) through the gateway, against the real
-/// stack: the seed's curl and payloads with only the base URL and the key changed, the envelope on every
-/// answer, and each documented error code.
-/// </summary>
-public sealed class MifumoTests(SendingFixture ujumbe) : IClassFixture<SendingFixture>
+/// <summary>What the Mifumo tests share: JSON bodies as the seed writes them, and the envelope on every answer.</summary>
+public static class MifumoAssert
 {
-    private const string Base = "/compat/mifumo/api/integration/v1";
-
-    /// <summary>A funded account with the approved sender ID UJUMBE; its key goes as Authorization: Bearer YOUR_API_KEY, as the seed says.</summary>
-    private Task<string> OpenAccountAsync(long credits = 100) => ujumbe.OpenFundedAccountAsync(credits);
-
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+    public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
     /// <summary>Asserts the envelope: success, message, data, error_code and details, in that order, nothing else.</summary>
-    private static async Task<JsonElement> EnvelopeAsync(HttpResponseMessage response, HttpStatusCode status, bool success)
+    public static async Task<JsonElement> EnvelopeAsync(HttpResponseMessage response, HttpStatusCode status, bool success)
     {
         var body = await response.AssertJsonAsync(status);
+        // Never /v1's problem+json, whatever went wrong.
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(["success", "message", "data", "error_code", "details"], body.EnumerateObject().Select(p => p.Name));
         Assert.Equal(success, body.GetProperty("success").GetBoolean());
         Assert.False(string.IsNullOrEmpty(body.GetProperty("message").GetString()));
@@ -39,8 +33,21 @@ public sealed class MifumoTests(SendingFixture ujumbe) : IClassFixture<SendingFi
         return body;
     }
 
-    private static async Task<string> ErrorCodeAsync(HttpResponseMessage response, HttpStatusCode status) =>
+    public static async Task<string> ErrorCodeAsync(HttpResponseMessage response, HttpStatusCode status) =>
         (await EnvelopeAsync(response, status, success: false)).GetProperty("error_code").GetString()!;
+}
+
+/// <summary>
+/// Mifumo's integration API (seed 000 and the sending parts of 001) through the gateway, against the real
+/// stack: the seed's curl and payloads with only the base URL and the key changed, the envelope on every
+/// answer, and each documented error code.
+/// </summary>
+public sealed class MifumoTests(SendingFixture ujumbe) : IClassFixture<SendingFixture>
+{
+    private const string Base = "/compat/mifumo/api/integration/v1";
+
+    /// <summary>A funded account with the approved sender ID UJUMBE; its key goes as Authorization: Bearer YOUR_API_KEY, as the seed says.</summary>
+    private Task<string> OpenAccountAsync(long credits = 100) => ujumbe.OpenFundedAccountAsync(credits);
 
     // ---- Seed 000: "Send Your First SMS" -----------------------------------------------------------------
 
@@ -210,21 +217,57 @@ public sealed class MifumoTests(SendingFixture ujumbe) : IClassFixture<SendingFi
     }
 
     [Fact]
-    public async Task Too_many_sends_is_rate_limit_exceeded_with_the_v1_limit()
+    public async Task A_suspended_account_and_blocked_content_are_forbidden_in_the_envelope()
+    {
+        using var operators = ujumbe.Client(ujumbe.OperatorKey);
+        await (await operators.PostAsJsonAsync("/v1/admin/content-rules", new { category = "gambling", phrase = "bet na sisi" })).AssertJsonAsync(HttpStatusCode.Created);
+        var key = await OpenAccountAsync();
+        using var client = ujumbe.Client(key);
+        using (var blocked = await client.PostAsync(Base + "/sms/send/", Json("""{ "message": "Bet na sisi leo", "recipients": ["+255712345678"] }""")))
+        {
+            var body = await EnvelopeAsync(blocked, HttpStatusCode.Forbidden, success: false);
+            Assert.Equal("CONTENT_REJECTED", body.GetProperty("error_code").GetString());
+        }
+        Assert.Equal(0, (await (await client.GetAsync("/v1/messages")).AssertJsonAsync()).GetProperty("total").GetInt32());
+        var accountId = (await (await client.GetAsync("/v1/account")).AssertJsonAsync()).GetProperty("id").GetString();
+        await (await operators.PostAsync($"/v1/admin/accounts/{accountId}/suspend", null)).AssertJsonAsync();
+        using var suspended = await client.GetAsync(Base + "/sms/balance/");
+        Assert.Equal("ACCOUNT_SUSPENDED", await ErrorCodeAsync(suspended, HttpStatusCode.Forbidden));
+    }
+
+    [Fact]
+    public async Task Sends_and_contacts_requests_have_the_keys_v1_limits_and_429_is_rate_limit_exceeded()
     {
         var key = await OpenAccountAsync();
         using var client = ujumbe.Client(key);
-        using var admin = ujumbe.Client(ujumbe.OperatorKey);
-        var accountId = (await (await client.GetAsync("/v1/account")).AssertJsonAsync()).GetProperty("id").GetString();
-        await (await admin.PutAsJsonAsync($"/v1/admin/accounts/{accountId}/rate-limits", new { messages_per_minute = 1 })).AssertJsonAsync();
+        // Seed 000: "SMS: 100/minute", "Contacts: 500/hour" are the /v1 defaults; here 1 and 2, shared by /v1 and Mifumo.
+        await ujumbe.SetRateLimitsAsync(key, new { messages_per_minute = 1, contacts_per_hour = 2 });
         using (var first = await client.PostAsync(Base + "/sms/send/", Json("""{ "message": "1", "recipients": ["+255712345678"] }""")))
         {
             await EnvelopeAsync(first, HttpStatusCode.OK, success: true);
         }
-        using var second = await client.PostAsync(Base + "/sms/send/", Json("""{ "message": "2", "recipients": ["+255712345678"] }"""));
-        var body = await EnvelopeAsync(second, HttpStatusCode.TooManyRequests, success: false);
-        Assert.Equal("RATE_LIMIT_EXCEEDED", body.GetProperty("error_code").GetString());
-        Assert.NotNull(second.Headers.RetryAfter);
+        await (await client.GetAsync("/v1/contacts")).AssertJsonAsync();
+        using (var second = await client.GetAsync(Base + "/contacts/search/"))
+        {
+            await EnvelopeAsync(second, HttpStatusCode.OK, success: true);
+        }
+        foreach (var over in new[]
+        {
+            await client.PostAsync(Base + "/sms/send/", Json("""{ "message": "2", "recipients": ["+255712345678"] }""")),
+            await client.GetAsync(Base + "/contacts/segments/seg_0193f1c2d3e4f5a6b7c8d9e0f1a2b3c4/"),
+        })
+        {
+            using (over)
+            {
+                var body = await EnvelopeAsync(over, HttpStatusCode.TooManyRequests, success: false);
+                Assert.Equal("RATE_LIMIT_EXCEEDED", body.GetProperty("error_code").GetString());
+                Assert.Equal("Too many requests", body.GetProperty("message").GetString());
+                Assert.NotNull(over.Headers.RetryAfter);
+            }
+        }
+        // Anything else is neither bucket.
+        using var balance = await client.GetAsync(Base + "/sms/balance/");
+        await EnvelopeAsync(balance, HttpStatusCode.OK, success: true);
     }
 
     // ---- Contacts and segments --------------------------------------------------------------------------
@@ -283,7 +326,75 @@ public sealed class MifumoTests(SendingFixture ujumbe) : IClassFixture<SendingFi
         using var client = ujumbe.Client(key);
         using var response = await client.PostAsync(Base + "/contacts/create/", Json("""{ "name": "Nobody", "phone_number": "12ab" }"""));
         var body = await EnvelopeAsync(response, HttpStatusCode.BadRequest, success: false);
+        // The seed's code for a bad number, wherever it is given.
+        Assert.Equal("INVALID_PHONE", body.GetProperty("error_code").GetString());
+        Assert.Equal("Invalid phone format", body.GetProperty("message").GetString());
         Assert.True(body.GetProperty("details").TryGetProperty("phone_number", out _));
+
+        // Other faults besides the number: invalid parameters, each named.
+        using var more = await client.PostAsync(Base + "/contacts/create/", Json("""{ "phone_number": "12ab", "email": "not an email" }"""));
+        var fields = (await EnvelopeAsync(more, HttpStatusCode.BadRequest, success: false));
+        Assert.Equal("VALIDATION_FAILED", fields.GetProperty("error_code").GetString());
+        Assert.Equal(["email", "name", "phone_number"], fields.GetProperty("details").EnumerateObject().Select(p => p.Name).Order());
+
+        // The seed's three formats are taken for a contact too: 0751234567 is +255751234567.
+        using var national = await client.PostAsync(Base + "/contacts/create/", Json("""{ "name": "Asha", "phone_number": "0751234567" }"""));
+        Assert.Equal("+255751234567", (await EnvelopeAsync(national, HttpStatusCode.Created, success: true)).GetProperty("data").GetProperty("phone_number").GetString());
+        using var digits = await client.PostAsync(Base + "/contacts/create/", Json("""{ "name": "Baraka", "phone_number": "255761234567" }"""));
+        Assert.Equal("+255761234567", (await EnvelopeAsync(digits, HttpStatusCode.Created, success: true)).GetProperty("data").GetProperty("phone_number").GetString());
+    }
+
+    [Fact]
+    public async Task Wrong_methods_missing_bodies_and_bad_paging_are_answered_in_the_envelope()
+    {
+        var key = await OpenAccountAsync();
+        using var client = ujumbe.Client(key);
+        using (var get = await client.GetAsync(Base + "/sms/send/"))
+        {
+            Assert.Equal("METHOD_NOT_ALLOWED", await ErrorCodeAsync(get, HttpStatusCode.MethodNotAllowed));
+        }
+        using (var empty = await client.PostAsync(Base + "/sms/send/", Json("")))
+        {
+            Assert.Equal("VALIDATION_FAILED", await ErrorCodeAsync(empty, HttpStatusCode.BadRequest));
+        }
+        using (var array = await client.PostAsync(Base + "/contacts/create/", Json("[]")))
+        {
+            Assert.Equal("VALIDATION_FAILED", await ErrorCodeAsync(array, HttpStatusCode.BadRequest));
+        }
+        using (var paging = await client.GetAsync(Base + "/sms/delivery-reports/?page=0&page_size=101"))
+        {
+            var body = await EnvelopeAsync(paging, HttpStatusCode.BadRequest, success: false);
+            Assert.Equal(["page", "page_size"], body.GetProperty("details").EnumerateObject().Select(p => p.Name).Order());
+        }
+        using (var search = await client.GetAsync(Base + "/contacts/search/?page_size=101"))
+        {
+            Assert.Equal("VALIDATION_FAILED", await ErrorCodeAsync(search, HttpStatusCode.BadRequest));
+        }
+        using var segment = await client.PostAsync(Base + "/contacts/segments/create/", Json("""{ "tags_any": ["customer"] }"""));
+        var missingName = await EnvelopeAsync(segment, HttpStatusCode.BadRequest, success: false);
+        Assert.True(missingName.GetProperty("details").TryGetProperty("name", out _));
+    }
+
+    [Fact]
+    public async Task Every_seed_path_answers_without_its_trailing_slash_too()
+    {
+        var key = await OpenAccountAsync();
+        using var client = ujumbe.Client(key);
+        using var created = await client.PostAsync(Base + "/contacts/create", Json("""{ "name": "No Slash", "phone_number": "+255712345670" }"""));
+        var id = (await EnvelopeAsync(created, HttpStatusCode.Created, success: true)).GetProperty("data").GetProperty("id").GetString()!;
+        foreach (var path in new[] { $"/contacts/{id}", "/contacts/search", "/sms/delivery-reports", "/sms/balance" })
+        {
+            using var response = await client.GetAsync(Base + path);
+            await EnvelopeAsync(response, HttpStatusCode.OK, success: true);
+        }
+        using var updated = await client.PutAsync($"{Base}/contacts/{id}/update", Json("""{ "name": "Still No Slash", "phone_number": "+255712345670" }"""));
+        await EnvelopeAsync(updated, HttpStatusCode.OK, success: true);
+        using var sent = await client.PostAsync(Base + "/sms/send", Json("""{ "message": "Hi", "recipients": ["+255712345678"] }"""));
+        var messageId = (await EnvelopeAsync(sent, HttpStatusCode.OK, success: true)).GetProperty("data").GetProperty("messages")[0].GetProperty("id").GetString();
+        using var status = await client.GetAsync($"{Base}/sms/status/{messageId}");
+        await EnvelopeAsync(status, HttpStatusCode.OK, success: true);
+        using var deleted = await client.DeleteAsync($"{Base}/contacts/{id}/delete");
+        await EnvelopeAsync(deleted, HttpStatusCode.OK, success: true);
     }
 
     [Fact]

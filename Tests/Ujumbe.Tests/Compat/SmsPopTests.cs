@@ -156,6 +156,134 @@ public sealed class SmsPopTests(SendingFixture ujumbe) : IClassFixture<SendingFi
         using var missing = await anonymous.PostAsync(Campaigns, Json(SnippetBody));
         await AssertErrorAsync(missing, HttpStatusCode.Unauthorized, "Unauthenticated.");
     }
+
+    private static async Task<JsonElement> AssertFailureAsync(HttpResponseMessage response, HttpStatusCode status)
+    {
+        var body = await response.AssertJsonAsync(status);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.False(body.GetProperty("success").GetBoolean());
+        Assert.False(string.IsNullOrEmpty(body.GetProperty("message").GetString()));
+        return body;
+    }
+
+    [Fact]
+    public async Task A_wrong_revoked_or_malformed_token_is_401_unauthenticated()
+    {
+        using var wrong = ujumbe.Client("sk_" + new string('A', 48));
+        using (var response = await wrong.GetAsync(Campaigns))
+        {
+            Assert.Equal("Unauthenticated.", (await AssertFailureAsync(response, HttpStatusCode.Unauthorized)).GetProperty("message").GetString());
+        }
+        var key = await ujumbe.OpenFundedAccountAsync(0);
+        using var owner = ujumbe.Client(key);
+        var issued = await (await owner.PostAsJsonAsync("/v1/api-keys", new { name = "to revoke" })).AssertJsonAsync(HttpStatusCode.Created);
+        await (await owner.PostAsync($"/v1/api-keys/{issued.GetProperty("id").GetString()}/revoke", null)).AssertJsonAsync();
+        using var revoked = ujumbe.Client(issued.GetProperty("secret").GetString()!);
+        using (var response = await revoked.GetAsync(Campaigns))
+        {
+            Assert.Equal("Unauthenticated.", (await AssertFailureAsync(response, HttpStatusCode.Unauthorized)).GetProperty("message").GetString());
+        }
+        using var basic = ujumbe.Client();
+        basic.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", "dXNlcjpwYXNz");
+        using var malformed = await basic.GetAsync(Campaigns);
+        Assert.Equal("Unauthenticated.", (await AssertFailureAsync(malformed, HttpStatusCode.Unauthorized)).GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Fields_of_the_wrong_type_or_an_unreadable_body_are_422_validation_failed()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(10));
+        using (var array = await client.PostAsync(Campaigns, Json("""{"name":"W","message":"Hi","sender_id":"UJUMBE","contact_import_method":"manual","manual_contacts":["255712345678"]}""")))
+        {
+            Assert.Equal("""{"success":false,"message":"Validation failed","errors":{"manual_contacts":["The manual contacts field must be a string."]}}""",
+                await array.Content.ReadAsStringAsync());
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, array.StatusCode);
+        }
+        using (var empty = await client.PostAsync(Campaigns, Json("{}")))
+        {
+            var errors = (await AssertFailureAsync(empty, HttpStatusCode.UnprocessableEntity)).GetProperty("errors");
+            // Laravel's order: the rules' order.
+            Assert.Equal(["name", "message", "sender_id", "contact_import_method"], errors.EnumerateObject().Select(p => p.Name));
+        }
+        foreach (var unreadable in new[] { "{ not json", "[]", "", """{"name":"A","name":"B"}""" })
+        {
+            using var response = await client.PostAsync(Campaigns, Json(unreadable));
+            var body = await AssertFailureAsync(response, HttpStatusCode.UnprocessableEntity);
+            Assert.Equal("Validation failed", body.GetProperty("message").GetString());
+            Assert.True(body.GetProperty("errors").TryGetProperty("body", out _));
+        }
+        using (var tooLong = await client.PostAsync(Campaigns, Json($$"""{"name":"W","message":"{{new string('x', 2000)}}","sender_id":"UJUMBE","contact_import_method":"manual","manual_contacts":"255712345678"}""")))
+        {
+            var body = await AssertFailureAsync(tooLong, HttpStatusCode.UnprocessableEntity);
+            Assert.True(body.GetProperty("errors").TryGetProperty("message", out _));
+        }
+        using (var paging = await client.GetAsync(Campaigns + "?page=0"))
+        {
+            var body = await AssertFailureAsync(paging, HttpStatusCode.UnprocessableEntity);
+            Assert.True(body.GetProperty("errors").TryGetProperty("page", out _));
+        }
+        Assert.Equal(0, (await (await client.GetAsync("/v1/campaigns")).AssertJsonAsync()).GetProperty("total").GetInt32());
+    }
+
+    [Fact]
+    public async Task Form_fields_are_taken_like_json_as_laravel_takes_them()
+    {
+        using var client = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(10));
+        using var form = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["name"] = "Form Campaign", ["message"] = "Hello", ["sender_id"] = "UJUMBE", ["contact_import_method"] = "manual",
+            ["manual_contacts"] = "255712345678, 0722345678",
+        });
+        using var response = await client.PostAsync(Campaigns, form);
+        var result = await response.AssertJsonAsync();
+        Assert.True(result.GetProperty("success").GetBoolean());
+        Assert.Equal(2, result.GetProperty("contacts").GetArrayLength());
+        Assert.Equal(["255712345678", "255722345678"], result.GetProperty("contacts").EnumerateArray().Select(c => c.GetProperty("phone_number").GetString()).Order());
+    }
+
+    [Fact]
+    public async Task Scopes_paths_and_methods_are_refused_in_the_seed_shape()
+    {
+        using var owner = ujumbe.Client(await ujumbe.OpenFundedAccountAsync(10));
+        var narrow = await (await owner.PostAsJsonAsync("/v1/api-keys", new { name = "sms only", scopes = new[] { "messages" } }))
+            .AssertJsonAsync(HttpStatusCode.Created);
+        using var smsOnly = ujumbe.Client(narrow.GetProperty("secret").GetString()!);
+        using (var forbidden = await smsOnly.GetAsync(Campaigns))
+        {
+            await AssertFailureAsync(forbidden, HttpStatusCode.Forbidden);
+        }
+        using (var unknown = await owner.GetAsync("/compat/smspop/api/contacts"))
+        {
+            await AssertFailureAsync(unknown, HttpStatusCode.NotFound);
+        }
+        using (var outside = await owner.GetAsync("/compat/smspop/other"))
+        {
+            await AssertFailureAsync(outside, HttpStatusCode.NotFound);
+        }
+        using (var method = await owner.DeleteAsync(Campaigns))
+        {
+            await AssertFailureAsync(method, HttpStatusCode.MethodNotAllowed);
+        }
+        // The seed writes no trailing slash; one is tolerated.
+        using var slash = await owner.GetAsync(Campaigns + "/");
+        Assert.True((await slash.AssertJsonAsync()).GetProperty("success").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Too_many_sends_is_429_with_retry_after()
+    {
+        var key = await ujumbe.OpenFundedAccountAsync(10);
+        using var client = ujumbe.Client(key);
+        await ujumbe.SetRateLimitsAsync(key, new { messages_per_minute = 1 });
+        const string body = """{"name":"W","message":"Hi","sender_id":"UJUMBE","contact_import_method":"manual","manual_contacts":"255712345678"}""";
+        using (var first = await client.PostAsync(Campaigns, Json(body)))
+        {
+            await first.AssertJsonAsync();
+        }
+        using var second = await client.PostAsync(Campaigns, Json(body));
+        Assert.Equal("Too Many Attempts.", (await AssertFailureAsync(second, HttpStatusCode.TooManyRequests)).GetProperty("message").GetString());
+        Assert.NotNull(second.Headers.RetryAfter);
+    }
 }
 
 /// <summary>A campaign some of whose contacts the provider refuses: each contact's status says which.</summary>

@@ -139,6 +139,15 @@ public class UjumbeFixture : IAsyncLifetime
         return key;
     }
 
+    /// <summary>An operator overrides the rate limits of the account that <paramref name="key"/> belongs to.</summary>
+    public async Task SetRateLimitsAsync(string key, object limits)
+    {
+        using var owner = Client(key);
+        var accountId = (await (await owner.GetAsync("/v1/account")).AssertJsonAsync()).GetProperty("id").GetString();
+        using var admin = Client(OperatorKey);
+        await (await admin.PutAsJsonAsync($"/v1/admin/accounts/{accountId}/rate-limits", limits)).AssertJsonAsync();
+    }
+
     /// <summary>A client of the gateway, authenticated with <paramref name="secret"/> as a Bearer token (if given).</summary>
     public HttpClient Client(string? secret = null) => Client(Gateway, secret);
 
