@@ -12,6 +12,7 @@ using Ujumbe.Api.Segments;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Compat.Mifumo;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Messaging;
 
 namespace Ujumbe.Api.Compat.Mifumo;
 
