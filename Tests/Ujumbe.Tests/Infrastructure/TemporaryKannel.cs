@@ -130,6 +130,7 @@ public sealed partial class TemporaryKannel : IAsyncDisposable
             transceiver-mode = true
             smsc-username = ujumbe
             smsc-password = smsc-pw
+            system-type = "VMA"
             interface-version = 34
             """);
 
@@ -256,7 +257,7 @@ public sealed partial class TemporaryKannel : IAsyncDisposable
         }
     }
 
-    private static async Task WaitForPortAsync(int port, Process owner)
+    private async Task WaitForPortAsync(int port, Process owner)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         while (true)
@@ -270,6 +271,10 @@ public sealed partial class TemporaryKannel : IAsyncDisposable
             catch (SocketException) when (DateTime.UtcNow < deadline && !owner.HasExited)
             {
                 await Task.Delay(50);
+            }
+            catch (SocketException)
+            {
+                throw new InvalidOperationException($"{owner.StartInfo.FileName} never listened on {port}:\n{Log}\n{await File.ReadAllTextAsync(Path.Combine(_directory, "kannel.conf"))}");
             }
         }
     }
