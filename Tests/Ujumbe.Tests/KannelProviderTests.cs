@@ -84,17 +84,17 @@ public sealed class KannelProviderTests(KannelFixture ujumbe) : IClassFixture<Ka
         await (await client.PostAsJsonAsync("/v1/webhooks", new { url = ujumbe.Receiver.Url(hook), events = new[] { "message.delivered" } }))
             .AssertJsonAsync(HttpStatusCode.Created);
 
-        var gsm = await SendAsync(client, "Habari! Your code is 4711", "+255712400001", "+255712400002");
+        var gsm = await SendAsync(client, "Habari! Your code is 4711", "+255712400011", "+255712400012");
         // Not GSM-7: Kannel gets coding=2 and UTF-8, and the handset gets UCS-2.
         const string nonGsmText = "Karibu sana — asante ✓";
-        var ucs2 = await SendAsync(client, nonGsmText, "+255712400003");
+        var ucs2 = await SendAsync(client, nonGsmText, "+255712400013");
         Assert.Equal("UCS-2", ucs2.GetProperty("encoding").GetString());
 
         foreach (var batch in new[] { gsm, ucs2 })
         {
             var report = await SendingFixture.WaitForFinalizedAsync(client, batch.GetProperty("batch_id").GetString()!, TimeSpan.FromSeconds(60));
             var summary = report.GetProperty("summary");
-            Assert.Equal(summary.GetProperty("total").GetInt32(), summary.GetProperty("delivered").GetInt32());
+            Assert.True(summary.GetProperty("total").GetInt32() == summary.GetProperty("delivered").GetInt32(), report.GetRawText() + "\n" + ujumbe.Kannel.Log[^Math.Min(4000, ujumbe.Kannel.Log.Length)..]);
         }
         var message = await MessageAsync(client, gsm, 0);
         Assert.Equal("delivered", message.GetProperty("status").GetString());
@@ -102,10 +102,10 @@ public sealed class KannelProviderTests(KannelFixture ujumbe) : IClassFixture<Ka
         Assert.Equal(JsonValueKind.Null, message.GetProperty("failed_at").ValueKind);
 
         // What the handsets got: each message once, the UCS-2 one intact.
-        Assert.Equal(1, ujumbe.Kannel.ReceivedBy("+255712400001"));
-        Assert.Equal(1, ujumbe.Kannel.ReceivedBy("+255712400002"));
-        Assert.Equal([nonGsmText], ujumbe.Kannel.TextsTo("+255712400003"));
-        Assert.Equal(["Habari! Your code is 4711"], ujumbe.Kannel.TextsTo("+255712400001"));
+        Assert.Equal(1, ujumbe.Kannel.ReceivedBy("+255712400011"));
+        Assert.Equal(1, ujumbe.Kannel.ReceivedBy("+255712400012"));
+        Assert.Equal([nonGsmText], ujumbe.Kannel.TextsTo("+255712400013"));
+        Assert.Equal(["Habari! Your code is 4711"], ujumbe.Kannel.TextsTo("+255712400011"));
 
         // message.delivered, for each of the three.
         await HttpAssertions.EventuallyAsync(() => Task.FromResult(ujumbe.Receiver.At(hook).Count >= 3), TimeSpan.FromSeconds(20), "three message.delivered webhooks");
