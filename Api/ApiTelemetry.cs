@@ -26,4 +26,11 @@ public static class ApiTelemetry
 
     public static readonly Counter<long> MigrationsApplied =
         Meter.CreateCounter<long>("ujumbe.migrations.applied", unit: "{migration}", description: "Schema migrations applied at start");
+
+    /// <summary>
+    /// Delivery reports providers sent, tagged <c>provider</c> and <c>outcome</c>: accepted (passed on), intermediate,
+    /// duplicate, unknown_message, wrong_provider, unmapped, malformed, forged.
+    /// </summary>
+    public static readonly Counter<long> ProviderReports =
+        Meter.CreateCounter<long>("ujumbe.provider.reports", unit: "{report}", description: "Delivery reports received from providers, by outcome");
 }

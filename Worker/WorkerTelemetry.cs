@@ -42,4 +42,19 @@ public static class WorkerTelemetry
     /// <summary>Pending payments the Worker asked the provider about, tagged <c>outcome</c>: what the answer did to the payment.</summary>
     public static readonly Counter<long> PaymentsReconciled =
         Meter.CreateCounter<long>("ujumbe.payments.reconciled", unit: "{payment}", description: "Pending payments reconciled with the provider, by outcome");
+
+    /// <summary>Submissions to configured providers, tagged <c>provider</c> and <c>outcome</c> (accepted, rejected, unavailable, uncertain, unexpected_answer, circuit_open, unreachable, not_submitted).</summary>
+    public static readonly Counter<long> ProviderSubmits =
+        Meter.CreateCounter<long>("ujumbe.provider.submits", unit: "{message}", description: "Submissions to upstream providers, by provider and outcome");
+
+    public static readonly Histogram<double> ProviderLatency =
+        Meter.CreateHistogram<double>("ujumbe.provider.latency", unit: "ms", description: "Time for a provider to answer one submission");
+
+    /// <summary>Circuits opened, tagged <c>provider</c>: it failed past the threshold and is skipped for the cool-down.</summary>
+    public static readonly Counter<long> CircuitOpened =
+        Meter.CreateCounter<long>("ujumbe.provider.circuit_opened", unit: "{event}", description: "Provider circuits opened");
+
+    /// <summary>Routing problems, tagged <c>reason</c>: a route naming a missing or disabled provider, a message with no provider left.</summary>
+    public static readonly Counter<long> RoutingProblems =
+        Meter.CreateCounter<long>("ujumbe.routing.problems", unit: "{event}", description: "Routes naming providers that cannot be used, by reason");
 }

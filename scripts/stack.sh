@@ -36,6 +36,10 @@ missing_packages() {
   [ -n "$(pg_bin)" ] && [ -x "$(pg_bin)/initdb" ] || need+=(postgresql)
   command -v redis-server >/dev/null && command -v redis-cli >/dev/null || need+=(redis-server)
   [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] && command -v epmd >/dev/null || need+=(rabbitmq-server)
+  # The Kannel provider's tests start their own bearerbox and smsbox (kannel) with Kannel's fake SMSC
+  # and its fakesmsc client (kannel-extras), on ports they choose, as they do every other test server.
+  [ -x /usr/sbin/bearerbox ] && [ -x /usr/sbin/smsbox ] || need+=(kannel)
+  [ -x /usr/lib/kannel/test/fakesmsc ] || need+=(kannel-extras)
   # The dashboard's browser tests drive Debian's Chromium (Playwright cannot download browsers here).
   [ -x /usr/bin/chromium ] || need+=(chromium)
   echo "${need[@]:-}"

@@ -20,8 +20,9 @@ trap 'exit 143' TERM
 if ! scripts/stack.sh status >/dev/null 2>&1; then
   STARTED_STACK=1
   scripts/stack.sh start || { echo "tests: 0 passed, 0 failed"; exit 1; }
-elif [ ! -x /usr/bin/chromium ]; then
-  scripts/stack.sh start || { echo "tests: 0 passed, 0 failed"; exit 1; }  # installs what is missing (the browser tests' Chromium)
+elif [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/bearerbox ] || [ ! -x /usr/lib/kannel/test/fakesmsc ]; then
+  # installs what is missing (the browser tests' Chromium, the Kannel tests' kannel and kannel-extras)
+  scripts/stack.sh start || { echo "tests: 0 passed, 0 failed"; exit 1; }
 else
   scripts/stack.sh env >/dev/null  # refresh the settings file (a newer stack.sh may add settings)
 fi

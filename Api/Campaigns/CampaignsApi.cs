@@ -14,6 +14,7 @@ using Ujumbe.Api.Phones;
 using Ujumbe.Api.Segments;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Messaging;
 using Ujumbe.Shared.Webhooks;
 using Ujumbe.Api.Idempotency;
 

@@ -15,6 +15,7 @@ using Ujumbe.Api.Internal;
 using Ujumbe.Api.Messages;
 using Ujumbe.Api.Partners;
 using Ujumbe.Api.Payments;
+using Ujumbe.Api.Providers;
 using Ujumbe.Api.Segments;
 using Ujumbe.Api.SenderIds;
 using Ujumbe.Api.Validation;
@@ -55,6 +56,7 @@ public static class EndpointExtensions
         v1.MapAdminDeadLettersApi();
         v1.MapTenantsApi();
         v1.MapPaymentsApi();
+        v1.MapAdminProvidersApi();
 
         // The compatibility dialects (decision 0026): other SMS APIs' shapes over the same services.
         app.MapWasambazieApi();
@@ -63,6 +65,7 @@ public static class EndpointExtensions
 
         app.MapAuthApi();
         app.MapPaymentCallbacks();
+        app.MapProviderCallbacks();
         app.MapInternalApi();
         return app;
     }

@@ -194,6 +194,7 @@ internal sealed class UjumbeDocumentTransformer(IOptions<OpenApiDocumentOptions>
         ["Operators"] = "The platform operator's administration (needs the admin scope).",
         ["Partners"] = "A partner's tenants (needs the partner scope): create and manage them, move credits to and from them, buy them credits; act for one with X-Tenant-Id.",
         ["Payments"] = "Buying credits by mobile money (vodacom, tigo, airtel, halotel): the payer confirms on the phone, the aggregator calls back (signed), the credits arrive once.",
+        ["Providers"] = "Delivery reports from upstream SMS providers (Kannel's dlr-url, aggregators' callbacks), authenticated by each provider's callback token.",
     };
 
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)

@@ -6,6 +6,7 @@ using Ujumbe.Api.Content;
 using Ujumbe.Api.Data;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Messaging;
 using Ujumbe.Shared.Webhooks;
 
 namespace Ujumbe.Api.Messages;

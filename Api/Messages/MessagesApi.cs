@@ -10,6 +10,7 @@ using Ujumbe.Api.Identity;
 using Ujumbe.Api.Phones;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Messaging;
 
 namespace Ujumbe.Api.Messages;
 

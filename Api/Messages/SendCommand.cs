@@ -1,4 +1,5 @@
 using Ujumbe.Api.Phones;
+using Ujumbe.Shared.Messaging;
 
 namespace Ujumbe.Api.Messages;
 

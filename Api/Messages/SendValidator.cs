@@ -3,6 +3,7 @@ using System.Text;
 using Ujumbe.Api.Accounts;
 using Ujumbe.Api.Phones;
 using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Messaging;
 
 namespace Ujumbe.Api.Messages;
 

@@ -45,6 +45,9 @@ public static class PhoneNumbers
     /// <summary>Whether <paramref name="region"/> (ISO 3166 alpha-2, capitals) has a numbering plan, so national numbers can be read in it.</summary>
     public static bool IsKnownRegion(string? region) => region is not null && Regions.Contains(region);
 
+    /// <summary>The calling code of an ISO 3166 country (TZ → 255), or 0 for a code that is not one.</summary>
+    public static int CallingCode(string region) => Util.GetCountryCodeForRegion(region);
+
     /// <summary>Every region with a numbering plan, ISO 3166 alpha-2 in capitals.</summary>
     public static IReadOnlyCollection<string> KnownRegions => Regions;
 

@@ -66,6 +66,9 @@ public static class ServiceExtensions
             worker.WithEnvironment("Webhooks__AllowPrivateNetworks", "true");
             // The simulated aggregator calls back where a real one would: the public gateway.
             api.WithEnvironment("MobileMoneySimulator__CallbackBaseUrl", gateway.GetEndpoint("http"));
+            // Kannel's and aggregators' delivery reports come back the same way (decision 0030); a deployment
+            // sets its public address, or each provider's callback_base_url.
+            worker.WithEnvironment("Providers__CallbackBaseUrl", gateway.GetEndpoint("http"));
             builder.Services.AddHostedService<Supervisor>();
             builder.Services.AddSingleton(settings);
             builder.Services.AddHostedService<RunSummary>();

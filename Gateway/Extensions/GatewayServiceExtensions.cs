@@ -7,6 +7,7 @@ using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Compat;
 using Ujumbe.Shared.Identity;
 using Ujumbe.Shared.Payments;
+using Ujumbe.Shared.Providers;
 using Ujumbe.Shared.Redis;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
@@ -136,6 +137,16 @@ public static class GatewayServiceExtensions
             ClusterId = "api",
             Order = 1,
             Match = new() { Path = MobileMoneyCallbacks.Path, Methods = ["POST"] },
+            Metadata = new Dictionary<string, string> { [GatewayAuthenticationMiddleware.AnonymousMetadata] = "true" },
+        },
+        new()
+        {
+            // Providers' delivery reports (Kannel's dlr-url, aggregators' callbacks): no API key, the provider's
+            // callback token (checked by the Api).
+            RouteId = "provider-callbacks",
+            ClusterId = "api",
+            Order = 1,
+            Match = new() { Path = ProviderCallbacks.PathPrefix + "{id}/dlr", Methods = ["GET", "POST"] },
             Metadata = new Dictionary<string, string> { [GatewayAuthenticationMiddleware.AnonymousMetadata] = "true" },
         },
         new()

@@ -3,6 +3,7 @@ using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Compat;
 using Ujumbe.Shared.Identity;
 using Ujumbe.Shared.Payments;
+using Ujumbe.Shared.Providers;
 
 namespace Ujumbe.Gateway.RateLimiting;
 
@@ -64,6 +65,10 @@ public sealed class Admission(RateLimiter limiter, IOptions<RateLimitDefaults> o
             if (request.Path.Equals(MobileMoneyCallbacks.Path, StringComparison.OrdinalIgnoreCase))
             {
                 return [new Bucket($"{_prefix}callback:ip:{Address(request, caller)}", _defaults.CallbacksPerMinute, TimeSpan.FromMinutes(1))];
+            }
+            if (ProviderCallbacks.IsCallbackPath(request.Path.Value))
+            {
+                return [new Bucket($"{_prefix}dlr:ip:{Address(request, caller)}", _defaults.DeliveryReportsPerMinute, TimeSpan.FromMinutes(1))];
             }
             return [new Bucket($"{_prefix}anon:ip:{Address(request, caller)}", _defaults.AnonymousPerHour, TimeSpan.FromHours(1))];
         }

@@ -22,6 +22,8 @@ public static class PublicId
     public const string ContentRule = "rul";
     public const string DeadLetter = "dlq";
     public const string Payment = "pay";
+    public const string Provider = "prv";
+    public const string Route = "rte";
 
     public static string Format(string prefix, Guid id) => $"{prefix}_{id:N}";
 

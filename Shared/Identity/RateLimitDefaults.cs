@@ -20,4 +20,10 @@ public sealed class RateLimitDefaults
     /// aggregator's, who may send bursts of them; each is checked against its signature in the Api.
     /// </summary>
     public int CallbacksPerMinute { get; set; } = 6000;
+
+    /// <summary>
+    /// Providers' delivery reports, per client address (gateway only): a Kannel reports every message it sends,
+    /// up to its own throughput (thousands a second); each is checked against the provider's token in the Api.
+    /// </summary>
+    public int DeliveryReportsPerMinute { get; set; } = 1_200_000;
 }

@@ -12,7 +12,8 @@ public sealed record OutboundMessage(Guid Id, Guid BatchId, Guid AccountId, stri
 public sealed record DispatchChunk(IReadOnlyList<OutboundMessage> Messages, IReadOnlyList<string> TraceParents);
 
 /// <summary>A provider's verdict on one message after it was sent: delivered to the handset or not.</summary>
-public sealed record DeliveryReport(Guid MessageId, string ProviderMessageId, bool Delivered, string? ErrorCode, DateTime At);
+/// <remarks><see cref="Provider"/>: the name of the provider that reported (for its delivery-report rate); null from the simulator.</remarks>
+public sealed record DeliveryReport(Guid MessageId, string? ProviderMessageId, bool Delivered, string? ErrorCode, DateTime At, string? Provider = null);
 
 public sealed record DeliveryReportBatch(IReadOnlyList<DeliveryReport> Reports);
 

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Ujumbe.Api.Messages;
 using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Messaging;
 using Ujumbe.Tests.Infrastructure;
 
 namespace Ujumbe.Tests;

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Ujumbe.Api.Messages;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Messaging;
 using Ujumbe.Tests.Infrastructure;
 
 namespace Ujumbe.Tests;

@@ -1,5 +1,6 @@
 using System.Text;
 using Ujumbe.Api.Messages;
+using Ujumbe.Shared.Messaging;
 
 namespace Ujumbe.Tests;
 

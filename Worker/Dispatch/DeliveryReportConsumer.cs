@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Ujumbe.Shared.Messaging;
+using Ujumbe.Worker.Providers;
 
 namespace Ujumbe.Worker.Dispatch;
 
@@ -11,7 +12,7 @@ namespace Ujumbe.Worker.Dispatch;
 /// dropped.
 /// </summary>
 public sealed class DeliveryReportConsumer(
-    MessageTransitions transitions, RabbitMqConnection rabbit, TopologyInitializer topology, ConfirmingPublisher publisher,
+    MessageTransitions transitions, ProviderReportCounts reportCounts, RabbitMqConnection rabbit, TopologyInitializer topology, ConfirmingPublisher publisher,
     ConsumerProgress progress, ILogger<DeliveryReportConsumer> logger)
     : QueueConsumer(Topology.DeliveryReports, prefetch: 64, concurrency: 2, rabbit, topology, publisher, progress, logger)
 {
@@ -53,6 +54,11 @@ public sealed class DeliveryReportConsumer(
         if (failed > 0)
         {
             WorkerTelemetry.Reported.Add(failed, new KeyValuePair<string, object?>("outcome", "failed"));
+        }
+        var applied = results.Where(t => t.Applied).Select(t => t.Id).ToHashSet();
+        foreach (var report in reports.Where(r => r.Provider is not null && applied.Contains(r.MessageId)))
+        {
+            reportCounts.Add(report.Provider!);
         }
         var early = results.Where(t => !t.Applied && t.FromStatus is "queued" or "submitting").Select(t => t.Id).ToHashSet();
         return reports.Where(r => early.Contains(r.MessageId)).ToList();

@@ -44,7 +44,7 @@ public sealed class DispatchOptions
 /// </list>
 /// </summary>
 public sealed class DispatchConsumer(
-    ISmsProvider provider, MessageTransitions transitions, NpgsqlDataSource database, TimeProvider time, IOptions<DispatchOptions> options,
+    ProviderRouter router, MessageTransitions transitions, NpgsqlDataSource database, TimeProvider time, IOptions<DispatchOptions> options,
     RabbitMqConnection rabbit, TopologyInitializer topology, ConfirmingPublisher publisher, ConsumerProgress progress, ILogger<DispatchConsumer> logger)
     : QueueConsumer(Topology.Dispatch, options.Value.Prefetch, options.Value.Concurrency, rabbit, topology, publisher, progress, logger)
 {
@@ -117,8 +117,10 @@ public sealed class DispatchConsumer(
         // submits again, which providers deduplicate on our message id.
         var ready = new HashSet<Guid>();
         var optedOut = new List<Guid>();
+        var pinned = new Dictionary<Guid, string>();
         await using (var claim = new NpgsqlCommand("""
-            select m.id, m.status = 'queued' and exists (select 1 from opt_outs o where o.account_id = m.account_id and o.phone = m.recipient)
+            select m.id, m.status = 'queued' and exists (select 1 from opt_outs o where o.account_id = m.account_id and o.phone = m.recipient),
+                   m.pinned_provider
               from messages m
              where m.id = any($1) and m.status in ('queued', 'submitting')
              order by m.id for update of m
@@ -136,6 +138,10 @@ public sealed class DispatchConsumer(
                 else
                 {
                     ready.Add(id);
+                    if (!reader.IsDBNull(2))
+                    {
+                        pinned[id] = reader.GetString(2);
+                    }
                 }
             }
         }
@@ -162,21 +168,37 @@ public sealed class DispatchConsumer(
         }
 
         // The claim's row locks and transaction are held meanwhile: never for longer than the provider timeout.
-        var results = await SubmitAsync(toSubmit, cancellationToken);
-        var answered = results.Where(r => r.Status != SubmitStatus.Unavailable).ToList();
-        // The provider has them now: record that whatever happens to this request.
-        await transitions.ApplyAsync(connection, transaction,
-            answered.Select(r => r.MessageId).ToArray(),
-            answered.Select(r => r.Status == SubmitStatus.Accepted ? "sent" : "rejected").ToArray(),
-            provider.Name,
-            answered.Select(r => r.ProviderMessageId).ToArray(),
-            answered.Select(r => r.ErrorCode).ToArray(),
-            cancellationToken: CancellationToken.None);
+        var results = await SubmitAsync(toSubmit, pinned, cancellationToken);
+        var answered = results.Where(r => r.Status is SubmitStatus.Accepted or SubmitStatus.Rejected).ToList();
+        // The providers have them now: record that whatever happens to this request (per provider: each sent
+        // message names the one that took it).
+        foreach (var byProvider in answered.GroupBy(r => r.Provider))
+        {
+            var group = byProvider.ToList();
+            await transitions.ApplyAsync(connection, transaction,
+                group.Select(r => r.MessageId).ToArray(),
+                group.Select(r => r.Status == SubmitStatus.Accepted ? "sent" : "rejected").ToArray(),
+                byProvider.Key,
+                group.Select(r => r.ProviderMessageId).ToArray(),
+                group.Select(r => r.ErrorCode).ToArray(),
+                cancellationToken: CancellationToken.None);
+        }
+        // A submission with no answer may have been taken: the message may only ever go back to that provider.
+        var uncertain = results.Where(r => r.Status == SubmitStatus.Uncertain && r.Provider is not null && !pinned.ContainsKey(r.MessageId)).ToList();
+        if (uncertain.Count > 0)
+        {
+            await using var pin = new NpgsqlCommand(
+                "update messages m set pinned_provider = p.provider from unnest($1::uuid[], $2::text[]) as p(id, provider) where m.id = p.id",
+                connection, transaction);
+            pin.Parameters.Add(new() { Value = uncertain.Select(r => r.MessageId).ToArray() });
+            pin.Parameters.Add(new() { Value = uncertain.Select(r => r.Provider!).ToArray() });
+            await pin.ExecuteNonQueryAsync(CancellationToken.None);
+        }
         await transaction.CommitAsync(CancellationToken.None);
 
         var sent = answered.Count(r => r.Status == SubmitStatus.Accepted);
         var rejected = answered.Count - sent;
-        var unavailableIds = results.Where(r => r.Status == SubmitStatus.Unavailable).Select(r => r.MessageId).ToHashSet();
+        var unavailableIds = results.Where(r => r.Status is SubmitStatus.Unavailable or SubmitStatus.Uncertain).Select(r => r.MessageId).ToHashSet();
         Count("sent", sent);
         Count("rejected", rejected);
         Count("unavailable", unavailableIds.Count);
@@ -190,11 +212,10 @@ public sealed class DispatchConsumer(
     /// Hands messages to the provider within the provider timeout, as a client span of its own under the
     /// chunk's <c>dispatch process</c>: which provider, how many messages (and which), what it answered.
     /// </summary>
-    private async Task<IReadOnlyList<SubmitResult>> SubmitAsync(List<OutboundMessage> messages, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<SubmitResult>> SubmitAsync(
+        List<OutboundMessage> messages, IReadOnlyDictionary<Guid, string> pinned, CancellationToken cancellationToken)
     {
         using var activity = WorkerTelemetry.Source.StartActivity("provider submit", ActivityKind.Client);
-        activity?.SetTag("ujumbe.provider", provider.Name);
-        activity?.SetTag("peer.service", provider.Name);
         activity?.SetTag("ujumbe.message_count", messages.Count);
         if (activity is { IsAllDataRequested: true })
         {
@@ -204,9 +225,12 @@ public sealed class DispatchConsumer(
         timeout.CancelAfter(_providerTimeout);
         try
         {
-            var results = await provider.SubmitAsync(messages, timeout.Token);
+            var results = await router.SubmitAsync(messages, pinned, timeout.Token);
             if (activity is { IsAllDataRequested: true })
             {
+                var providers = results.Select(r => r.Provider).OfType<string>().Distinct().ToArray();
+                activity.SetTag("ujumbe.provider", string.Join(',', providers));
+                activity.SetTag("peer.service", providers.Length == 1 ? providers[0] : "providers");
                 var accepted = results.Count(r => r.Status == SubmitStatus.Accepted);
                 var rejected = results.Count(r => r.Status == SubmitStatus.Rejected);
                 activity.SetTag("ujumbe.provider.accepted", accepted);
@@ -220,7 +244,7 @@ public sealed class DispatchConsumer(
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            var message = $"The provider {provider.Name} did not answer within {_providerTimeout.TotalSeconds:0.#} s.";
+            var message = $"The providers did not answer within {_providerTimeout.TotalSeconds:0.#} s.";
             activity?.SetTag("ujumbe.provider.outcome", "timeout");
             activity?.SetStatus(ActivityStatusCode.Error, message);
             throw new TimeoutException(message);

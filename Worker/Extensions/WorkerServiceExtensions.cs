@@ -27,7 +27,23 @@ public static class WorkerServiceExtensions
 
         services.AddOptions<SimulatorOptions>().Bind(configuration.GetSection(SimulatorOptions.Section));
         services.AddSingleton<SimulatorProvider>();
-        services.AddSingleton<ISmsProvider>(provider => provider.GetRequiredService<SimulatorProvider>());
+        services.AddOptions<ProvidersOptions>().Bind(configuration.GetSection(ProvidersOptions.Section));
+        services.AddSingleton<ProviderCatalog>();
+        services.AddSingleton<ProviderRouter>();
+        services.AddSingleton<ProviderReportCounts>();
+        services.AddHostedService<ProviderHealthReporter>();
+        // Kannel and aggregators: operator-configured addresses (loopback and private networks are normal there),
+        // no retries inside the client (routing decides where a message may go again), timeouts per provider.
+        services.AddOutsideHttpClient(ProviderCatalog.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers()
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                UseCookies = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+                MaxConnectionsPerServer = 64,
+                ConnectTimeout = TimeSpan.FromSeconds(5),
+            });
         services.AddSingleton<MessageTransitions>();
         services.AddOptions<DispatchOptions>().Bind(configuration.GetSection(DispatchOptions.Section));
         services.AddSingleton<ConsumerProgress>();

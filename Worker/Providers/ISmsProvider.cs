@@ -10,11 +10,18 @@ public enum SubmitStatus
     /// <summary>The provider refused the message for good (bad number, blocked content, …).</summary>
     Rejected,
 
-    /// <summary>The provider could not be reached or asked us to come back later: try again.</summary>
+    /// <summary>The provider could not be reached or asked us to come back later: it did not take the message; try again (any provider).</summary>
     Unavailable,
+
+    /// <summary>
+    /// The request left but no answer came (a timeout, a connection lost mid-way): the provider may have taken the
+    /// message. Try again later, with this provider only, so a message is never sent by two.
+    /// </summary>
+    Uncertain,
 }
 
-public sealed record SubmitResult(Guid MessageId, SubmitStatus Status, string? ProviderMessageId = null, string? ErrorCode = null);
+/// <summary>One message's answer; <see cref="Provider"/> is the name of the provider that gave it (set by routing).</summary>
+public sealed record SubmitResult(Guid MessageId, SubmitStatus Status, string? ProviderMessageId = null, string? ErrorCode = null, string? Provider = null);
 
 /// <summary>
 /// An upstream SMS provider. Submissions carry our message id so a provider that deduplicates on it

@@ -17,6 +17,7 @@ using Ujumbe.Api.Segments;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Compat.Mifumo;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Messaging;
 using Ujumbe.Shared.Payments;
 
 namespace Ujumbe.Api.Compat.Mifumo;

@@ -62,6 +62,14 @@ public class SendingFixture : UjumbeFixture
 
     public SimulatorProvider Simulator => Worker.Services.GetRequiredService<SimulatorProvider>();
 
+    /// <summary>Waits until the Worker has reread providers and routes and sees what <paramref name="condition"/> asks (it rereads them every refresh interval).</summary>
+    public async Task WorkerSeesAsync(Func<ProviderSnapshot, bool> condition, string because)
+    {
+        var catalog = Worker.Services.GetRequiredService<ProviderCatalog>();
+        await HttpAssertions.EventuallyAsync(async () => condition(await catalog.CurrentAsync(CancellationToken.None)), TimeSpan.FromSeconds(10),
+            "the Worker sees " + because);
+    }
+
     /// <summary>Polls the batch until it is finalized (or fails the test at the deadline).</summary>
     public static async Task<JsonElement> WaitForFinalizedAsync(HttpClient client, string batchId, TimeSpan? within = null)
     {

@@ -2,7 +2,7 @@ using System.Collections.Frozen;
 using System.Diagnostics;
 using System.Text;
 
-namespace Ujumbe.Api.Messages;
+namespace Ujumbe.Shared.Messaging;
 
 /// <summary>The character set a message travels in; chosen per message, never per part.</summary>
 public enum SmsEncoding
