@@ -295,7 +295,7 @@ public sealed partial class WebDashboardTests(WebFixture ujumbe) : IClassFixture
             ? set : Directory.CreateTempSubdirectory("ujumbe-screens").FullName;
         Directory.CreateDirectory(folder);
         await using var receiver = await WebhookReceiver.StartAsync();
-        string webhookId, campaignId;
+        string webhookId, campaignId, paymentId;
         using (var admin = ujumbe.Client(ujumbe.OperatorKey))
         {
             await admin.PostAsJsonAsync("/v1/admin/content-rules", new { category = "gambling", phrase = "bet now" });
@@ -328,6 +328,8 @@ public sealed partial class WebDashboardTests(WebFixture ujumbe) : IClassFixture
             await HttpAssertions.EventuallyAsync(async () =>
                 (await (await client.GetAsync($"/v1/webhooks/{webhookId}/deliveries")).AssertJsonAsync()).GetProperty("total").GetInt32() >= 4,
                 TimeSpan.FromSeconds(30), "the webhook's deliveries are recorded");
+            paymentId = (await client.PayAsync(500, PaymentSteps.VodacomNumber())).GetProperty("payment_id").GetString()!;
+            await client.WaitForPaymentAsync(paymentId, "completed", TimeSpan.FromSeconds(30));
         }
 
         var visitor = await (await ujumbe.Browser.NewContextAsync(new() { BaseURL = ujumbe.Web.Address.ToString() })).NewPageAsync();
@@ -361,6 +363,8 @@ public sealed partial class WebDashboardTests(WebFixture ujumbe) : IClassFixture
         await ShotAsync(owner, "/segments", "segments");
         await ShotAsync(owner, "/campaigns", "campaigns");
         await ShotAsync(owner, $"/campaigns/{campaignId}", "campaign");
+        await ShotAsync(owner, "/payments", "payments");
+        await ShotAsync(owner, $"/payments/{paymentId}", "payment");
         await owner.GotoAsync("/campaigns/new");
         await owner.GetByRole(AriaRole.Radio, new() { Name = "A segment" }).CheckAsync();
         await owner.GetByLabel("Segment (for \"A segment\")").SelectOptionAsync(new SelectOptionValue { Label = "Customers" });
@@ -379,7 +383,8 @@ public sealed partial class WebDashboardTests(WebFixture ujumbe) : IClassFixture
         await ShotAsync(staff, "/operator/dead-letters", "operator-dead-letters");
 
         var phone = await ujumbe.SignInAsync(SeededKeys.DemoEmail, ujumbe.DemoPassword, width: 375, height: 812);
-        foreach (var (path, name) in new[] { ("/", "phone-overview"), ("/send", "phone-send"), ("/messages", "phone-messages"), ("/api-keys", "phone-api-keys"), ("/campaigns/new", "phone-campaign-new") })
+        foreach (var (path, name) in new[] { ("/", "phone-overview"), ("/send", "phone-send"), ("/messages", "phone-messages"), ("/api-keys", "phone-api-keys"), ("/campaigns/new", "phone-campaign-new"),
+            ("/payments", "phone-payments"), ("/payments/new", "phone-payments-new"), ($"/payments/{paymentId}", "phone-payment") })
         {
             await ShotAsync(phone, path, name);
             var overflow = await phone.EvaluateAsync<int>("document.documentElement.scrollWidth - document.documentElement.clientWidth");

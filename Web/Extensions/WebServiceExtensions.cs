@@ -15,6 +15,9 @@ public static class WebServiceExtensions
     /// <summary>Partner pages (under /partner) need this policy: the portal token's role is partner.</summary>
     public const string PartnerPolicy = "partner";
 
+    /// <summary>Payment pages (under /payments) need this policy: a role whose token may buy credits (owner, partner, operator).</summary>
+    public const string AccountPolicy = "account";
+
     /// <summary>
     /// The dashboard: server-rendered Razor Pages (decision 0016) that talk only to the gateway, with the
     /// signed-in user's portal token kept in the encrypted session cookie.
@@ -32,6 +35,7 @@ public static class WebServiceExtensions
             options.Conventions.AllowAnonymousToPage("/Error");
             options.Conventions.AuthorizeFolder("/Operator", OperatorPolicy);
             options.Conventions.AuthorizeFolder("/Partner", PartnerPolicy);
+            options.Conventions.AuthorizeFolder("/Payments", AccountPolicy);
         });
 
         // The cookie holds the portal token; Data Protection encrypts and signs it, so the browser can neither read nor alter it.
@@ -59,7 +63,8 @@ public static class WebServiceExtensions
             };
         });
         builder.Services.AddAuthorizationBuilder().AddPolicy(OperatorPolicy, policy => policy.RequireRole(PortalSession.OperatorRole))
-            .AddPolicy(PartnerPolicy, policy => policy.RequireRole(PortalSession.PartnerRole));
+            .AddPolicy(PartnerPolicy, policy => policy.RequireRole(PortalSession.PartnerRole))
+            .AddPolicy(AccountPolicy, policy => policy.RequireAssertion(context => context.User.ManagesAccount()));
         builder.Services.AddAntiforgery(options =>
         {
             options.Cookie.Name = "ujumbe.antiforgery";

@@ -65,4 +65,7 @@ public static class Numbers
     public static string Credits(long value) => Count(value) + (Math.Abs(value) == 1 ? " credit" : " credits");
 
     public static string WithSign(long value) => (value > 0 ? "+" : "") + Count(value);
+
+    /// <summary>"2,500 TZS"; cents only when there are some.</summary>
+    public static string Money(decimal amount, string currency) => amount.ToString("#,##0.##", CultureInfo.InvariantCulture) + " " + currency;
 }

@@ -118,3 +118,27 @@ public sealed record Campaign(
     DateTime? ScheduledAt, DateTime CreatedAt, CampaignSummary Summary, IReadOnlyList<string>? SkippedNumbers);
 
 public sealed record ContentRule(string Id, string Category, string Phrase, DateTime CreatedAt);
+
+public sealed record Payment(
+    string PaymentId, string AccountId, string Status, long Credits, decimal Amount, string Currency, string Provider,
+    string PhoneNumber, string? Instructions, string? ProviderTransactionId, string? FailureReason,
+    DateTime CreatedAt, DateTime ExpiresAt, DateTime? CompletedAt, DateTime? FailedAt);
+
+public static class MobileMoney
+{
+    public const string Pending = "pending";
+
+    public static readonly string[] Statuses = [Pending, "completed", "failed"];
+
+    /// <summary>The networks a payer can pay from (decision 0025), as the form names them: with the number ranges each can charge.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Networks = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["vodacom"] = "Vodacom (074, 075, 076)",
+        ["tigo"] = "Tigo (065, 067, 071, 077)",
+        ["airtel"] = "Airtel (068, 069, 078)",
+        ["halotel"] = "Halotel (061, 062)",
+    };
+
+    public static string NetworkName(string network) =>
+        Networks.TryGetValue(network, out var name) ? name[..name.IndexOf(' ', StringComparison.Ordinal)] : network;
+}

@@ -49,6 +49,13 @@ public static class PortalSession
 
     public static bool IsPartner(this ClaimsPrincipal user) => user.Role() == PartnerRole;
 
+    /// <summary>Whether the user's token carries the <c>account</c> scope (payments): an owner, a partner or an operator, not a member.</summary>
+    public static bool ManagesAccount(this ClaimsPrincipal user) => user.Role() is OwnerRole or PartnerRole or OperatorRole;
+
+    /// <summary>The signed-in user's own account as the API names it (<c>acct_</c> and the token's hex id).</summary>
+    public static string AccountId(this ClaimsPrincipal user) =>
+        user.FindFirstValue(AccountClaim) is { Length: > 0 } id ? "acct_" + id : "";
+
     /// <summary>
     /// The token's claims, read without checking the signature: the gateway checks it on every request,
     /// and the dashboard uses these only to choose what to show.

@@ -91,10 +91,10 @@
     campaign.addEventListener("change", later);
   }
 
-  // A delivery report refreshes itself while its messages are on their way.
-  var report = document.getElementById("report");
-  if (report && report.getAttribute("data-status") === "processing") {
-    var every = parseInt(report.getAttribute("data-refresh-ms"), 10) || 3000;
+  // A delivery report (or a pending payment) refreshes itself while its status is the one it waits out.
+  var live = document.querySelector("[data-refresh-while]");
+  if (live && live.id && live.getAttribute("data-status") === live.getAttribute("data-refresh-while")) {
+    var every = parseInt(live.getAttribute("data-refresh-ms"), 10) || 3000;
     var refresh = function () {
       fetch(location.href, { credentials: "same-origin" })
         .then(function (response) {
@@ -103,11 +103,11 @@
         })
         .then(function (html) {
           if (html === null) { return; }
-          var next = new DOMParser().parseFromString(html, "text/html").getElementById("report");
+          var next = new DOMParser().parseFromString(html, "text/html").getElementById(live.id);
           if (!next) { return; }
-          report.replaceWith(next);
-          report = next;
-          if (next.getAttribute("data-status") === "processing") { setTimeout(refresh, every); }
+          live.replaceWith(next);
+          live = next;
+          if (next.getAttribute("data-status") === next.getAttribute("data-refresh-while")) { setTimeout(refresh, every); }
         })
         .catch(function () { setTimeout(refresh, every * 2); });
     };
