@@ -34,6 +34,7 @@ public static class GatewayServiceExtensions
         services.AddSingleton<GatewaySignature>();
         services.AddOptions<PortalTokenOptions>().Bind(configuration.GetSection(PortalTokenOptions.Section));
         services.AddSingleton<PortalTokens>();
+        services.AddSingleton<PortalPasswords>();
 
         services.AddHttpClient<KeyDirectory>(http =>
         {
@@ -105,6 +106,15 @@ public static class GatewayServiceExtensions
             Match = new() { Path = "/v1/auth/login", Methods = ["POST"] },
             Metadata = new Dictionary<string, string> { [GatewayAuthenticationMiddleware.AnonymousMetadata] = "true" },
         },
+        // A dialect's pages its seed shows answered without credentials (the classic API's Swagger page).
+        .. Dialects.All.SelectMany(dialect => dialect.PublicPaths.Select(path => new RouteConfig
+        {
+            RouteId = "compat-public-" + path,
+            ClusterId = "api",
+            Order = 1,
+            Match = new() { Path = path, Methods = ["GET"] },
+            Metadata = new Dictionary<string, string> { [GatewayAuthenticationMiddleware.AnonymousMetadata] = "true" },
+        })),
         .. Dialects.All.Select(dialect => new RouteConfig
         {
             RouteId = "openapi-compat-" + dialect.Name,

@@ -24,9 +24,13 @@ public enum DialectCredentialKind
 
     /// <summary>An API key secret (<c>sk_…</c>) to check like any other.</summary>
     Secret,
+
+    /// <summary>A portal user's email (the value) and password, checked like a sign-in.</summary>
+    Password,
 }
 
-public readonly record struct DialectCredential(DialectCredentialKind Kind, string Value);
+/// <summary>What a dialect's caller presented; <see cref="Password"/> only for <see cref="DialectCredentialKind.Password"/>.</summary>
+public readonly record struct DialectCredential(DialectCredentialKind Kind, string Value, string? Password = null);
 
 /// <summary>An error as a dialect words it: the status it answers with and the JSON body.</summary>
 public sealed record DialectError(int Status, object Body);
@@ -53,6 +57,15 @@ public abstract class Dialect
 
     public abstract DialectCredential ReadCredential(IHeaderDictionary headers);
 
+    /// <summary>
+    /// The credential of a whole request. A dialect whose credentials travel in the query or the body too reads
+    /// them there and takes them out of the request (so the Api never receives them); the rest read the headers.
+    /// </summary>
+    public virtual ValueTask<DialectCredential> TakeCredentialAsync(HttpRequest request) => ValueTask.FromResult(ReadCredential(request.Headers));
+
+    /// <summary>Paths of the dialect that need no credentials (e.g. a documentation page); the gateway routes them as public.</summary>
+    public virtual IReadOnlyList<string> PublicPaths => [];
+
     /// <summary>What a request without credentials is told to send.</summary>
     public abstract string CredentialHint { get; }
 
@@ -64,8 +77,12 @@ public abstract class Dialect
     /// </summary>
     public abstract DialectError Error(int status, string code, string? detail, IDictionary<string, string[]>? errors);
 
+    /// <summary>The error for this request: a dialect whose words differ between its paths says so here.</summary>
+    public virtual DialectError Error(HttpContext context, int status, string code, string? detail, IDictionary<string, string[]>? errors) =>
+        Error(status, code, detail, errors);
+
     public Task WriteErrorAsync(HttpContext context, int status, string code, string? detail, IDictionary<string, string[]>? errors = null) =>
-        WriteAsync(context, Error(status, code, detail, errors));
+        WriteAsync(context, Error(context, status, code, detail, errors));
 
     /// <summary><c>Authorization: Bearer &lt;key&gt;</c>, once: the form of the dialects whose keys are bearer tokens.</summary>
     protected DialectCredential ReadBearer(IHeaderDictionary headers)
@@ -95,7 +112,7 @@ public abstract class Dialect
 public static class Dialects
 {
     public static IReadOnlyList<Dialect> All { get; } =
-        [Wasambazie.WasambazieDialect.Instance, Mifumo.MifumoDialect.Instance, SmsPop.SmsPopDialect.Instance];
+        [Wasambazie.WasambazieDialect.Instance, Mifumo.MifumoDialect.Instance, SmsPop.SmsPopDialect.Instance, Classic.ClassicDialect.Instance];
 
     /// <summary>Every dialect's credential headers (the gateway strips them all before forwarding).</summary>
     public static IReadOnlyList<string> CredentialHeaders { get; } = [.. All.SelectMany(d => d.CredentialHeaders).Distinct(StringComparer.OrdinalIgnoreCase)];
