@@ -163,12 +163,18 @@ public sealed class ClassicDialect : Dialect
         ErrorCodes.NotFound => Words(404, "Not Found."),
         ErrorCodes.MethodNotAllowed => Words(405, "Method Not Allowed."),
         ErrorCodes.InternalError => Words(500, "Server Error"),
-        _ when errors is { Count: > 0 } => new(status, new ClassicFieldErrors(
-            string.Join(" ", errors.Select(e => Sentence(e.Key, e.Value.FirstOrDefault()))), errors)),
+        _ when errors is { Count: > 0 } => FieldErrors(status, errors),
         _ => Words(status, detail ?? "The request failed."),
     };
 
     public static DialectError Words(int status, string error) => new(status, new ClassicError(error));
+
+    /// <summary>Each field's messages as sentences that name it (as the seed's framework words them), the first of each as the error.</summary>
+    private static DialectError FieldErrors(int status, IDictionary<string, string[]> errors)
+    {
+        var sentences = errors.ToDictionary(e => e.Key, e => e.Value.Select(message => Sentence(e.Key, message)).ToArray());
+        return new(status, new ClassicFieldErrors(string.Join(" ", sentences.Values.Select(s => s.FirstOrDefault() ?? "")), sentences));
+    }
 
     /// <summary>A field's message as a sentence that names it ("numbers must …").</summary>
     public static string Sentence(string field, string? message)

@@ -63,7 +63,7 @@ public sealed class ClassicTests(ClassicFixture ujumbe) : IClassFixture<ClassicF
     }
 
     /// <summary>The seed's send: numbers comma-separated, message_body, username and password as form parameters.</summary>
-    private HttpRequestMessage SeedSend(ClassicAccount account, string numbers = "0701234567, 0712345678", string text = "Hello, this is a test message.") =>
+    private static HttpRequestMessage SeedSend(ClassicAccount account, string numbers = "0701234567, 0712345678", string text = "Hello, this is a test message.") =>
         Form("/v1/sms/send", ("numbers", numbers), ("message_body", text), ("username", account.Email), ("password", account.Password));
 
     // ---- POST /v1/sms/send with username and password ------------------------------------------------------
