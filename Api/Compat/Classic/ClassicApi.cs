@@ -72,26 +72,12 @@ public static class ClassicApi
         },
         new Dictionary<string, OpenApiSecurityScheme>
         {
-            ["username"] = new()
-            {
-                Type = SecuritySchemeType.ApiKey, In = ParameterLocation.Query, Name = ClassicDialect.UsernameParameter,
-                Description = "The portal user's email, as a URL or form parameter (generate-key: a JSON body field too), with the password.",
-            },
-            ["password"] = new()
-            {
-                Type = SecuritySchemeType.ApiKey, In = ParameterLocation.Query, Name = ClassicDialect.PasswordParameter,
-                Description = "The portal user's password, where the username goes.",
-            },
-            ["api_key_header"] = new()
-            {
-                Type = SecuritySchemeType.ApiKey, In = ParameterLocation.Header, Name = ClassicDialect.ApiKeyHeader,
-                Description = "An API key (sk_…), e.g. one generate-key made.",
-            },
-            ["api_key_parameter"] = new()
-            {
-                Type = SecuritySchemeType.ApiKey, In = ParameterLocation.Query, Name = ClassicDialect.ApiKeyParameter,
-                Description = "The API key as a URL, form or JSON body parameter instead of the header.",
-            },
+            ["username"] = Parameter(ParameterLocation.Query, ClassicDialect.UsernameParameter,
+                "The portal user's email, as a URL or form parameter (generate-key: a JSON body field too), with the password."),
+            ["password"] = Parameter(ParameterLocation.Query, ClassicDialect.PasswordParameter, "The portal user's password, where the username goes."),
+            ["api_key_header"] = Parameter(ParameterLocation.Header, ClassicDialect.ApiKeyHeader, "An API key (sk_…), e.g. one generate-key made."),
+            ["api_key_parameter"] = Parameter(ParameterLocation.Query, ClassicDialect.ApiKeyParameter,
+                "The API key as a URL, form or JSON body parameter instead of the header."),
         },
         new Dictionary<string, OpenApiSchema>
         {
@@ -116,6 +102,9 @@ public static class ClassicApi
         ],
         path => path,
         [KeyHeaderForm, KeyParameterForm]);
+
+    private static OpenApiSecurityScheme Parameter(ParameterLocation location, string name, string description) =>
+        new() { Type = SecuritySchemeType.ApiKey, In = location, Name = name, Description = description };
 
     public static WebApplication MapClassicApi(this WebApplication app)
     {
