@@ -23,6 +23,13 @@ public sealed class GatewayOptions
     /// <summary>How long anything is cached while Redis is unreachable (changes cannot reach us then).</summary>
     public TimeSpan DegradedCacheLifetime { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a dialect's email-and-password caller whose password was checked is trusted without checking it
+    /// again (PBKDF2 on every request would cost far more than the request). A changed password or a lock takes
+    /// effect for it after this.
+    /// </summary>
+    public TimeSpan PasswordCacheLifetime { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>An Api response slower than this becomes 504.</summary>
     public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

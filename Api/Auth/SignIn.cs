@@ -60,17 +60,13 @@ public sealed class SignIn(
             return new SignInOutcome(SignInResult.InvalidCredentials);
         }
         var now = time.UtcNow();
-#pragma warning disable CA1308 // emails are compared lower-cased (users_email_key is on lower(email))
-        var normalized = email.Trim().ToLowerInvariant();
-#pragma warning restore CA1308
+        var normalized = Normalize(email);
         if (await LockedUntilAsync(normalized, clientIp, now, cancellationToken) is { } until)
         {
             return new SignInOutcome(SignInResult.Locked, RetryAfter: until - now);
         }
 
-#pragma warning disable CA1304, CA1311, CA1862 // translated to lower(email) = $1, which the unique index users_email_key serves
-        var user = await db.Users.IgnoreQueryFilters().AsNoTracking().FirstOrDefaultAsync(u => u.Email.ToLower() == normalized, cancellationToken);
-#pragma warning restore CA1304, CA1311, CA1862
+        var user = await FindUserAsync(normalized, cancellationToken);
         var verified = user?.PasswordHash is { } hash
             && hasher.VerifyHashedPassword(user, hash, password) != PasswordVerificationResult.Failed;
         if (user?.PasswordHash is null)
@@ -81,7 +77,7 @@ public sealed class SignIn(
         if (!verified)
         {
             var (failures, lockedUntil) = await RecordFailureAsync(normalized, clientIp, now, cancellationToken);
-            await Task.Delay(_options.SlowdownStep * Math.Pow(2, Math.Min(failures - 1, 8)), time, cancellationToken);
+            await Task.Delay(Slowdown(failures), time, cancellationToken);
             return lockedUntil > now
                 ? new SignInOutcome(SignInResult.Locked, RetryAfter: lockedUntil.Value - now)
                 : new SignInOutcome(SignInResult.InvalidCredentials);
@@ -92,12 +88,72 @@ public sealed class SignIn(
         {
             return new SignInOutcome(SignInResult.AccountSuspended);
         }
-        await db.Database.ExecuteSqlAsync($"delete from sign_in_failures where email = {normalized}", cancellationToken);
-        // The owner of a partner account manages its tenants from the portal too; the tenants API still checks
-        // on every call that the account is (still) a partner.
-        var role = user!.Role == Roles.Owner && account.IsPartner ? Roles.Partner : user.Role;
-        return new SignInOutcome(SignInResult.SignedIn, tokens.Issue(new PortalUser(user.Id, user.AccountId, role)));
+        await ForgetFailuresAsync(email, cancellationToken);
+        return new SignInOutcome(SignInResult.SignedIn, tokens.Issue(new PortalUser(user!.Id, user.AccountId, RoleOf(user, account.IsPartner))));
     }
+
+    /// <summary>
+    /// What the gateway needs to check a password itself (a dialect's username/password, decision 0026): whether
+    /// the email or the address is locked, else the user and its hash. The same locks as <see cref="SignInAsync"/>.
+    /// </summary>
+    public async Task<SignInHolder> LookupAsync(string email, string? clientIp, CancellationToken cancellationToken)
+    {
+        var nobody = new SignInHolder(null, null, null, null, null);
+        if (!InputText.IsAcceptable(email))
+        {
+            return nobody;
+        }
+        var now = time.UtcNow();
+        var normalized = Normalize(email);
+        if (await LockedUntilAsync(normalized, clientIp, now, cancellationToken) is { } until)
+        {
+            return nobody with { LockedForSeconds = (until - now).TotalSeconds };
+        }
+        var user = await FindUserAsync(normalized, cancellationToken);
+        if (user?.PasswordHash is null)
+        {
+            return nobody;
+        }
+        var isPartner = await db.Accounts.IgnoreQueryFilters().Where(a => a.Id == user.AccountId).Select(a => a.IsPartner).FirstAsync(cancellationToken);
+        return new SignInHolder(null, user.Id, user.AccountId, RoleOf(user, isPartner), user.PasswordHash);
+    }
+
+    /// <summary>A wrong password the gateway found: counted exactly as <see cref="SignInAsync"/> counts one; the gateway waits the slowdown.</summary>
+    public async Task<SignInFailure> FailAsync(string email, string? clientIp, CancellationToken cancellationToken)
+    {
+        if (!InputText.IsAcceptable(email))
+        {
+            return new SignInFailure(Slowdown(1).TotalSeconds, null);
+        }
+        var now = time.UtcNow();
+        var (failures, lockedUntil) = await RecordFailureAsync(Normalize(email), clientIp, now, cancellationToken);
+        return new SignInFailure(Slowdown(failures).TotalSeconds, lockedUntil > now ? (lockedUntil.Value - now).TotalSeconds : null);
+    }
+
+    /// <summary>A right password forgets the email's earlier failures.</summary>
+    public async Task ForgetFailuresAsync(string email, CancellationToken cancellationToken)
+    {
+        if (InputText.IsAcceptable(email))
+        {
+            var normalized = Normalize(email);
+            await db.Database.ExecuteSqlAsync($"delete from sign_in_failures where email = {normalized}", cancellationToken);
+        }
+    }
+
+#pragma warning disable CA1308 // emails are compared lower-cased (users_email_key is on lower(email))
+    private static string Normalize(string email) => email.Trim().ToLowerInvariant();
+#pragma warning restore CA1308
+
+#pragma warning disable CA1304, CA1311, CA1862 // translated to lower(email) = $1, which the unique index users_email_key serves
+    private Task<User?> FindUserAsync(string normalized, CancellationToken cancellationToken) =>
+        db.Users.IgnoreQueryFilters().AsNoTracking().FirstOrDefaultAsync(u => u.Email.ToLower() == normalized, cancellationToken);
+#pragma warning restore CA1304, CA1311, CA1862
+
+    /// <summary>The owner of a partner account manages its tenants from the portal too; the tenants API still checks on every call that the account is (still) a partner.</summary>
+    private static string RoleOf(User user, bool isPartner) => user.Role == Roles.Owner && isPartner ? Roles.Partner : user.Role;
+
+    /// <summary>Each failure doubles the wait before the answer (at most 8 doublings).</summary>
+    private TimeSpan Slowdown(int failures) => _options.SlowdownStep * Math.Pow(2, Math.Min(failures - 1, 8));
 
     /// <summary>When the email's or the address's lock ends, if either is locked now.</summary>
     private async Task<DateTime?> LockedUntilAsync(string email, string? clientIp, DateTime now, CancellationToken cancellationToken)

@@ -10,13 +10,17 @@ namespace Ujumbe.Api.Compat;
 /// <summary>
 /// How one dialect's OpenAPI document describes what every one of its operations shares. <see cref="PathAsWritten"/>
 /// gives a path back the trailing slash its seed writes (the generator drops it; routing takes both).
+/// <see cref="SecurityAlternatives"/>: the credential forms an operation may use, each naming schemes that go together
+/// (default: one form, all of the schemes); an operation that differs says so with
+/// <see cref="DialectOpenApi.WithDialectSecurity{TBuilder}"/>.
 /// </summary>
 public sealed record DialectDocument(
     Dialect Dialect, string Title, string Description, IReadOnlyDictionary<string, string> Tags,
     IReadOnlyDictionary<string, OpenApiSecurityScheme> SecuritySchemes,
     IReadOnlyDictionary<string, OpenApiSchema> ErrorSchemas,
     IReadOnlyList<(int Status, string Schema, string Description)> CommonErrors,
-    Func<string, string> PathAsWritten);
+    Func<string, string> PathAsWritten,
+    IReadOnlyList<string[]>? SecurityAlternatives = null);
 
 /// <summary>
 /// Each dialect's own OpenAPI document, <c>/openapi/compat-&lt;name&gt;.json</c> (through the gateway), so an
@@ -52,6 +56,46 @@ public static class DialectOpenApi
             AddErrors(operation, context.Document, errors);
             return Task.CompletedTask;
         });
+
+    /// <summary>
+    /// The credential forms this operation takes instead of the document's: each one the names of schemes sent
+    /// together. None: the operation is public.
+    /// </summary>
+    public static TBuilder WithDialectSecurity<TBuilder>(this TBuilder builder, params string[][] alternatives)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.AddOpenApiOperationTransformer((operation, context, _) =>
+        {
+            operation.Security = alternatives.Length == 0
+                ? [new OpenApiSecurityRequirement()]
+                : [.. alternatives.Select(schemes => Requirement(schemes, context.Document))];
+            return Task.CompletedTask;
+        });
+
+    /// <summary>Query parameters of an operation whose handler reads the request itself (a dialect's fields may come from the query or the body).</summary>
+    public static TBuilder WithQueryParameters<TBuilder>(this TBuilder builder, params (string Name, bool Required)[] parameters)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            operation.Parameters ??= [];
+            foreach (var (name, required) in parameters)
+            {
+                operation.Parameters.Add(new OpenApiParameter
+                {
+                    Name = name, In = ParameterLocation.Query, Required = required, Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+                });
+            }
+            return Task.CompletedTask;
+        });
+
+    private static OpenApiSecurityRequirement Requirement(IEnumerable<string> schemes, OpenApiDocument? document)
+    {
+        var requirement = new OpenApiSecurityRequirement();
+        foreach (var scheme in schemes)
+        {
+            requirement[new OpenApiSecuritySchemeReference(scheme, document)] = [];
+        }
+        return requirement;
+    }
 
     private static void AddErrors(OpenApiOperation operation, OpenApiDocument? document, IEnumerable<(int Status, string Schema, string Description)> errors)
     {
@@ -103,13 +147,9 @@ public static class DialectOpenApi
         {
             openApi.Components.Schemas[name] = schema;
         }
-        // Every operation needs all of the dialect's credential headers at once (one requirement naming them all).
-        var requirement = new OpenApiSecurityRequirement();
-        foreach (var scheme in document.SecuritySchemes.Keys)
-        {
-            requirement[new OpenApiSecuritySchemeReference(scheme, openApi)] = [];
-        }
-        openApi.Security = [requirement];
+        // Unless the dialect names its forms, every operation needs all of its credential headers at once (one requirement naming them all).
+        IReadOnlyList<string[]> alternatives = document.SecurityAlternatives ?? [[.. document.SecuritySchemes.Keys]];
+        openApi.Security = [.. alternatives.Select(schemes => Requirement(schemes, openApi))];
         return Task.CompletedTask;
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Identity;
 using Npgsql;
 using Ujumbe.Api.Auth;
 using Ujumbe.Api.Compat;
+using Ujumbe.Api.Compat.Classic;
 using Ujumbe.Api.Compat.Mifumo;
 using Ujumbe.Api.Compat.SmsPop;
 using Ujumbe.Api.Compat.Wasambazie;
@@ -97,6 +98,7 @@ public static class ApplicationServiceExtensions
         services.AddDialectOpenApi(WasambazieApi.Document);
         services.AddDialectOpenApi(MifumoApi.Document);
         services.AddDialectOpenApi(SmsPopApi.Document);
+        services.AddDialectOpenApi(ClassicApi.Document);
         services.AddOptions<CompatOptions>().Bind(configuration.GetSection(CompatOptions.Section));
         return builder;
     }

@@ -5,6 +5,7 @@ using Ujumbe.Api.Identity;
 using Ujumbe.Api.Auth;
 using Ujumbe.Api.Billing;
 using Ujumbe.Api.Campaigns;
+using Ujumbe.Api.Compat.Classic;
 using Ujumbe.Api.Compat.Mifumo;
 using Ujumbe.Api.Compat.SmsPop;
 using Ujumbe.Api.Compat.Wasambazie;
@@ -62,6 +63,7 @@ public static class EndpointExtensions
         app.MapWasambazieApi();
         app.MapMifumoApi();
         app.MapSmsPopApi();
+        app.MapClassicApi();
 
         app.MapAuthApi();
         app.MapPaymentCallbacks();

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Ujumbe.Api.Auth;
 using Ujumbe.Api.Data;
 using Ujumbe.Api.Identity;
 using Ujumbe.ServiceDefaults;
@@ -24,7 +25,26 @@ public static class InternalApi
         internalApi.MapGet("/keys/{publicKey}", LookupKeyAsync);
         internalApi.MapPost("/keys/usage", RecordUsageAsync);
         internalApi.MapGet("/accounts/{accountId:guid}", LookupAccountAsync);
+        internalApi.MapPost("/sign-in/lookup", LookupSignInAsync);
+        internalApi.MapPost("/sign-in/failures", RecordSignInFailureAsync);
+        internalApi.MapPost("/sign-in/successes", RecordSignInSuccessAsync);
         return app;
+    }
+
+    /// <summary>
+    /// For a dialect's email-and-password callers (decision 0026) the gateway checks the password itself, so it never
+    /// reaches the Api; these three are the rest of <see cref="SignIn"/>: its locks, its user, its failure counts.
+    /// </summary>
+    public static async Task<Ok<SignInHolder>> LookupSignInAsync(SignInAttempt attempt, SignIn signIn, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await signIn.LookupAsync(attempt.Email, attempt.ClientIp, cancellationToken));
+
+    public static async Task<Ok<SignInFailure>> RecordSignInFailureAsync(SignInAttempt attempt, SignIn signIn, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await signIn.FailAsync(attempt.Email, attempt.ClientIp, cancellationToken));
+
+    public static async Task<NoContent> RecordSignInSuccessAsync(SignInAttempt attempt, SignIn signIn, CancellationToken cancellationToken)
+    {
+        await signIn.ForgetFailuresAsync(attempt.Email, cancellationToken);
+        return TypedResults.NoContent();
     }
 
     public static async Task<Results<Ok<KeyLookup>, ProblemHttpResult>> LookupKeyAsync(

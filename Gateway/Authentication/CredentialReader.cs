@@ -8,9 +8,12 @@ public enum CredentialKind
     None,
     Invalid,
     Token,
+
+    /// <summary>A portal user's email (the value) and password: a dialect's credential form (decision 0026).</summary>
+    Password,
 }
 
-public readonly record struct Credential(CredentialKind Kind, string Value)
+public readonly record struct Credential(CredentialKind Kind, string Value, string? Password = null)
 {
     public static Credential None => new(CredentialKind.None, "");
     public static Credential Invalid(string reason) => new(CredentialKind.Invalid, reason);
@@ -28,21 +31,37 @@ public static class CredentialReader
 
     /// <summary>
     /// A dialect path takes its dialect's credential form only (e.g. Wasambazie's key pair); /v1's headers
-    /// there are not credentials.
+    /// there are not credentials. A dialect whose credentials travel in the query or the body takes them out
+    /// of the request here, so they are never forwarded.
     /// </summary>
-    public static Credential Read(IHeaderDictionary headers, Dialect? dialect)
+    public static async ValueTask<Credential> ReadAsync(HttpRequest request, Dialect? dialect)
     {
         if (dialect is null)
         {
-            return Read(headers);
+            return Read(request.Headers);
         }
-        var presented = dialect.ReadCredential(headers);
+        var presented = await dialect.TakeCredentialAsync(request);
         return presented.Kind switch
         {
             DialectCredentialKind.None => Credential.None,
             DialectCredentialKind.Invalid => Credential.Invalid(presented.Value),
+            DialectCredentialKind.Password => Password(presented.Value, presented.Password ?? ""),
             _ => Token(presented.Value),
         };
+    }
+
+    /// <summary>An email and password within the bounds /v1's sign-in accepts, and with no character no email or password has.</summary>
+    private static Credential Password(string email, string password)
+    {
+        if (email.Length is 0 or > 254 || password.Length is 0 or > 1024)
+        {
+            return Credential.Invalid("The username or password is empty or too long.");
+        }
+        if (email.Any(char.IsControl) || password.Contains('\0', StringComparison.Ordinal))
+        {
+            return Credential.Invalid("The username or password contains characters no credential has.");
+        }
+        return new Credential(CredentialKind.Password, email, password);
     }
 
     public static Credential Read(IHeaderDictionary headers)

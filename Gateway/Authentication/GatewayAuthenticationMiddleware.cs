@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Ujumbe.Gateway.Proxy;
 using Ujumbe.Gateway.RateLimiting;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Compat;
@@ -19,8 +20,8 @@ public sealed record GatewayCaller(CallerIdentity Identity);
 /// count against their key's (or user's) limits; over a limit is 429. None of these reach the Api.
 /// </summary>
 public sealed partial class GatewayAuthenticationMiddleware(
-    RequestDelegate next, CredentialCache credentials, KeyUsageRecorder usage, PortalTokens portalTokens, Admission admission,
-    TimeProvider time, ILogger<GatewayAuthenticationMiddleware> logger)
+    RequestDelegate next, CredentialCache credentials, KeyUsageRecorder usage, PortalTokens portalTokens, PortalPasswords passwords,
+    Admission admission, TimeProvider time, ILogger<GatewayAuthenticationMiddleware> logger)
 {
     /// <summary>Route metadata: the route is public (no credentials needed).</summary>
     public const string AnonymousMetadata = "Anonymous";
@@ -33,7 +34,21 @@ public sealed partial class GatewayAuthenticationMiddleware(
         var anonymous = CallerIdentity.Anonymous with { ClientIp = clientIp };
 
         var dialect = Dialects.For(context.Request.Path);
-        var credential = CredentialReader.Read(context.Request.Headers, dialect);
+        Credential credential;
+        try
+        {
+            credential = await CredentialReader.ReadAsync(context.Request, dialect);
+        }
+        catch (Exception error) when (error is BadHttpRequestException or InvalidDataException)
+        {
+            // A dialect whose credentials may be in the body had to read it: over the size limit, or not the form it claims.
+            GatewayTelemetry.Authenticated("unreadable_body");
+            await (error is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
+                ? ProxyProblems.TooLarge(context.Request)
+                : Problems.Create(400, ErrorCodes.ValidationFailed, "The request is not valid.", "The request body could not be read."))
+                .ExecuteAsync(context);
+            return;
+        }
         if (credential.Kind == CredentialKind.None)
         {
             if (IsAnonymousRoute(context))
@@ -50,7 +65,13 @@ public sealed partial class GatewayAuthenticationMiddleware(
             await RefuseAsync(context, anonymous, 401, ErrorCodes.InvalidCredentials, credential.Value);
             return;
         }
-        // Portal tokens are the dashboard's; a dialect's callers hold API keys only, unless its seed documents a login.
+        if (credential.Kind == CredentialKind.Password)
+        {
+            await AuthenticatePasswordAsync(context, credential.Value, credential.Password!, anonymous);
+            return;
+        }
+        // Portal tokens are the dashboard's; a dialect's callers hold API keys (or, where the dialect says so, a
+        // password), and a portal token only where its seed documents a login.
         if ((dialect is null || dialect.AcceptsPortalTokens) && PortalTokens.LooksLikeToken(credential.Value))
         {
             await AuthenticateUserAsync(context, credential.Value, anonymous);
@@ -126,6 +147,50 @@ public sealed partial class GatewayAuthenticationMiddleware(
             await RefuseAsync(context, anonymous, 401, ErrorCodes.InvalidCredentials, "The portal token is not valid or has expired; sign in again.");
             return;
         }
+        await ForwardUserAsync(context, user, anonymous);
+    }
+
+    /// <summary>
+    /// A portal user's email and password, where a dialect takes them (decision 0026): checked here, with sign-in's
+    /// locks, failure counts and slowdown (<see cref="PortalPasswords"/>), for an account that is active.
+    /// </summary>
+    private async Task AuthenticatePasswordAsync(HttpContext context, string email, string password, CallerIdentity anonymous)
+    {
+        if (!passwords.TryGetVerified(email, password, out var user))
+        {
+            // A check costs the Api a lookup and this gateway a PBKDF2: the address pays first, as for a key this
+            // replica does not hold, and gets the charge back when the password is right.
+            if (!await admission.AdmitKeyLookupAsync(context, anonymous))
+            {
+                GatewayTelemetry.Authenticated(ErrorCodes.RateLimitExceeded);
+                return;
+            }
+            var (answered, check) = await LookupAsync(() => passwords.CheckAsync(email, password, anonymous.ClientIp, context.RequestAborted),
+                "a portal user's password", context.RequestAborted);
+            if (!answered)
+            {
+                await UnavailableAsync(context);
+                return;
+            }
+            if (check.Result == PasswordResult.Locked)
+            {
+                await LockedAsync(context, anonymous, check.RetryAfter);
+                return;
+            }
+            if (check.Result == PasswordResult.Invalid)
+            {
+                await RefuseAsync(context, anonymous, 401, ErrorCodes.InvalidCredentials, "The username or password is not correct.");
+                return;
+            }
+            await admission.RefundKeyLookupAsync(context, anonymous);
+            user = check.User;
+        }
+        await ForwardUserAsync(context, user!, anonymous);
+    }
+
+    /// <summary>A portal user, as its account stands now: gone (401), suspended (403), or active (forwarded with the account's limits).</summary>
+    private async Task ForwardUserAsync(HttpContext context, PortalUser user, CallerIdentity anonymous)
+    {
         var (answered, account) = await LookupAsync(() => credentials.FindAccountAsync(user.AccountId, context.RequestAborted), user.AccountId.ToString("N"), context.RequestAborted);
         if (!answered)
         {
@@ -143,6 +208,20 @@ public sealed partial class GatewayAuthenticationMiddleware(
             return;
         }
         await ForwardAsync(context, CallerIdentity.ForUser(user) with { ClientIp = anonymous.ClientIp }, account.RateLimits);
+    }
+
+    /// <summary>Sign-in's lock, answered as <c>/v1/auth/login</c> answers it: 429 with Retry-After.</summary>
+    private async Task LockedAsync(HttpContext context, CallerIdentity anonymous, TimeSpan retryAfter)
+    {
+        GatewayTelemetry.Authenticated("locked");
+        if (!await admission.AdmitAsync(context, anonymous, overrides: null))
+        {
+            return;
+        }
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await Problems.Create(429, ErrorCodes.RateLimitExceeded, "Too many failed sign-ins.",
+            $"Sign-in is locked for {seconds} seconds after repeated failures.").ExecuteAsync(context);
     }
 
     private async Task ForwardAsync(HttpContext context, CallerIdentity caller, RateLimitOverrides? overrides)

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
 
@@ -34,6 +35,37 @@ public sealed class KeyDirectory(HttpClient http, GatewaySignature signature)
         }
         response.EnsureSuccessStatusCode();
         return await response.Content.ReadFromJsonAsync<AccountLookup>(JsonDefaults.Options, cancellationToken);
+    }
+
+    /// <summary>A portal user's lock, or the user and its password hash (the password itself is never sent).</summary>
+    public Task<SignInHolder> LookupSignInAsync(SignInAttempt attempt, CancellationToken cancellationToken) =>
+        PostAsync<SignInHolder>("/internal/sign-in/lookup", attempt, cancellationToken);
+
+    public Task<SignInFailure> RecordSignInFailureAsync(SignInAttempt attempt, CancellationToken cancellationToken) =>
+        PostAsync<SignInFailure>("/internal/sign-in/failures", attempt, cancellationToken);
+
+    public async Task RecordSignInSuccessAsync(SignInAttempt attempt, CancellationToken cancellationToken)
+    {
+        using var response = await PostAsync("/internal/sign-in/successes", attempt, cancellationToken);
+    }
+
+    private async Task<T> PostAsync<T>(string path, SignInAttempt attempt, CancellationToken cancellationToken)
+    {
+        using var response = await PostAsync(path, attempt, cancellationToken);
+        return await response.Content.ReadFromJsonAsync<T>(JsonDefaults.Options, cancellationToken)
+            ?? throw new JsonException($"{path} answered null.");
+    }
+
+    private async Task<HttpResponseMessage> PostAsync(string path, SignInAttempt attempt, CancellationToken cancellationToken)
+    {
+        using var request = ServiceRequest.Create(signature, HttpMethod.Post, path, JsonContent.Create(attempt, options: JsonDefaults.Options));
+        var response = await http.SendAsync(request, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            response.Dispose();
+            throw new HttpRequestException($"{path} answered {(int)response.StatusCode}.", null, response.StatusCode);
+        }
+        return response;
     }
 }
 

@@ -35,6 +35,7 @@ public static class GatewayServiceExtensions
         services.AddSingleton<GatewaySignature>();
         services.AddOptions<PortalTokenOptions>().Bind(configuration.GetSection(PortalTokenOptions.Section));
         services.AddSingleton<PortalTokens>();
+        services.AddSingleton<PortalPasswords>();
 
         services.AddHttpClient<KeyDirectory>(http =>
         {
@@ -98,13 +99,14 @@ public static class GatewayServiceExtensions
             Match = new() { Path = dialect.Base + "/{**rest}" },
             Order = 100,
         }),
-        // A dialect's own sign-in (Mifumo's /api/auth/login/): public like /v1/auth/login.
-        .. Dialects.All.SelectMany(dialect => dialect.PublicPostPaths.Select((path, i) => new RouteConfig
+        // A dialect's own sign-in (Mifumo's /api/auth/login/) and the pages its seed shows answered without
+        // credentials (the classic API's Swagger page): public like /v1/auth/login.
+        .. Dialects.All.SelectMany(dialect => dialect.PublicRoutes.Select((route, i) => new RouteConfig
         {
             RouteId = $"compat-{dialect.Name}-public-{i}",
             ClusterId = "api",
             Order = 1,
-            Match = new() { Path = path.Value, Methods = ["POST"] },
+            Match = new() { Path = route.Path, Methods = [route.Method] },
             Metadata = new Dictionary<string, string> { [GatewayAuthenticationMiddleware.AnonymousMetadata] = "true" },
         })),
         new()

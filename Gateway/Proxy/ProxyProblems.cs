@@ -89,6 +89,6 @@ public sealed class ProxyProblems(RequestDelegate next)
         error is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
         || error?.InnerException is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge };
 
-    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult TooLarge(HttpRequest request) =>
+    public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult TooLarge(HttpRequest request) =>
         Problems.Create(413, ErrorCodes.PayloadTooLarge, "The request body is too large.", ServiceDefaultsLimits.TooLargeDetail(request));
 }

@@ -24,9 +24,13 @@ public enum DialectCredentialKind
 
     /// <summary>An API key secret (<c>sk_…</c>) to check like any other.</summary>
     Secret,
+
+    /// <summary>A portal user's email (the value) and password, checked like a sign-in.</summary>
+    Password,
 }
 
-public readonly record struct DialectCredential(DialectCredentialKind Kind, string Value);
+/// <summary>What a dialect's caller presented; <see cref="Password"/> only for <see cref="DialectCredentialKind.Password"/>.</summary>
+public readonly record struct DialectCredential(DialectCredentialKind Kind, string Value, string? Password = null);
 
 /// <summary>An error as a dialect words it: the status it answers with and the JSON body.</summary>
 public sealed record DialectError(int Status, object Body);
@@ -59,8 +63,18 @@ public abstract class Dialect
     /// </summary>
     public virtual bool AcceptsPortalTokens => false;
 
-    /// <summary>Paths of the dialect that need no credentials (POST only: its sign-in), routed by the gateway like /v1/auth/login.</summary>
-    public virtual IReadOnlyList<PathString> PublicPostPaths { get; } = [];
+
+    /// <summary>
+    /// The credential of a whole request. A dialect whose credentials travel in the query or the body too reads
+    /// them there and takes them out of the request (so the Api never receives them); the rest read the headers.
+    /// </summary>
+    public virtual ValueTask<DialectCredential> TakeCredentialAsync(HttpRequest request) => ValueTask.FromResult(ReadCredential(request.Headers));
+
+    /// <summary>
+    /// Routes of the dialect that need no credentials (its sign-in, a documentation page), routed by the gateway as
+    /// public like <c>/v1/auth/login</c>.
+    /// </summary>
+    public virtual IReadOnlyList<DialectPublicRoute> PublicRoutes => [];
 
     /// <summary>What a request without credentials is told to send.</summary>
     public abstract string CredentialHint { get; }
@@ -73,8 +87,12 @@ public abstract class Dialect
     /// </summary>
     public abstract DialectError Error(int status, string code, string? detail, IDictionary<string, string[]>? errors);
 
+    /// <summary>The error for this request: a dialect whose words differ between its paths says so here.</summary>
+    public virtual DialectError Error(HttpContext context, int status, string code, string? detail, IDictionary<string, string[]>? errors) =>
+        Error(status, code, detail, errors);
+
     public Task WriteErrorAsync(HttpContext context, int status, string code, string? detail, IDictionary<string, string[]>? errors = null) =>
-        WriteAsync(context, Error(status, code, detail, errors));
+        WriteAsync(context, Error(context, status, code, detail, errors));
 
     /// <summary><c>Authorization: Bearer &lt;key&gt;</c>, once: the form of the dialects whose keys are bearer tokens.</summary>
     protected DialectCredential ReadBearer(IHeaderDictionary headers)
@@ -104,7 +122,7 @@ public abstract class Dialect
 public static class Dialects
 {
     public static IReadOnlyList<Dialect> All { get; } =
-        [Wasambazie.WasambazieDialect.Instance, Mifumo.MifumoDialect.Instance, SmsPop.SmsPopDialect.Instance];
+        [Wasambazie.WasambazieDialect.Instance, Mifumo.MifumoDialect.Instance, SmsPop.SmsPopDialect.Instance, Classic.ClassicDialect.Instance];
 
     /// <summary>Every dialect's credential headers (the gateway strips them all before forwarding).</summary>
     public static IReadOnlyList<string> CredentialHeaders { get; } = [.. All.SelectMany(d => d.CredentialHeaders).Distinct(StringComparer.OrdinalIgnoreCase)];
@@ -152,3 +170,6 @@ public sealed class DialectProblemWriter : IProblemDetailsWriter
         return new ValueTask(dialect.WriteErrorAsync(context.HttpContext, status, code, problem.Detail, errors));
     }
 }
+
+/// <summary>A method and path of a dialect answered without credentials.</summary>
+public sealed record DialectPublicRoute(string Method, string Path);

@@ -19,3 +19,19 @@ public sealed record RateLimitOverrides(int? MessagesPerMinute, int? ContactsPer
 /// <see cref="KeyLookup"/>, and the partner owning it if it is a tenant (what <c>X-Tenant-Id</c> is checked against).
 /// </summary>
 public sealed record AccountLookup(Guid AccountId, string Status, RateLimitOverrides? RateLimits = null, Guid? PartnerId = null);
+
+/// <summary>
+/// A portal user's password check, asked by the gateway for a dialect whose callers present an email and password
+/// (decision 0026): <c>POST /internal/sign-in/lookup</c>, <c>/failures</c> and <c>/successes</c>. The password never
+/// leaves the gateway; the Api keeps the users and the failure counts, exactly those of <c>/v1/auth/login</c>.
+/// </summary>
+public sealed record SignInAttempt(string Email, string? ClientIp);
+
+/// <summary>
+/// Locked (seconds left), or the user to check the password against: its id, account, role as a signed-in user has
+/// it, and password hash. No user (or none with a password): all null, and the gateway checks against a dummy hash.
+/// </summary>
+public sealed record SignInHolder(double? LockedForSeconds, Guid? UserId, Guid? AccountId, string? Role, string? PasswordHash);
+
+/// <summary>A failure counted: how long to wait before answering (the slowdown), and the lock it caused, if any.</summary>
+public sealed record SignInFailure(double WaitSeconds, double? LockedForSeconds);

@@ -44,6 +44,7 @@ public sealed class DialectOpenApiTests(UjumbeFixture ujumbe) : IClassFixture<Uj
     [InlineData("compat-wasambazie")]
     [InlineData("compat-mifumo")]
     [InlineData("compat-smspop")]
+    [InlineData("compat-classic")]
     public async Task Each_dialect_document_lints_clean(string name)
     {
         var (text, _) = await FetchAsync(name);
@@ -94,4 +95,37 @@ public sealed class DialectOpenApiTests(UjumbeFixture ujumbe) : IClassFixture<Uj
         Assert.True(campaigns.TryGetProperty("post", out _));
         Assert.True(campaigns.TryGetProperty("get", out _));
     }
+
+    [Fact]
+    public async Task The_classic_document_has_every_seed_path_and_each_ones_credential_form()
+    {
+        var (_, document) = await FetchAsync("compat-classic");
+        Assert.Equal("/compat/classic", document.GetProperty("servers")[0].GetProperty("url").GetString());
+        var paths = document.GetProperty("paths");
+        string[] seedPaths =
+        [
+            "/v1/sms/send", "/api/v2", "/api/oauth2-callback", "/api/v2/sms/send", "/api/v2/account/balance",
+            "/api/generate-key", "/api/revoke-key", "/api/regenerate-key",
+        ];
+        Assert.Equal(seedPaths.Order(StringComparer.Ordinal), paths.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        var v2Send = paths.GetProperty("/api/v2/sms/send");
+        Assert.True(v2Send.TryGetProperty("get", out _));
+        Assert.True(v2Send.TryGetProperty("post", out _));
+
+        var schemes = document.GetProperty("components").GetProperty("securitySchemes");
+        Assert.Equal("X-API-Key", schemes.GetProperty("api_key_header").GetProperty("name").GetString());
+        Assert.Equal("api_key", schemes.GetProperty("api_key_parameter").GetProperty("name").GetString());
+        // The key routes: the header or the parameter (either one); the send of /v1 and generate-key: username and password together.
+        Assert.Equal([["api_key_header"], ["api_key_parameter"]], Forms(document.GetProperty("security")));
+        foreach (var path in new[] { "/v1/sms/send", "/api/generate-key" })
+        {
+            Assert.Equal([["password", "username"]], Forms(paths.GetProperty(path).GetProperty("post").GetProperty("security")));
+        }
+        Assert.Equal([[]], Forms(paths.GetProperty("/api/oauth2-callback").GetProperty("get").GetProperty("security")));
+        Assert.Equal(["200", "400", "401", "402", "403", "429"],
+            paths.GetProperty("/v1/sms/send").GetProperty("post").GetProperty("responses").EnumerateObject().Select(r => r.Name).Order());
+    }
+
+    private static string[][] Forms(JsonElement security) =>
+        [.. security.EnumerateArray().Select(requirement => requirement.EnumerateObject().Select(p => p.Name).Order().ToArray())];
 }
