@@ -40,7 +40,7 @@ public sealed class MifumoDialect : Dialect
     /// <summary>Seed 001: "API Key (recommended) or JWT Bearer Token" — the access token of <see cref="Login"/>.</summary>
     public override bool AcceptsPortalTokens => true;
 
-    public override IReadOnlyList<DialectPublicRoute> PublicRoutes { get; } = [new("POST", Login.Value!)];
+    public override IReadOnlyList<DialectPublicRoute> PublicRoutes => [new("POST", Login.Value!)];
 
     /// <summary><c>Authorization: Bearer YOUR_API_KEY</c>, once; the key is an Ujumbe secret (<c>sk_…</c>) or a portal token.</summary>
     public override DialectCredential ReadCredential(IHeaderDictionary headers) => ReadBearer(headers);
