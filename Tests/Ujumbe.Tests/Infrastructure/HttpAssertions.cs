@@ -28,9 +28,17 @@ public static class HttpAssertions
     }
 
     /// <summary>Polls <paramref name="condition"/> until it holds or the deadline passes (no fixed sleeps).</summary>
-    public static async Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan? within = null, string? because = null)
+    public static Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan? within = null, string? because = null) =>
+        EventuallyAsync(condition, within ?? TimeSpan.FromSeconds(10),
+            () => Task.FromResult("Condition not met in time" + (because is null ? "" : ": " + because)));
+
+    /// <summary>
+    /// As above, failing with what <paramref name="explain"/> says at the deadline: for what is known only then,
+    /// such as the last answer seen or a server's log.
+    /// </summary>
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan within, Func<Task<string>> explain)
     {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
+        var deadline = DateTime.UtcNow + within;
         while (true)
         {
             if (await condition())
@@ -39,7 +47,7 @@ public static class HttpAssertions
             }
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail("Condition not met in time" + (because is null ? "" : ": " + because));
+                Assert.Fail(await explain());
             }
             await Task.Delay(50);
         }

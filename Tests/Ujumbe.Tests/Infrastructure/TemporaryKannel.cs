@@ -151,20 +151,12 @@ public sealed partial class TemporaryKannel : IAsyncDisposable
         _smsbox = Launch("/usr/sbin/smsbox", "-v", "1", configuration);
         await WaitForPortAsync(SendSmsPort, _smsbox);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
+        var status = "";
+        await HttpAssertions.EventuallyAsync(async () =>
         {
-            var status = await http.GetStringAsync($"http://127.0.0.1:{AdminPort}/status.txt?password={AdminPassword}");
-            if (status.Split('\n').Any(line => line.Contains(SmscId + "[", StringComparison.Ordinal) && line.Contains("online", StringComparison.Ordinal)))
-            {
-                return;
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new InvalidOperationException("Kannel's SMSC never came online:\n" + status + "\n" + Log);
-            }
-            await Task.Delay(100);
-        }
+            status = await http.GetStringAsync($"http://127.0.0.1:{AdminPort}/status.txt?password={AdminPassword}");
+            return status.Split('\n').Any(line => line.Contains(SmscId + "[", StringComparison.Ordinal) && line.Contains("online", StringComparison.Ordinal));
+        }, TimeSpan.FromSeconds(30), () => Task.FromResult("Kannel's SMSC never came online:\n" + status + "\n" + Log));
     }
 
     /// <summary>Kills smsbox, the handsets and bearerbox (SIGKILL, by pid): Kannel is gone, as in a crash.</summary>
@@ -257,26 +249,27 @@ public sealed partial class TemporaryKannel : IAsyncDisposable
         }
     }
 
-    private async Task WaitForPortAsync(int port, Process owner)
+    private Task WaitForPortAsync(int port, Process owner)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (true)
+        async Task<string> NeverListened() =>
+            $"{owner.StartInfo.FileName} never listened on {port}:\n{Log}\n{await File.ReadAllTextAsync(Path.Combine(_directory, "kannel.conf"))}";
+        return HttpAssertions.EventuallyAsync(async () =>
         {
             try
             {
                 using var client = new TcpClient();
                 await client.ConnectAsync("127.0.0.1", port);
-                return;
+                return true;
             }
-            catch (SocketException) when (DateTime.UtcNow < deadline && !owner.HasExited)
+            catch (SocketException) when (!owner.HasExited)
             {
-                await Task.Delay(50);
+                return false;
             }
             catch (SocketException)
             {
-                throw new InvalidOperationException($"{owner.StartInfo.FileName} never listened on {port}:\n{Log}\n{await File.ReadAllTextAsync(Path.Combine(_directory, "kannel.conf"))}");
+                throw new InvalidOperationException(await NeverListened()); // it exited: waiting longer cannot help
             }
-        }
+        }, TimeSpan.FromSeconds(20), NeverListened);
     }
 
     public async ValueTask DisposeAsync()
