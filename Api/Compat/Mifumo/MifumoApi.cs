@@ -254,8 +254,7 @@ public static class MifumoApi
         var senderId = request.SenderId;
         if (string.IsNullOrWhiteSpace(senderId))
         {
-            senderId = await db.SenderIds.AsNoTracking().Where(s => s.Status == SenderIdStatus.Approved)
-                .OrderBy(s => s.DecidedAt).ThenBy(s => s.Name).Select(s => s.Name).FirstOrDefaultAsync(cancellationToken);
+            senderId = await DefaultSenderId.FindAsync(db, cancellationToken);
             if (senderId is null)
             {
                 return Error(403, ErrorCodes.SenderIdNotApproved,
