@@ -1,9 +1,12 @@
+using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Ujumbe.Tests.Infrastructure;
 
 [assembly: CollectionBehavior(DisableTestParallelization = true)] // one AppHost at a time: 2 cores
 
@@ -68,6 +71,42 @@ public class AppHostFixture : IAsyncLifetime
         using var keys = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(DataDirectory, "demo-keys.json")));
         DemoKey = keys.RootElement.GetProperty("demo_key").GetString()!;
         OperatorKey = keys.RootElement.GetProperty("operator_key").GetString()!;
+        await WaitUntilEveryGatewayChecksNewKeysAsync();
+    }
+
+    /// <summary>
+    /// A cold Api on a loaded machine (the other test assembly runs beside this one) can take longer than a
+    /// gateway's key lookup allows; the gateway then answers 503 "retry shortly" (decision 0010). Healthy is
+    /// not warm: tests begin once every gateway replica has checked several new keys with the Apis behind it.
+    /// </summary>
+    private async Task WaitUntilEveryGatewayChecksNewKeysAsync()
+    {
+        await HttpAssertions.EventuallyAsync(() => Task.FromResult(ReplicaAddresses("gateway").Count == Replicas),
+            TimeSpan.FromSeconds(30), "every gateway replica is seen running");
+        using var admin = Client("gateway", OperatorKey);
+        foreach (var address in ReplicaAddresses("gateway"))
+        {
+            for (var i = 0; i < 2 * Replicas; i++)
+            {
+                string? secret = null;
+                await HttpAssertions.EventuallyAsync(async () =>
+                {
+                    using var created = await admin.PostAsJsonAsync("/v1/admin/accounts", new { name = "Warm-up", owner_email = $"{Guid.NewGuid():N}@example.com" });
+                    if (created.StatusCode == HttpStatusCode.ServiceUnavailable)
+                    {
+                        return false;
+                    }
+                    secret = (await created.AssertJsonAsync(HttpStatusCode.Created)).GetProperty("api_key").GetProperty("secret").GetString();
+                    return true;
+                }, TimeSpan.FromMinutes(2), "the operator key is checked and an account created");
+                using var replica = Client(address, secret);
+                await HttpAssertions.EventuallyAsync(async () =>
+                {
+                    using var response = await replica.GetAsync("/v1/balance");
+                    return response.StatusCode != HttpStatusCode.ServiceUnavailable;
+                }, TimeSpan.FromMinutes(2), $"the gateway at {address} checks a new key with the Api");
+            }
+        }
     }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ResourceEvent> _instances = new();
