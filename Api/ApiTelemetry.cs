@@ -15,6 +15,14 @@ public static class ApiTelemetry
     public static readonly Counter<long> Accepted =
         Meter.CreateCounter<long>("ujumbe.messages.accepted", unit: "{message}", description: "Messages accepted for sending, one per recipient");
 
+    /// <summary>Sends committed together by one group commit (<see cref="Messages.SendPipeline"/>).</summary>
+    public static readonly Histogram<int> SendGroupSize =
+        Meter.CreateHistogram<int>("ujumbe.send.group.size", unit: "{send}", description: "Sends committed together in one transaction by the send pipeline");
+
+    /// <summary>How long one group commit takes, from opening its connection to the commit's answer.</summary>
+    public static readonly Histogram<double> SendGroupDuration =
+        Meter.CreateHistogram<double>("ujumbe.send.group.duration", unit: "s", description: "Time one group commit of the send pipeline takes, connection to commit");
+
     public static readonly Counter<long> KeysIssued =
         Meter.CreateCounter<long>("ujumbe.api_keys.issued", unit: "{key}", description: "API key secrets issued (created or regenerated)");
 

@@ -6,7 +6,9 @@
 # (pg_stat_wal and pg_stat_database, before and after), and what the database's client backends were
 # doing, sampled every 20 ms (pg_stat_activity: running, waiting for the next statement of an open
 # transaction, waiting on a lock or on the WAL, idle). Counts per send do not depend on how busy the
-# machine is, so this can run beside other work; the rates can't. Appends a table to docs/benchmarks.md.
+# machine is, so this can run beside other work; the rates can't. And the Api's group commits: sends per
+# group and how long one takes (its ujumbe.send.group.* histograms, by dotnet-counters). Appends a table to
+# docs/benchmarks.md.
 # Usage: bench/send-db.sh  (env: DUR=20 CONNS=64)
 . "$(dirname "$0")/lib.sh"
 DUR=${DUR:-20}
@@ -15,6 +17,9 @@ GW=${UJUMBE_GATEWAY_PORT:-5480} API=${UJUMBE_API_PORT:-5481} WORKER=${UJUMBE_WOR
 DBNAME=ujumbe_bench_db
 
 need_tools wrk curl bc psql
+# The Api's group commit histograms are read with dotnet-counters (a .NET global tool).
+COUNTERS=$(command -v dotnet-counters || echo "$HOME/.dotnet/tools/dotnet-counters")
+[ -x "$COUNTERS" ] || dotnet tool install -g dotnet-counters >/dev/null || { log "dotnet-counters could not be installed"; exit 1; }
 start_stack
 build_release
 
@@ -43,23 +48,34 @@ sample() {
     -c "select activity, round(count(*)::numeric / sum(count(*)) over (), 3) from samples group by 1 order by 2 desc"
 }
 
-declare -A ROW ACTIVITY
+declare -A ROW ACTIVITY COMMITS_BY_GROUP
 # phase NAME: DUR seconds of load with samples and counters taken around it
 phase() {
   local before after rate sent
   before=$(counters)
   sample "$DUR" >"$OUT/activity-$1.txt" &
   local sampler=$!
+  "$COUNTERS" collect -p "$PID_api" --counters "Ujumbe.Api[ujumbe.send.group.size,ujumbe.send.group.duration]" \
+    --refresh-interval 5 --format csv -o "$OUT/groups-$1.csv" --duration "00:00:00:$DUR" >/dev/null 2>&1 &
+  local collector=$!
   rate=$(wrk_run "send-$1" "$CONNS" "$DUR" "http://127.0.0.1:$GW" -s "$ROOT/bench/send.lua")
-  wait "$sampler"
+  wait "$sampler" "$collector"
   after=$(counters)
   read -r c0 r0 f0 b0 s0 n0 <<<"$before"
   read -r c1 r1 f1 b1 s1 n1 <<<"$after"
   sent=$((n1 - n0))
   ROW[$1]="$(cut -d' ' -f1 <<<"$rate") | $(cut -d' ' -f2,3 <<<"$rate" | sed 's/ / \/ /') | $sent | $(per "$((c1 - c0))" $sent) | $(per "$((r1 - r0))" $sent) | $(per "$((b1 - b0))" $sent 0) | $(per "$((f1 - f0))" $sent) | $(per "$((s1 - s0))" $sent)"
+  COMMITS_BY_GROUP[$1]="$(group_figure "$1" size 50) / $(group_figure "$1" size 95) | $(group_figure "$1" duration 50 1000) / $(group_figure "$1" duration 95 1000)"
   ACTIVITY[$1]=$(awk '{what=$0; sub(/ [^ ]*$/, "", what); printf "%s%s %.0f %%", (NR>1 ? "; " : ""), what, $NF*100}' "$OUT/activity-$1.txt")
   log "$1: ${ROW[$1]}"
   log "$1: ${ACTIVITY[$1]}"
+}
+# group_figure PHASE size|duration PERCENTILE [SCALE]: the median over the 5-s intervals of the Api's group
+# commit histogram's percentile (duration in ms with SCALE=1000)
+group_figure() {
+  local values
+  values=$(awk -F, -v name="ujumbe.send.group.$2" -v p="Percentile=$3" 'index($3, name) && index($3, p) {print $5 * '"${4:-1}"'}' "$OUT/groups-$1.csv" | xargs)
+  [ -n "$values" ] && printf "%.1f" "$(median $values)" || echo "?"
 }
 per() { printf "%.${3:-2}f" "$(echo "scale=4; $1 / $2" | bc)"; }
 
@@ -90,9 +106,9 @@ phase dispatching
   echo "Machine: $(machine); load average at the end $(cut -d' ' -f1-3 /proc/loadavg). Command: \`bench/send-db.sh\` (DUR=$DUR, CONNS=$CONNS, wrk -t2, single-recipient JSON sends through the gateway, tree $(git -C "$ROOT" rev-parse --short HEAD)). Logs: bench/out/$(basename "$OUT")."
   echo "Per accepted send: transactions committed in the database, WAL records, WAL bytes, full-page images, WAL syncs (fsyncs of the WAL). \"accept\": no Worker running; \"dispatching\": the Worker sends to the simulator (reports after 100 ms) while the load runs."
   echo
-  echo "| phase | sends/s | p50 / p99 | sends | commits / send | WAL records / send | WAL bytes / send | full pages / send | WAL syncs / send |"
-  echo "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-  for p in accept dispatching; do echo "| $p | ${ROW[$p]} |"; done
+  echo "| phase | sends/s | p50 / p99 | sends | commits / send | WAL records / send | WAL bytes / send | full pages / send | WAL syncs / send | sends per group, p50 / p95 | group commit ms, p50 / p95 |"
+  echo "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  for p in accept dispatching; do echo "| $p | ${ROW[$p]} | ${COMMITS_BY_GROUP[$p]} |"; done
   echo
   echo "What the database's client backends were doing (share of samples every 20 ms):"
   echo

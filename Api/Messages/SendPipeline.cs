@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -82,11 +83,14 @@ public sealed partial class SendPipeline(SendWriter writer, IOptions<SendPipelin
                 group.Add(next);
                 messages += next.Recipients.Count;
             }
+            var started = Stopwatch.GetTimestamp();
             try
             {
                 // Never cancelled: a cancellation that lands after PostgreSQL committed would report
                 // accepted sends as failed (and a client retry would send and charge them twice).
                 await writer.WriteAsync(group, CancellationToken.None);
+                ApiTelemetry.SendGroupSize.Record(group.Count);
+                ApiTelemetry.SendGroupDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
             }
             catch (Exception error) when (group.Count > 1 && WasRefused(error))
             {
