@@ -48,9 +48,10 @@ public static class ProviderAnswerNotifications
     /// <summary>Calls <paramref name="batch"/> for each id in a payload; anything that is not an id is skipped.</summary>
     public static void Read(string payload, Action<Guid> batch)
     {
-        foreach (var range in payload.AsSpan().Split(','))
+        var text = payload.AsSpan();
+        foreach (var range in text.Split(','))
         {
-            if (Guid.TryParseExact(payload.AsSpan(range), "N", out var id))
+            if (Guid.TryParseExact(text[range], "N", out var id))
             {
                 batch(id);
             }
