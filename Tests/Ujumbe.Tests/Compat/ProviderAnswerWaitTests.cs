@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Ujumbe.Api.Compat;
 using Ujumbe.Shared.Messaging;
 using Ujumbe.Tests.Infrastructure;
@@ -13,18 +14,19 @@ namespace Ujumbe.Tests.Compat;
 /// </summary>
 public abstract class ProviderAnswerTests(UjumbeFixture fixture)
 {
-    protected UjumbeFixture Ujumbe { get; } = fixture;
+    protected UjumbeFixture Stack { get; } = fixture;
 
     /// <summary>Starts a single-recipient send to a number of this test's own; returns it and the batch it committed.</summary>
-    protected async Task<(Task<HttpResponseMessage> Answer, Guid MessageId, Guid BatchId)> StartSendAsync(HttpClient client)
+    protected async Task<(Task<HttpResponseMessage> Answer, Guid MessageId, Guid BatchId, Stopwatch Since)> StartSendAsync(HttpClient client)
     {
-        var account = new WasambazieAccount(await Ujumbe.OpenFundedAccountAsync(credits: 10));
+        var account = new WasambazieAccount(await Stack.OpenFundedAccountAsync(credits: 10));
         var number = $"+25571{Random.Shared.Next(0, 10_000_000):D7}";
+        var since = Stopwatch.StartNew();
         var answer = account.SendAsync(client, number, "Waiting for the provider", "UJUMBE");
         (Guid, Guid)? committed = null;
         await HttpAssertions.EventuallyAsync(async () =>
         {
-            await using var connection = await Ujumbe.Database.OpenAsync();
+            await using var connection = await Stack.Database.OpenAsync();
             await using var command = new Npgsql.NpgsqlCommand("select id, batch_id from messages where recipient = $1", connection);
             command.Parameters.Add(new() { Value = number });
             await using var reader = await command.ExecuteReaderAsync();
@@ -35,28 +37,29 @@ public abstract class ProviderAnswerTests(UjumbeFixture fixture)
             return committed is not null || answer.IsCompleted;
         }, TimeSpan.FromSeconds(20), "the send is committed");
         Assert.False(answer.IsCompleted, "the send answered before any provider did: " + (answer.IsCompleted ? await Describe(await answer) : ""));
-        return (answer, committed!.Value.Item1, committed.Value.Item2);
+        return (answer, committed!.Value.Item1, committed.Value.Item2, since);
     }
 
     /// <summary>What the Worker records when the provider refuses the message (without notifying anyone).</summary>
-    protected Task RejectAsync(Guid messageId) => Ujumbe.Database.ExecuteAsync(
+    protected Task RejectAsync(Guid messageId) => Stack.Database.ExecuteAsync(
         "select * from transition_messages(array[$1]::uuid[], array['rejected'], now(), null, null, array['TEST_REJECTED'])", messageId);
 
     /// <summary>What the Worker notifies once that is committed.</summary>
-    protected Task NotifyAsync(Guid batchId) => Ujumbe.Database.ExecuteAsync(
+    protected Task NotifyAsync(Guid batchId) => Stack.Database.ExecuteAsync(
         "select pg_notify($1, $2)", ProviderAnswerNotifications.Channel, ProviderAnswerNotifications.Payloads([batchId])[0]);
 
-    /// <summary>The Api's LISTEN connection to this test's database, once it is listening.</summary>
+    /// <summary>The backend of the Api's LISTEN connection to this test's database, once it listens (other than <paramref name="not"/>).</summary>
     protected async Task<int> ListenerAsync(int? not = null)
     {
+        var signals = Stack.Api.Services.GetRequiredService<ProviderAnswerSignals>();
         var pid = 0;
         await HttpAssertions.EventuallyAsync(async () =>
         {
-            pid = await Ujumbe.Database.ScalarAsync<int>("""
-                select pid from pg_stat_activity
-                 where datname = current_database() and application_name = $1 and state = 'idle' and query ilike 'listen %' and pid <> $2
-                """, ProviderAnswerListener.ApplicationName, not ?? 0);
-            return pid != 0;
+            pid = await Stack.Database.ScalarAsync<int>(
+                "select pid from pg_stat_activity where datname = current_database() and application_name = $1 and pid <> $2",
+                ProviderAnswerListener.ApplicationName, not ?? 0);
+            // Listening stops being true when the old connection fails, before the new one exists.
+            return pid != 0 && signals.Listening;
         }, TimeSpan.FromSeconds(20), "the Api listens for provider answers");
         return pid;
     }
@@ -88,8 +91,8 @@ public sealed class ProviderAnswerWakeTests(LongProviderWaitFixture ujumbe) : Pr
     public async Task A_waiting_send_answers_as_soon_as_its_batch_is_notified()
     {
         await ListenerAsync();
-        using var client = Ujumbe.Client();
-        var (answer, messageId, batchId) = await StartSendAsync(client);
+        using var client = Stack.Client();
+        var (answer, messageId, batchId, _) = await StartSendAsync(client);
 
         await RejectAsync(messageId);
         var notified = Stopwatch.StartNew();
@@ -104,14 +107,14 @@ public sealed class ProviderAnswerWakeTests(LongProviderWaitFixture ujumbe) : Pr
     public async Task The_listen_connection_comes_back_after_it_is_terminated_and_waiting_sends_are_still_woken()
     {
         var listener = await ListenerAsync();
-        using var client = Ujumbe.Client();
-        var (waitingThrough, messageId, batchId) = await StartSendAsync(client);
+        using var client = Stack.Client();
+        var (waitingThrough, messageId, batchId, _) = await StartSendAsync(client);
 
-        Assert.True(await Ujumbe.Database.ScalarAsync<bool>("select pg_terminate_backend($1)", listener));
+        Assert.True(await Stack.Database.ScalarAsync<bool>("select pg_terminate_backend($1)", listener));
         await ListenerAsync(not: listener);
 
         // The send that waited through the outage, and one that began after it.
-        var (begunAfter, laterMessageId, laterBatchId) = await StartSendAsync(client);
+        var (begunAfter, laterMessageId, laterBatchId, _) = await StartSendAsync(client);
         await RejectAsync(messageId);
         await RejectAsync(laterMessageId);
         var notified = Stopwatch.StartNew();
@@ -146,23 +149,22 @@ public sealed class ProviderAnswerDeadlineTests(ShortProviderWaitFixture ujumbe)
     public async Task A_send_no_provider_answers_is_accepted_at_the_deadline_and_stays_queued()
     {
         await ListenerAsync();
-        using var client = Ujumbe.Client();
-        var began = Stopwatch.StartNew();
-        var (answer, messageId, _) = await StartSendAsync(client);
+        using var client = Stack.Client();
+        var (answer, messageId, _, since) = await StartSendAsync(client);
         using var response = await answer;
 
-        Assert.True(began.Elapsed >= ShortProviderWaitFixture.Wait, $"answered after {began.Elapsed}, before the deadline");
+        Assert.True(since.Elapsed >= ShortProviderWaitFixture.Wait, $"answered after {since.Elapsed}, before the deadline");
         var sent = await response.AssertJsonAsync(HttpStatusCode.Created);
         Assert.True(sent.GetProperty("success").GetBoolean());
-        Assert.Equal("queued", await Ujumbe.Database.ScalarAsync<string>("select status from messages where id = $1", messageId));
+        Assert.Equal("queued", await Stack.Database.ScalarAsync<string>("select status from messages where id = $1", messageId));
     }
 
     [Fact]
     public async Task A_rejection_whose_notification_never_comes_is_still_502_at_the_deadline()
     {
         await ListenerAsync();
-        using var client = Ujumbe.Client();
-        var (answer, messageId, _) = await StartSendAsync(client);
+        using var client = Stack.Client();
+        var (answer, messageId, _, _) = await StartSendAsync(client);
 
         await RejectAsync(messageId);
         using var response = await answer;
