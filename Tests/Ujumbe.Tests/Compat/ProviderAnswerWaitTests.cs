@@ -68,18 +68,26 @@ public abstract class ProviderAnswerTests(UjumbeFixture fixture)
         $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
 }
 
-/// <summary>Sends wait up to 20 s and, while the Api listens, read their batch unprompted only every 10 minutes.</summary>
-public sealed class LongProviderWaitFixture : UjumbeFixture
+/// <summary>
+/// An Api whose dialect sends wait up to <paramref name="wait"/> for the provider's answer and, while it listens, never
+/// read their batch unprompted before that: they answer sooner only if a notification woke them.
+/// </summary>
+public abstract class ProviderWaitFixture(TimeSpan wait) : UjumbeFixture
 {
-    public static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+    protected override Dictionary<string, string?> ApiSettings() => WokenOrAtTheDeadline(base.ApiSettings(), wait);
 
-    protected override Dictionary<string, string?> ApiSettings()
+    /// <summary>These Api settings, with that wait and a safety poll (10 minutes) no test lasts.</summary>
+    public static Dictionary<string, string?> WokenOrAtTheDeadline(Dictionary<string, string?> settings, TimeSpan wait)
     {
-        var settings = base.ApiSettings();
-        settings["Compat:ProviderAnswerWait"] = Wait.ToString();
+        settings["Compat:ProviderAnswerWait"] = wait.ToString();
         settings["Compat:ProviderAnswerPoll"] = "00:10:00";
         return settings;
     }
+}
+
+public sealed class LongProviderWaitFixture() : ProviderWaitFixture(Wait)
+{
+    public static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
 }
 
 public sealed class ProviderAnswerWakeTests(LongProviderWaitFixture ujumbe) : ProviderAnswerTests(ujumbe), IClassFixture<LongProviderWaitFixture>
@@ -129,18 +137,9 @@ public sealed class ProviderAnswerWakeTests(LongProviderWaitFixture ujumbe) : Pr
     }
 }
 
-/// <summary>Sends wait 4 s and, while the Api listens, never read their batch unprompted before that.</summary>
-public sealed class ShortProviderWaitFixture : UjumbeFixture
+public sealed class ShortProviderWaitFixture() : ProviderWaitFixture(Wait)
 {
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(4);
-
-    protected override Dictionary<string, string?> ApiSettings()
-    {
-        var settings = base.ApiSettings();
-        settings["Compat:ProviderAnswerWait"] = Wait.ToString();
-        settings["Compat:ProviderAnswerPoll"] = "00:10:00";
-        return settings;
-    }
 }
 
 public sealed class ProviderAnswerDeadlineTests(ShortProviderWaitFixture ujumbe) : ProviderAnswerTests(ujumbe), IClassFixture<ShortProviderWaitFixture>

@@ -473,13 +473,8 @@ public sealed class RejectingSlowReportsFixture : SendingFixture
 {
     public static readonly TimeSpan ProviderAnswerWait = TimeSpan.FromSeconds(20);
 
-    protected override Dictionary<string, string?> ApiSettings()
-    {
-        var settings = base.ApiSettings();
-        settings["Compat:ProviderAnswerWait"] = ProviderAnswerWait.ToString();
-        settings["Compat:ProviderAnswerPoll"] = "00:10:00";
-        return settings;
-    }
+    protected override Dictionary<string, string?> ApiSettings() =>
+        ProviderWaitFixture.WokenOrAtTheDeadline(base.ApiSettings(), ProviderAnswerWait);
 
     public override Dictionary<string, string?> SimulatorSettings => new()
     {
