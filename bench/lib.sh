@@ -282,7 +282,8 @@ warm_up() {
 wrk_run() {
   local name=$1 conns=$2 seconds=$3 url=$4
   shift 4
-  wrk -t2 -c"$conns" -d"${seconds}s" --timeout 10s --latency "$@" "$url" >"$OUT/$name.wrk" 2>&1
+  # wrk needs a connection per thread: one connection, one thread.
+  wrk -t$((conns < 2 ? conns : 2)) -c"$conns" -d"${seconds}s" --timeout 10s --latency "$@" "$url" >"$OUT/$name.wrk" 2>&1
   local rps p50 p99 errors
   rps=$(awk '/Requests\/sec/{print $2}' "$OUT/$name.wrk")
   p50=$(awk '$1=="50%"{print $2}' "$OUT/$name.wrk")

@@ -100,6 +100,9 @@ public static class ApplicationServiceExtensions
         services.AddDialectOpenApi(SmsPopApi.Document);
         services.AddDialectOpenApi(ClassicApi.Document);
         services.AddOptions<CompatOptions>().Bind(configuration.GetSection(CompatOptions.Section));
+        services.AddSingleton<ProviderAnswerSignals>();
+        services.AddSingleton<ProviderAnswers>();
+        services.AddHostedService<ProviderAnswerListener>();
         return builder;
     }
 

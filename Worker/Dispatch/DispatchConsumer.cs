@@ -44,8 +44,8 @@ public sealed class DispatchOptions
 /// </list>
 /// </summary>
 public sealed class DispatchConsumer(
-    ProviderRouter router, MessageTransitions transitions, NpgsqlDataSource database, TimeProvider time, IOptions<DispatchOptions> options,
-    RabbitMqConnection rabbit, TopologyInitializer topology, ConfirmingPublisher publisher, ConsumerProgress progress, ILogger<DispatchConsumer> logger)
+    ProviderRouter router, MessageTransitions transitions, ProviderAnswerNotifier answers, NpgsqlDataSource database, TimeProvider time,
+    IOptions<DispatchOptions> options, RabbitMqConnection rabbit, TopologyInitializer topology, ConfirmingPublisher publisher, ConsumerProgress progress, ILogger<DispatchConsumer> logger)
     : QueueConsumer(Topology.Dispatch, options.Value.Prefetch, options.Value.Concurrency, rabbit, topology, publisher, progress, logger)
 {
     private readonly TimeSpan _providerTimeout = options.Value.ProviderTimeout;
@@ -101,6 +101,7 @@ public sealed class DispatchConsumer(
             errorCodes: ids.Select(_ => (string?)ErrorCodes.ProviderUnavailable).ToArray(), onlyFrom: ["queued"],
             cancellationToken: CancellationToken.None);
         Count("gave_up", failed.Count(t => t.Applied));
+        answers.Answered(unavailable.Select(m => m.BatchId));
     }
 
     public sealed record DispatchOutcome(int Sent, int Rejected, IReadOnlyList<OutboundMessage> Unavailable);
@@ -157,6 +158,7 @@ public sealed class DispatchConsumer(
         if (toSubmit.Count == 0)
         {
             await transaction.CommitAsync(CancellationToken.None);
+            answers.Answered(chunk.Messages.Where(m => optedOut.Contains(m.Id)).Select(m => m.BatchId));
             return new DispatchOutcome(0, 0, []);
         }
 
@@ -195,6 +197,9 @@ public sealed class DispatchConsumer(
             await pin.ExecuteNonQueryAsync(CancellationToken.None);
         }
         await transaction.CommitAsync(CancellationToken.None);
+        // Committed: a request waiting for these batches' answers (a dialect's send) can read them now.
+        var moved = answered.Select(r => r.MessageId).Concat(optedOut).ToHashSet();
+        answers.Answered(chunk.Messages.Where(m => moved.Contains(m.Id)).Select(m => m.BatchId));
 
         var sent = answered.Count(r => r.Status == SubmitStatus.Accepted);
         var rejected = answered.Count - sent;

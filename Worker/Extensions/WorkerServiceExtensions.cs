@@ -47,6 +47,8 @@ public static class WorkerServiceExtensions
         services.AddSingleton<MessageTransitions>();
         services.AddOptions<DispatchOptions>().Bind(configuration.GetSection(DispatchOptions.Section));
         services.AddSingleton<ConsumerProgress>();
+        services.AddSingleton<ProviderAnswerNotifier>();
+        services.AddHostedService(provider => provider.GetRequiredService<ProviderAnswerNotifier>());
         services.AddHostedService<DispatchConsumer>();
         services.AddHostedService<DeliveryReportConsumer>();
         services.AddHostedService<ScheduledReleaser>();

@@ -109,7 +109,7 @@ public static class SmsPopApi
 
     public static async Task<IResult> CreateAsync(
         HttpRequest http, Caller caller, UjumbeDb db, AccountSettingsCache accounts, SendPipeline pipeline,
-        ContentPolicyProvider contentPolicy, IOptions<WebhookOptions> webhookOptions, IOptions<CompatOptions> options, TimeProvider time,
+        ContentPolicyProvider contentPolicy, IOptions<WebhookOptions> webhookOptions, ProviderAnswers providerAnswers, TimeProvider time,
         CancellationToken cancellationToken)
     {
         var (request, errors) = await ReadAsync(http, cancellationToken);
@@ -136,7 +136,7 @@ public static class SmsPopApi
         var answer = (JsonBody)created;
         var (campaignId, batchId, skipped) = ReadCreated(answer.Body);
 
-        await ProviderAnswers.WaitAsync(db, batchId, options.Value.ProviderAnswerWait, time, cancellationToken);
+        await providerAnswers.WaitAsync(db, batchId, cancellationToken);
         var messages = await db.Messages.AsNoTracking().Where(m => m.BatchId == batchId).OrderBy(m => m.Id)
             .Select(m => new { m.Recipient, m.Status }).ToListAsync(cancellationToken);
         var contacts = messages.Select(m => new SmsPopContact(m.Recipient.TrimStart('+'), StatusOf(m.Status)))

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Ujumbe.Api.Data;
 using Ujumbe.Api.Identity;
@@ -136,8 +135,7 @@ public static class WasambazieApi
     }
 
     public static async Task<IResult> SendAsync(
-        HttpRequest http, Caller caller, MessageSender sender, UjumbeDb db, IOptions<CompatOptions> options, TimeProvider time,
-        CancellationToken cancellationToken)
+        HttpRequest http, Caller caller, MessageSender sender, UjumbeDb db, ProviderAnswers providerAnswers, CancellationToken cancellationToken)
     {
         var (body, invalid) = await ReadSendAsync(http, cancellationToken);
         if (invalid is not null)
@@ -158,7 +156,7 @@ public static class WasambazieApi
         }
         var batchId = decision.Command!.BatchId;
         // Wasambazie answers once the provider has: 502 (and nothing charged: the refused messages' credits are released) if it refused all.
-        var answer = await ProviderAnswers.WaitAsync(db, batchId, options.Value.ProviderAnswerWait, time, cancellationToken);
+        var answer = await providerAnswers.WaitAsync(db, batchId, cancellationToken);
         if (answer.AllRejected)
         {
             return Detail(502, WasambazieDialect.ProviderRejected);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -463,9 +464,18 @@ public sealed class WasambazieTests(SendingFixture ujumbe) : IClassFixture<Sendi
     }
 }
 
-/// <summary>A simulator that rejects some numbers and reports delivery only after an hour (so reports stay pending).</summary>
+/// <summary>
+/// A simulator that rejects some numbers and reports delivery only after an hour (so reports stay pending). A dialect
+/// send waits up to 20 s for the provider's answer and, while the Api listens, reads its batch unprompted only every
+/// 10 minutes: it answers sooner only if the Worker's notification woke it (decision 0031).
+/// </summary>
 public sealed class RejectingSlowReportsFixture : SendingFixture
 {
+    public static readonly TimeSpan ProviderAnswerWait = TimeSpan.FromSeconds(20);
+
+    protected override Dictionary<string, string?> ApiSettings() =>
+        ProviderWaitFixture.WokenOrAtTheDeadline(base.ApiSettings(), ProviderAnswerWait);
+
     public override Dictionary<string, string?> SimulatorSettings => new()
     {
         ["Providers:Simulator:AcceptanceRate"] = "0.5",
@@ -496,8 +506,11 @@ public sealed class WasambazieProviderTests(RejectingSlowReportsFixture ujumbe) 
     {
         var key = await ujumbe.OpenFundedAccountAsync(credits: 10);
         using var client = ujumbe.Client();
+        var sending = Stopwatch.StartNew();
         using var response = await new WasambazieAccount(key).SendAsync(client, PickNumber(accepted: false), "Refused", "UJUMBE");
         await WasambazieTests.AssertDetailAsync(response, HttpStatusCode.BadGateway, "Provider rejected the message");
+        // At the deadline the answer would be the same: only its time tells that the Worker's notification woke the request.
+        Assert.True(sending.Elapsed < RejectingSlowReportsFixture.ProviderAnswerWait / 2, $"answered after {sending.Elapsed}: not woken by the Worker");
 
         using var v1 = ujumbe.Client(key);
         var balance = await SendingFixture.WaitForSettledBalanceAsync(v1);
