@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Npgsql;
+using Ujumbe.Shared.Lifecycle;
 using Ujumbe.Shared.Messaging;
 
 namespace Ujumbe.Worker.Scheduling;
