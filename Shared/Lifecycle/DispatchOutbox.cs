@@ -12,7 +12,7 @@ namespace Ujumbe.Shared.Lifecycle;
 /// the trace contexts of the requests behind it. Written in the caller's transaction, with what the messages
 /// record, so the work is published if and only if it commits.
 /// </summary>
-public sealed class DispatchOutbox
+internal sealed class DispatchOutbox
 {
     /// <summary>Messages per dispatch chunk.</summary>
     public const int ChunkSize = 500;
