@@ -31,6 +31,8 @@ public static class ErrorCodes
     public const string RateLimitExceeded = "RATE_LIMIT_EXCEEDED";
     public const string InternalError = "INTERNAL_ERROR";
     public const string ProviderUnavailable = "PROVIDER_UNAVAILABLE";
+    /// <summary>A message's <c>error_code</c> when its number opted out after the send was accepted (it is canceled).</summary>
+    public const string OptedOut = "OPTED_OUT";
     public const string ServiceUnavailable = "SERVICE_UNAVAILABLE";
     public const string UpstreamTimeout = "UPSTREAM_TIMEOUT";
 

@@ -14,14 +14,14 @@ public sealed class InsufficientCreditsException(Guid accountId)
 /// <summary>
 /// How one credit change is made (top-ups, adjustments): one call updates the account's balance row and
 /// appends the ledger entry with the resulting figures, inside the caller's transaction. (The send path
-/// reserves for many accounts at once in SendWriter, and the Worker posts captures and releases through
-/// post_pending_credits; both also write a ledger entry for every balance change.) The balance row's
+/// reserves for many accounts at once in SendWriter, and the message lifecycle (Shared/Lifecycle) posts captures
+/// and releases; both also write a ledger entry for every balance change.) The balance row's
 /// check constraints (available ≥ 0, reserved ≥ 0) make an overdraft impossible under any
 /// concurrency: the row lock serialises writers and a violating update fails as a whole.
 /// </summary>
 public static class CreditLedger
 {
-    // post_credits (migration 0002) is shared with the Worker's SQL: one definition of a credit move.
+    // post_credits (Data/Functions/credits.sql) is shared with the payments' SQL: one definition of a credit move.
     private const string PostSql = "select balance_after, reserved_after, seq from post_credits($2, $5, $3, $4, $6, $7, $1)";
 
     public static async Task<LedgerEntry> PostAsync(

@@ -14,6 +14,7 @@ using Ujumbe.Api.Phones;
 using Ujumbe.Api.Segments;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Lifecycle;
 using Ujumbe.Shared.Messaging;
 using Ujumbe.Shared.Webhooks;
 using Ujumbe.Api.Idempotency;
@@ -391,9 +392,9 @@ public static class CampaignsApi
         var (campaign, batch) = (row.Campaign, row.Batch);
         var status = batch.Status switch
         {
-            "scheduled" => "scheduled",
-            "finalized" when batch.CanceledCount == batch.Recipients => "canceled",
-            "finalized" => "completed",
+            BatchStatus.Scheduled => "scheduled",
+            BatchStatus.Finalized when batch.CanceledCount == batch.Recipients => "canceled",
+            BatchStatus.Finalized => "completed",
             _ => "sending",
         };
         var summary = new CampaignSummary(

@@ -20,6 +20,7 @@ using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Compat;
 using Ujumbe.Shared.Health;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Lifecycle;
 using Ujumbe.Shared.Messaging;
 using Ujumbe.Shared.Payments;
 using Ujumbe.Shared.Redis;
@@ -66,6 +67,9 @@ public static class ApplicationServiceExtensions
         services.AddSingleton<WebhookSecrets>();
 
         builder.AddMessaging("ujumbe-api");
+        // The message lifecycle (Shared/Lifecycle, decision 0032): every change of messages and batches, in the
+        // Api and the Worker alike, goes through it.
+        services.AddSingleton<MessageLifecycle>();
 
         services.AddOptions<SendPipelineOptions>().Bind(configuration.GetSection(SendPipelineOptions.Section));
         services.AddSingleton<SendWriter>();

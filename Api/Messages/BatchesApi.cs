@@ -1,12 +1,11 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 using Ujumbe.Api.Data;
 using Ujumbe.Api.Identity;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
-using Ujumbe.Shared.Webhooks;
+using Ujumbe.Shared.Lifecycle;
 
 namespace Ujumbe.Api.Messages;
 
@@ -50,39 +49,14 @@ public static class BatchesApi
     /// releases their reserved credits, atomically; messages already on their way are not recalled.
     /// </summary>
     public static async Task<Results<Ok<BatchReport>, ProblemHttpResult>> CancelAsync(
-        string id, UjumbeDb db, Caller caller, NpgsqlDataSource database, TimeProvider time, CancellationToken cancellationToken)
+        string id, UjumbeDb db, Caller caller, MessageLifecycle lifecycle, CancellationToken cancellationToken)
     {
         if (!PublicId.TryParse(PublicId.Batch, id, out var batchId)
             || !await db.Batches.AnyAsync(b => b.Id == batchId, cancellationToken))
         {
             return Problems.NotFound("No batch with this id.");
         }
-        // Cancel and post the released credits in one transaction, so the balance shows them back at once.
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await WebhookTrace.NameAsync(connection, transaction, cancellationToken); // batch.finalized continues this request's trace
-        await using (var cancel = new NpgsqlCommand("""
-            with cancelable as (
-                select coalesce(array_agg(id), '{}') as ids
-                  from messages
-                 where batch_id = $1 and account_id = $2 and status in ('scheduled', 'queued')
-            )
-            select count(*) filter (where t.applied)
-              from cancelable, transition_messages(cancelable.ids, array_fill('canceled'::text, array[cardinality(cancelable.ids)]), $3) t
-            """, connection, transaction))
-        {
-            cancel.Parameters.Add(new() { Value = batchId });
-            cancel.Parameters.Add(new() { Value = caller.AccountId });
-            cancel.Parameters.Add(new() { Value = time.UtcNow() });
-            await cancel.ExecuteScalarAsync(cancellationToken);
-        }
-        await using (var post = new NpgsqlCommand("select post_pending_credits($1, $2)", connection, transaction))
-        {
-            post.Parameters.Add(new() { Value = time.UtcNow() });
-            post.Parameters.Add(new() { Value = caller.AccountId });
-            await post.ExecuteScalarAsync(cancellationToken);
-        }
-        await transaction.CommitAsync(cancellationToken);
+        await lifecycle.CancelBatchAsync(batchId, caller.AccountId, cancellationToken);
         var report = await ReportAsync(db, batchId, new Paging(1, Paging.DefaultSize), cancellationToken);
         return TypedResults.Ok(report!);
     }
@@ -99,7 +73,7 @@ public static class BatchesApi
         var summary = new BatchSummary(batch.Recipients, batch.ScheduledCount, batch.QueuedCount, batch.SentCount,
             batch.DeliveredCount, batch.FailedCount, batch.RejectedCount, batch.CanceledCount);
         return new BatchReport(
-            PublicId.Format(PublicId.Batch, batch.Id), batch.Status == "finalized" ? "finalized" : "processing", summary,
+            PublicId.Format(PublicId.Batch, batch.Id), batch.Status == BatchStatus.Finalized ? BatchStatus.Finalized : BatchStatus.Processing, summary,
             batch.SenderId, batch.Encoding, batch.Segments, batch.Credits, batch.CreatedAt, batch.ScheduledAt, batch.FinalizedAt,
             batch.Reference, messages.Select(MessagesApi.ToResponse).ToList(), paging.Number, paging.Size, batch.Recipients);
     }

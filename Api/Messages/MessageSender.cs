@@ -6,6 +6,7 @@ using Ujumbe.Api.Content;
 using Ujumbe.Api.Data;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Lifecycle;
 using Ujumbe.Shared.Messaging;
 using Ujumbe.Shared.Webhooks;
 
@@ -97,7 +98,7 @@ public sealed class MessageSender(
     /// <summary><c>/v1/messages</c>' 202 answer for a send (built again if opted-out numbers were left out).</summary>
     public static byte[] AcceptedBody(SendCommand sending)
     {
-        var status = sending.ScheduledAt is null ? "queued" : "scheduled";
+        var status = MessageStatus.Initial(sending.ScheduledAt);
         var accepted = new AcceptedMessage[sending.MessageIds.Length];
         for (var i = 0; i < accepted.Length; i++)
         {

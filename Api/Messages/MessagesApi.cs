@@ -10,6 +10,7 @@ using Ujumbe.Api.Identity;
 using Ujumbe.Api.Phones;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Lifecycle;
 using Ujumbe.Shared.Messaging;
 
 namespace Ujumbe.Api.Messages;
@@ -117,11 +118,11 @@ public static class MessagesApi
         var rows = MessageRows(db);
         if (status is not null)
         {
-            if (!MessageStatuses.All.Contains(status))
+            if (!MessageStatus.Public.Contains(status))
             {
-                errors["status"] = [$"must be one of {string.Join(", ", MessageStatuses.All)}"];
+                errors["status"] = [$"must be one of {string.Join(", ", MessageStatus.Public)}"];
             }
-            var stored = MessageStatuses.Stored(status);
+            var stored = MessageStatus.StoredAs(status);
             rows = rows.Where(r => stored.Contains(r.Message.Status));
         }
         if (batchId is not null)
@@ -209,7 +210,7 @@ public static class MessagesApi
         var m = row.Message;
         return new MessageResponse(
             PublicId.Format(PublicId.Message, m.Id), PublicId.Format(PublicId.Batch, m.BatchId), m.Recipient, row.SenderId,
-            m.Text ?? row.Text, MessageStatuses.Public(m.Status), row.Encoding, m.Segments, m.Credits, m.ErrorCode,
+            m.Text ?? row.Text, MessageStatus.ToPublic(m.Status), row.Encoding, m.Segments, m.Credits, m.ErrorCode,
             m.CreatedAt, m.SentAt, m.DeliveredAt, m.FailedAt, m.CanceledAt, row.Reference, m.Country, m.Operator);
     }
 
@@ -234,15 +235,6 @@ public static class MessagesApi
 }
 
 /// <summary>Statuses as stored and as shown: a message being handed to a provider still shows as queued.</summary>
-public static class MessageStatuses
-{
-    public static readonly string[] All = ["scheduled", "queued", "sent", "delivered", "failed", "rejected", "canceled"];
-
-    public static string Public(string stored) => stored == "submitting" ? "queued" : stored;
-
-    public static string[] Stored(string status) => status == "queued" ? ["queued", "submitting"] : [status];
-}
-
 /// <summary>A pre-serialised JSON answer (also what an idempotent replay returns, byte for byte).</summary>
 public sealed record JsonBody(int Status, byte[] Body, bool Replayed = false) : IResult, IStatusCodeHttpResult
 {

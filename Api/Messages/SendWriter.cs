@@ -1,7 +1,6 @@
-using System.Text.Json;
 using Npgsql;
-using NpgsqlTypes;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Lifecycle;
 using Ujumbe.Shared.Messaging;
 using Ujumbe.Api.Validation;
 
@@ -14,9 +13,9 @@ namespace Ujumbe.Api.Messages;
 /// read which sender IDs are approved, and claim the Idempotency-Keys — one round trip;</item>
 /// <item>decide each send in arrival order: replayed, refused or accepted with its credits reserved
 /// against the running available balance;</item>
-/// <item>write the reservations, batches, messages (binary COPY when many), reserve ledger entries,
-/// outbox chunks for the Worker and the stored answers for the keys — one round trip (plus the
-/// COPY) — and commit.</item>
+/// <item>write the reservations and their ledger entries, the sends' batches, messages and outbox chunks
+/// for the Worker (<see cref="AcceptedSends"/>, where the message lifecycle begins; binary COPY when many)
+/// and the stored answers for the keys — one round trip (plus the COPY) — and commit.</item>
 /// </list>
 /// Nothing of a send exists unless all of it does. Text the database would refuse fails its send
 /// before anything is written; if a group still fails, <see cref="SendPipeline"/> commits its sends one
@@ -25,10 +24,6 @@ namespace Ujumbe.Api.Messages;
 /// </summary>
 public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
 {
-
-    /// <summary>Above this many messages in a group they go in by binary COPY instead of array parameters.</summary>
-    private const int CopyThreshold = 2_000;
-
     public async Task WriteAsync(IReadOnlyList<SendCommand> group, CancellationToken cancellationToken)
     {
         group = WithoutUnwritable(group);
@@ -275,26 +270,33 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<SendCommand> group,
         List<SendCommand> accepted, GroupState state, SendOutcome?[] outcomes, CancellationToken cancellationToken)
     {
-        var messageCount = accepted.Sum(c => c.Recipients.Count);
-        if (messageCount > CopyThreshold)
-        {
-            await CopyMessagesAsync(connection, accepted, cancellationToken);
-        }
-
         await using var batch = new NpgsqlBatch(connection, transaction);
         if (accepted.Count > 0)
         {
             AddReservations(batch, accepted, state);
-            AddBatches(batch, accepted);
-            if (messageCount <= CopyThreshold)
-            {
-                AddMessages(batch, accepted);
-            }
-            AddOutbox(batch, accepted);
+            // The batches, messages and dispatch chunks: the lifecycle's first step (the messages by COPY when many).
+            await Sends(accepted).AddToAsync(connection, batch, cancellationToken);
             AddCampaigns(batch, accepted);
         }
         AddIdempotencyAnswers(batch, group, state, outcomes);
         await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static AcceptedSends Sends(List<SendCommand> accepted)
+    {
+        var sends = new AcceptedSends(accepted.Sum(c => c.Recipients.Count));
+        foreach (var command in accepted)
+        {
+            sends.Add(new NewBatch(command.BatchId, command.AccountId, command.SenderId, command.Text,
+                SmsSegments.EncodingName(command.Encoding), command.Segments, command.Recipients.Count, command.Credits,
+                command.ScheduledAt, command.CallbackUrl, command.Reference, command.TraceParent, command.CreatedAt));
+            for (var r = 0; r < command.Recipients.Count; r++)
+            {
+                var (country, @operator) = command.OriginOf(r);
+                sends.AddMessage(new NewMessage(command.MessageIds[r], command.Recipients[r], command.SegmentsOf(r), command.TextOf(r), country, @operator));
+            }
+        }
+        return sends;
     }
 
     private static void AddReservations(NpgsqlBatch batch, List<SendCommand> accepted, GroupState state)
@@ -337,129 +339,6 @@ public sealed class SendWriter(NpgsqlDataSource database, OutboxRelay relay)
              order by position
             """,
             ids, accounts, changes, balances, reservedAfter, references, createdAt));
-    }
-
-    private static void AddBatches(NpgsqlBatch batch, List<SendCommand> accepted)
-    {
-        batch.BatchCommands.Add(Command("""
-            insert into batches (id, account_id, sender_id, text, encoding, segments, recipients, credits, status,
-                                 scheduled_at, callback_url, reference, trace_parent, created_at, scheduled_count, queued_count)
-            select id, account_id, sender_id, text, encoding, segments, recipients, credits,
-                   case when scheduled_at is null then 'processing' else 'scheduled' end,
-                   scheduled_at, callback_url, reference, trace_parent, created_at,
-                   case when scheduled_at is null then 0 else recipients end,
-                   case when scheduled_at is null then recipients else 0 end
-              from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::bigint[],
-                          $9::timestamptz[], $10::text[], $11::text[], $12::text[], $13::timestamptz[])
-                   as b(id, account_id, sender_id, text, encoding, segments, recipients, credits,
-                        scheduled_at, callback_url, reference, trace_parent, created_at)
-            """,
-            accepted.Select(c => c.BatchId).ToArray(),
-            accepted.Select(c => c.AccountId).ToArray(),
-            accepted.Select(c => c.SenderId).ToArray(),
-            accepted.Select(c => c.Text).ToArray(),
-            accepted.Select(c => SmsSegments.EncodingName(c.Encoding)).ToArray(),
-            accepted.Select(c => c.Segments).ToArray(),
-            accepted.Select(c => c.Recipients.Count).ToArray(),
-            accepted.Select(c => c.Credits).ToArray(),
-            accepted.Select(c => c.ScheduledAt).ToArray(),
-            accepted.Select(c => c.CallbackUrl).ToArray(),
-            accepted.Select(c => c.Reference).ToArray(),
-            accepted.Select(c => c.TraceParent).ToArray(),
-            accepted.Select(c => c.CreatedAt).ToArray()));
-    }
-
-    private static void AddMessages(NpgsqlBatch batch, List<SendCommand> accepted)
-    {
-        var count = accepted.Sum(c => c.Recipients.Count);
-        var ids = new Guid[count];
-        var batches = new Guid[count];
-        var accounts = new Guid[count];
-        var recipients = new string[count];
-        var statuses = new string[count];
-        var segments = new int[count];
-        var texts = new string?[count];
-        var createdAt = new DateTime[count];
-        var countries = new string?[count];
-        var operators = new string?[count];
-        var row = 0;
-        foreach (var command in accepted)
-        {
-            var status = command.ScheduledAt is null ? "queued" : "scheduled";
-            for (var r = 0; r < command.Recipients.Count; r++, row++)
-            {
-                ids[row] = command.MessageIds[r];
-                batches[row] = command.BatchId;
-                accounts[row] = command.AccountId;
-                recipients[row] = command.Recipients[r];
-                statuses[row] = status;
-                segments[row] = command.SegmentsOf(r);
-                texts[row] = command.TextOf(r);
-                createdAt[row] = command.CreatedAt;
-                (countries[row], operators[row]) = command.OriginOf(r);
-            }
-        }
-        batch.BatchCommands.Add(Command("""
-            insert into messages (id, batch_id, account_id, recipient, status, segments, credits, text, created_at, country, operator)
-            select id, batch_id, account_id, recipient, status, segments, segments, text, created_at, country, operator
-              from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int[], $7::text[], $8::timestamptz[], $9::text[], $10::text[])
-                   as m(id, batch_id, account_id, recipient, status, segments, text, created_at, country, operator)
-            """,
-            ids, batches, accounts, recipients, statuses, segments, texts, createdAt, countries, operators));
-    }
-
-    private static async Task CopyMessagesAsync(NpgsqlConnection connection, List<SendCommand> accepted, CancellationToken cancellationToken)
-    {
-        await using var copy = await connection.BeginBinaryImportAsync(
-            "copy messages (id, batch_id, account_id, recipient, status, segments, credits, text, created_at, country, operator) from stdin (format binary)",
-            cancellationToken);
-        foreach (var command in accepted)
-        {
-            var status = command.ScheduledAt is null ? "queued" : "scheduled";
-            for (var r = 0; r < command.Recipients.Count; r++)
-            {
-                await copy.StartRowAsync(cancellationToken);
-                await copy.WriteAsync(command.MessageIds[r], NpgsqlDbType.Uuid, cancellationToken);
-                await copy.WriteAsync(command.BatchId, NpgsqlDbType.Uuid, cancellationToken);
-                await copy.WriteAsync(command.AccountId, NpgsqlDbType.Uuid, cancellationToken);
-                await copy.WriteAsync(command.Recipients[r], NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(status, NpgsqlDbType.Text, cancellationToken);
-                var segments = command.SegmentsOf(r);
-                await copy.WriteAsync(segments, NpgsqlDbType.Integer, cancellationToken);
-                await copy.WriteAsync(segments, NpgsqlDbType.Integer, cancellationToken);
-                if (command.TextOf(r) is { } text)
-                {
-                    await copy.WriteAsync(text, NpgsqlDbType.Text, cancellationToken);
-                }
-                else
-                {
-                    await copy.WriteNullAsync(cancellationToken);
-                }
-                await copy.WriteAsync(command.CreatedAt, NpgsqlDbType.TimestampTz, cancellationToken);
-                var (country, @operator) = command.OriginOf(r);
-                await copy.WriteAsync(country, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(@operator, NpgsqlDbType.Text, cancellationToken);
-            }
-        }
-        await copy.CompleteAsync(cancellationToken);
-    }
-
-    /// <summary>Dispatch work for everything not scheduled, in chunks that may mix sends of the group.</summary>
-    private static void AddOutbox(NpgsqlBatch batch, List<SendCommand> accepted)
-    {
-        var outbox = new DispatchOutbox();
-        foreach (var command in accepted.Where(c => c.ScheduledAt is null))
-        {
-            for (var r = 0; r < command.Recipients.Count; r++)
-            {
-                outbox.Add(new OutboundMessage(command.MessageIds[r], command.BatchId, command.AccountId,
-                    command.Recipients[r], command.SenderId, command.TextOf(r) ?? command.Text, command.SegmentsOf(r)), command.TraceParent);
-            }
-        }
-        if (outbox.ToBatchCommand() is { } insert)
-        {
-            batch.BatchCommands.Add(insert);
-        }
     }
 
     private static void AddCampaigns(NpgsqlBatch batch, List<SendCommand> accepted)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -6,6 +5,7 @@ using Npgsql;
 using Ujumbe.Api.Data;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Lifecycle;
 using Ujumbe.Shared.Messaging;
 using Ujumbe.Shared.Providers;
 using Ujumbe.Shared.Webhooks;
@@ -17,8 +17,8 @@ public sealed record ReportResponse(string Outcome);
 
 /// <summary>
 /// Delivery reports from providers: public (the gateway routes them without an API key), authenticated by the
-/// provider's callback token (constant-time compare). A report is passed on through the outbox to the Worker's
-/// delivery-report queue, which applies it only to a message that is <c>sent</c> (so a repeated report, or one for a
+/// provider's callback token (constant-time compare). A report is passed on by the message lifecycle
+/// (<see cref="MessageLifecycle.QueueDeliveryReportAsync"/>) through the outbox to the Worker's delivery-report queue, which applies it only to a message that is <c>sent</c> (so a repeated report, or one for a
 /// message already final, changes nothing, and nothing moves backwards) and holds one that arrives before the
 /// submission's answer was recorded until it is. Bad reports are answered (never a 500), logged and counted.
 /// </summary>
@@ -39,7 +39,7 @@ public static partial class ProviderCallbacksApi
     }
 
     public static async Task<Results<Ok<ReportResponse>, ProblemHttpResult>> ReceiveAsync(
-        string id, HttpRequest request, NpgsqlDataSource database, WebhookSecrets secrets, OutboxRelay relay, TimeProvider time,
+        string id, HttpRequest request, NpgsqlDataSource database, WebhookSecrets secrets, MessageLifecycle lifecycle, TimeProvider time,
         ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger(typeof(ProviderCallbacksApi));
@@ -68,41 +68,21 @@ public static partial class ProviderCallbacksApi
             return TypedResults.Ok(new ReportResponse("intermediate"));
         }
 
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        string? status = null, sentBy = null;
-        await using (var look = new NpgsqlCommand("select status, provider from messages where id = $1", connection))
+        var report = new DeliveryReport(messageId, Truncate(fields.GetValueOrDefault("smsc_id")), outcome == ReportOutcome.Delivered,
+            errorCode, time.UtcNow(), provider.Name);
+        var receipt = await lifecycle.QueueDeliveryReportAsync(report, cancellationToken);
+        if (receipt is ReportReceipt.UnknownMessage or ReportReceipt.WrongProvider)
         {
-            look.Parameters.Add(new() { Value = messageId });
-            await using var reader = await look.ExecuteReaderAsync(cancellationToken);
-            if (await reader.ReadAsync(cancellationToken))
-            {
-                status = reader.GetString(0);
-                sentBy = reader.IsDBNull(1) ? null : reader.GetString(1);
-            }
-        }
-        if (status is null || (sentBy is not null && sentBy != provider.Name))
-        {
-            var why = status is null ? "unknown_message" : "wrong_provider";
+            var why = receipt == ReportReceipt.UnknownMessage ? "unknown_message" : "wrong_provider";
             Count(provider.Name, why);
             LogUnknownMessage(logger, provider.Name, messageId, why);
             return TypedResults.Ok(new ReportResponse("unknown_message"));
         }
-        if (status is not ("sent" or "queued" or "submitting"))
+        if (receipt == ReportReceipt.Duplicate)
         {
             Count(provider.Name, "duplicate");
             return TypedResults.Ok(new ReportResponse("duplicate"));
         }
-        // Queued or submitting: the report outran our own record of the submission; the Worker holds it until then.
-        var report = new DeliveryReport(messageId, Truncate(fields.GetValueOrDefault("smsc_id")), outcome == ReportOutcome.Delivered,
-            errorCode, time.UtcNow(), provider.Name);
-        await using (var insert = new NpgsqlCommand("insert into outbox (routing_key, payload, trace_parent) values ($1, $2, $3)", connection))
-        {
-            insert.Parameters.Add(new() { Value = Topology.DeliveryReports });
-            insert.Parameters.Add(new() { Value = JsonSerializer.SerializeToUtf8Bytes(new DeliveryReportBatch([report]), MessagingJson.Default.DeliveryReportBatch) });
-            insert.Parameters.Add(new() { Value = (object?)Activity.Current?.Id ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
-        relay.Notify();
         Count(provider.Name, "accepted");
         return TypedResults.Ok(new ReportResponse("accepted"));
     }

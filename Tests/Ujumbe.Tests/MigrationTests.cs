@@ -1,13 +1,15 @@
+using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Ujumbe.Api.Data;
 using Ujumbe.Api.Identity;
+using Ujumbe.Shared.Lifecycle;
 using Ujumbe.Tests.Infrastructure;
 
 namespace Ujumbe.Tests;
 
-public sealed class MigrationTests : IAsyncLifetime
+public sealed partial class MigrationTests : IAsyncLifetime
 {
     private TestDatabase _database = null!;
     private NpgsqlDataSource _dataSource = null!;
@@ -99,6 +101,41 @@ public sealed class MigrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_message_and_batch_statuses_of_the_CSharp_are_the_ones_the_schema_allows()
+    {
+        // Statuses are named once in C# (Shared/Lifecycle/MessageStatus); the SQL spells them as literals.
+        await Runner().ApplyAsync(MigrationRunner.Embedded, CancellationToken.None);
+        Assert.Equal<string>(MessageStatus.Stored, await CheckedValuesAsync("messages", "status"));
+        Assert.Equal<string>(BatchStatus.All, await CheckedValuesAsync("batches", "status"));
+        Assert.Equal<string>(MessageStatus.Stored.Where(s => s != MessageStatus.Submitting), MessageStatus.Public);
+
+        // Every move transition_messages allows is between statuses of the list, and every status but the first is reachable.
+        var messages = MigrationRunner.EmbeddedFunctions.Single(f => f.Name == "messages").Sql;
+        var table = AllowedMoves().Match(messages);
+        Assert.True(table.Success, "transition_messages' table of allowed moves was not found");
+        var moves = MovePair().Matches(table.Groups["moves"].Value).Select(m => (From: m.Groups[1].Value, To: m.Groups[2].Value)).ToList();
+        Assert.NotEmpty(moves);
+        Assert.All(moves, move => Assert.Subset(MessageStatus.Stored.ToHashSet(), new HashSet<string> { move.From, move.To }));
+        Assert.Equal<string>(MessageStatus.Stored.Skip(1).Order(), moves.Select(m => m.To).Distinct().Order());
+
+        // The dashboard (which calls the API, not Shared) offers exactly the statuses the API filters by.
+        Assert.Equal<string>(MessageStatus.Public, Ujumbe.Web.Pages.Messages.IndexModel.Statuses);
+    }
+
+    /// <summary>The values a column's check constraint allows, in its order.</summary>
+    private async Task<List<string>> CheckedValuesAsync(string table, string column)
+    {
+        await using var command = _dataSource.CreateCommand("""
+            select pg_get_constraintdef(c.oid) from pg_constraint c
+             where c.conrelid = $1::regclass and c.contype = 'c' and pg_get_constraintdef(c.oid) like '%(' || $2 || ' = ANY%'
+            """);
+        command.Parameters.Add(new() { Value = table });
+        command.Parameters.Add(new() { Value = column });
+        var definition = (string)(await command.ExecuteScalarAsync())!;
+        return [.. CheckedValue().Matches(definition).Select(m => m.Groups[1].Value)];
+    }
+
+    [Fact]
     public async Task An_older_Api_leaves_the_functions_of_a_newer_database_as_they_are()
     {
         await Runner().ApplyAsync(MigrationRunner.Embedded, CancellationToken.None);
@@ -146,4 +183,13 @@ public sealed class MigrationTests : IAsyncLifetime
         Assert.Contains("append-only", error.MessageText, StringComparison.Ordinal);
         await Assert.ThrowsAsync<PostgresException>(() => _database.ExecuteAsync("update ledger_entries set amount = 0"));
     }
+
+    [GeneratedRegex(@"'([a-z]+)'::text")]
+    private static partial Regex CheckedValue();
+
+    [GeneratedRegex(@"where \(c\.from_status, c\.to_status\) in \((?<moves>.*?)\)\s*and \(p_only_from", RegexOptions.Singleline)]
+    private static partial Regex AllowedMoves();
+
+    [GeneratedRegex(@"\('([a-z]+)', '([a-z]+)'\)")]
+    private static partial Regex MovePair();
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Ujumbe.Shared.Lifecycle;
 using Ujumbe.Shared.Messaging;
 using Ujumbe.Worker.Providers;
 
@@ -12,7 +13,7 @@ namespace Ujumbe.Worker.Dispatch;
 /// dropped.
 /// </summary>
 public sealed class DeliveryReportConsumer(
-    MessageTransitions transitions, ProviderReportCounts reportCounts, RabbitMqConnection rabbit, TopologyInitializer topology, ConfirmingPublisher publisher,
+    MessageLifecycle lifecycle, ProviderReportCounts reportCounts, RabbitMqConnection rabbit, TopologyInitializer topology, ConfirmingPublisher publisher,
     ConsumerProgress progress, ILogger<DeliveryReportConsumer> logger)
     : QueueConsumer(Topology.DeliveryReports, prefetch: 64, concurrency: 2, rabbit, topology, publisher, progress, logger)
 {
@@ -32,15 +33,9 @@ public sealed class DeliveryReportConsumer(
     /// <summary>Applies what can be applied; returns the reports that arrived before their message was recorded as sent.</summary>
     public async Task<IReadOnlyList<DeliveryReport>> ApplyAsync(IReadOnlyList<DeliveryReport> reports, CancellationToken cancellationToken)
     {
-        var results = await transitions.ApplyAsync(
-            reports.Select(r => r.MessageId).ToArray(),
-            reports.Select(r => r.Delivered ? "delivered" : "failed").ToArray(),
-            providerIds: reports.Select(r => (string?)r.ProviderMessageId).ToArray(),
-            errorCodes: reports.Select(r => r.ErrorCode).ToArray(),
-            onlyFrom: ["sent"],
-            cancellationToken: cancellationToken);
-        var delivered = results.Count(t => t.Applied && t.ToStatus == "delivered");
-        var failed = results.Count(t => t.Applied && t.ToStatus == "failed");
+        var results = await lifecycle.ApplyDeliveryReportsAsync(reports, cancellationToken);
+        var delivered = results.Count(t => t.Applied && t.ToStatus == MessageStatus.Delivered);
+        var failed = results.Count(t => t.Applied && t.ToStatus == MessageStatus.Failed);
         if (Activity.Current is { IsAllDataRequested: true } activity)
         {
             activity.SetTag("ujumbe.reports", reports.Count);
@@ -60,7 +55,7 @@ public sealed class DeliveryReportConsumer(
         {
             reportCounts.Add(report.Provider!);
         }
-        var early = results.Where(t => !t.Applied && t.FromStatus is "queued" or "submitting").Select(t => t.Id).ToHashSet();
+        var early = results.Where(t => !t.Applied && MessageStatus.IsAwaitingProvider(t.FromStatus)).Select(t => t.Id).ToHashSet();
         return reports.Where(r => early.Contains(r.MessageId)).ToList();
     }
 }

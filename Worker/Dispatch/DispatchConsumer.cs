@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Npgsql;
-using Ujumbe.ServiceDefaults;
+using Ujumbe.Shared.Lifecycle;
 using Ujumbe.Shared.Messaging;
 using Ujumbe.Worker.Providers;
 
@@ -11,7 +11,7 @@ public sealed class DispatchOptions
 {
     public const string Section = "Dispatch";
 
-    /// <summary>Chunks in flight per Worker (each up to 500 messages).</summary>
+    /// <summary>Chunks in flight per Worker (each up to the lifecycle's dispatch chunk size, 500 messages).</summary>
     public ushort Prefetch { get; set; } = 8;
 
     /// <summary>Chunks handled at once per Worker.</summary>
@@ -44,7 +44,7 @@ public sealed class DispatchOptions
 /// </list>
 /// </summary>
 public sealed class DispatchConsumer(
-    ProviderRouter router, MessageTransitions transitions, ProviderAnswerNotifier answers, NpgsqlDataSource database, TimeProvider time,
+    ProviderRouter router, MessageLifecycle lifecycle, ProviderAnswerNotifier answers, NpgsqlDataSource database, TimeProvider time,
     IOptions<DispatchOptions> options, RabbitMqConnection rabbit, TopologyInitializer topology, ConfirmingPublisher publisher, ConsumerProgress progress, ILogger<DispatchConsumer> logger)
     : QueueConsumer(Topology.Dispatch, options.Value.Prefetch, options.Value.Concurrency, rabbit, topology, publisher, progress, logger)
 {
@@ -96,11 +96,8 @@ public sealed class DispatchConsumer(
     /// </summary>
     private async Task GiveUpAsync(IReadOnlyList<OutboundMessage> unavailable)
     {
-        var ids = unavailable.Select(m => m.Id).ToArray();
-        var failed = await transitions.ApplyAsync(ids, ids.Select(_ => "failed").ToArray(),
-            errorCodes: ids.Select(_ => (string?)ErrorCodes.ProviderUnavailable).ToArray(), onlyFrom: ["queued"],
-            cancellationToken: CancellationToken.None);
-        Count("gave_up", failed.Count(t => t.Applied));
+        var failed = await lifecycle.FailUnavailableAsync(unavailable.Select(m => m.Id).ToArray(), CancellationToken.None);
+        Count("gave_up", failed);
         answers.Answered(unavailable.Select(m => m.BatchId));
     }
 
@@ -116,49 +113,20 @@ public sealed class DispatchConsumer(
         // chunk never sends twice; a cancel arriving meanwhile waits for this transaction and then finds
         // the message sent. If this host dies mid-way the locks go with it and the redelivered chunk
         // submits again, which providers deduplicate on our message id.
-        var ready = new HashSet<Guid>();
-        var optedOut = new List<Guid>();
-        var pinned = new Dictionary<Guid, string>();
-        await using (var claim = new NpgsqlCommand("""
-            select m.id, m.status = 'queued' and exists (select 1 from opt_outs o where o.account_id = m.account_id and o.phone = m.recipient),
-                   m.pinned_provider
-              from messages m
-             where m.id = any($1) and m.status in ('queued', 'submitting')
-             order by m.id for update of m
-            """, connection, transaction))
-        {
-            claim.Parameters.Add(new() { Value = ids });
-            await using var reader = await claim.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var id = reader.GetGuid(0);
-                if (reader.GetBoolean(1))
-                {
-                    optedOut.Add(id);
-                }
-                else
-                {
-                    ready.Add(id);
-                    if (!reader.IsDBNull(2))
-                    {
-                        pinned[id] = reader.GetString(2);
-                    }
-                }
-            }
-        }
-        if (optedOut.Count > 0)
+        var claim = await MessageLifecycle.ClaimForDispatchAsync(connection, transaction, ids, cancellationToken);
+        var (ready, pinned) = (claim.Ready, claim.Pinned);
+        if (claim.OptedOut.Count > 0)
         {
             // Opted out after the send was accepted (a scheduled send, a queue backlog): canceled, never sent,
             // its credits released.
-            await transitions.ApplyAsync(connection, transaction, optedOut, optedOut.Select(_ => "canceled").ToArray(),
-                errorCodes: optedOut.Select(_ => (string?)"OPTED_OUT").ToArray(), cancellationToken: cancellationToken);
-            Count("opted_out", optedOut.Count);
+            await lifecycle.CancelOptedOutAsync(connection, transaction, claim.OptedOut, cancellationToken);
+            Count("opted_out", claim.OptedOut.Count);
         }
         var toSubmit = chunk.Messages.Where(m => ready.Contains(m.Id)).ToList();
         if (toSubmit.Count == 0)
         {
             await transaction.CommitAsync(CancellationToken.None);
-            answers.Answered(chunk.Messages.Where(m => optedOut.Contains(m.Id)).Select(m => m.BatchId));
+            answers.Answered(chunk.Messages.Where(m => claim.OptedOut.Contains(m.Id)).Select(m => m.BatchId));
             return new DispatchOutcome(0, 0, []);
         }
 
@@ -177,9 +145,9 @@ public sealed class DispatchConsumer(
         foreach (var byProvider in answered.GroupBy(r => r.Provider))
         {
             var group = byProvider.ToList();
-            await transitions.ApplyAsync(connection, transaction,
+            await lifecycle.MoveAsync(connection, transaction,
                 group.Select(r => r.MessageId).ToArray(),
-                group.Select(r => r.Status == SubmitStatus.Accepted ? "sent" : "rejected").ToArray(),
+                group.Select(r => r.Status == SubmitStatus.Accepted ? MessageStatus.Sent : MessageStatus.Rejected).ToArray(),
                 byProvider.Key,
                 group.Select(r => r.ProviderMessageId).ToArray(),
                 group.Select(r => r.ErrorCode).ToArray(),
@@ -187,18 +155,10 @@ public sealed class DispatchConsumer(
         }
         // A submission with no answer may have been taken: the message may only ever go back to that provider.
         var uncertain = results.Where(r => r.Status == SubmitStatus.Uncertain && r.Provider is not null && !pinned.ContainsKey(r.MessageId)).ToList();
-        if (uncertain.Count > 0)
-        {
-            await using var pin = new NpgsqlCommand(
-                "update messages m set pinned_provider = p.provider from unnest($1::uuid[], $2::text[]) as p(id, provider) where m.id = p.id",
-                connection, transaction);
-            pin.Parameters.Add(new() { Value = uncertain.Select(r => r.MessageId).ToArray() });
-            pin.Parameters.Add(new() { Value = uncertain.Select(r => r.Provider!).ToArray() });
-            await pin.ExecuteNonQueryAsync(CancellationToken.None);
-        }
+        await MessageLifecycle.PinToProviderAsync(connection, transaction, uncertain.Select(r => (r.MessageId, r.Provider!)).ToList(), CancellationToken.None);
         await transaction.CommitAsync(CancellationToken.None);
         // Committed: a request waiting for these batches' answers (a dialect's send) can read them now.
-        var moved = answered.Select(r => r.MessageId).Concat(optedOut).ToHashSet();
+        var moved = answered.Select(r => r.MessageId).Concat(claim.OptedOut).ToHashSet();
         answers.Answered(chunk.Messages.Where(m => moved.Contains(m.Id)).Select(m => m.BatchId));
 
         var sent = answered.Count(r => r.Status == SubmitStatus.Accepted);

@@ -1,5 +1,6 @@
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Health;
+using Ujumbe.Shared.Lifecycle;
 using Ujumbe.Shared.Messaging;
 using Ujumbe.Shared.Payments;
 using Ujumbe.Worker.DeadLetters;
@@ -44,7 +45,9 @@ public static class WorkerServiceExtensions
                 MaxConnectionsPerServer = 64,
                 ConnectTimeout = TimeSpan.FromSeconds(5),
             });
-        services.AddSingleton<MessageTransitions>();
+        // The message lifecycle (Shared/Lifecycle, decision 0031): every change of messages and batches, in the
+        // Worker and the Api alike, goes through it.
+        services.AddSingleton<MessageLifecycle>();
         services.AddOptions<DispatchOptions>().Bind(configuration.GetSection(DispatchOptions.Section));
         services.AddSingleton<ConsumerProgress>();
         services.AddSingleton<ProviderAnswerNotifier>();

@@ -8,6 +8,7 @@ using System.Threading.Channels;
 using Npgsql;
 using NpgsqlTypes;
 using Ujumbe.Shared.Compat.Wasambazie;
+using Ujumbe.Shared.Identity;
 using Ujumbe.Shared.Webhooks;
 
 namespace Ujumbe.Worker.Webhooks;
@@ -411,7 +412,7 @@ public sealed partial class WebhookDispatcher(
             {
                 var key = claim.SigningKey?.Value ?? WebhookSecrets.SigningKey(await EnsureCallbackSecretAsync(claim.AccountId));
                 var body = claim.Body;
-                var id = "evt_" + claim.EventId.ToString("N");
+                var id = PublicId.Format(PublicId.WebhookEvent, claim.EventId);
                 var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
                 using var request = new HttpRequestMessage(HttpMethod.Post, claim.Url) { Content = new ByteArrayContent(body) };
                 request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");

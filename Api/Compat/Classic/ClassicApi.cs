@@ -10,6 +10,7 @@ using Ujumbe.Api.Validation;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Compat.Classic;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Lifecycle;
 
 namespace Ujumbe.Api.Compat.Classic;
 
@@ -214,7 +215,7 @@ public static class ClassicApi
             return Refusal(problem.Status, problem.Code, problem.Detail, problem.Errors);
         }
         var command = decision.Command!;
-        var messages = command.Recipients.Select((to, i) => new ClassicSentMessage(PublicId.Format(PublicId.Message, command.MessageIds[i]), to, "queued"));
+        var messages = command.Recipients.Select((to, i) => new ClassicSentMessage(PublicId.Format(PublicId.Message, command.MessageIds[i]), to, MessageStatus.Queued));
         return TypedResults.Json(new ClassicSent(true, "Message sent successfully.", PublicId.Format(PublicId.Batch, command.BatchId),
             command.Recipients.Count, command.Credits, [.. messages], command.Skipped), JsonDefaults.Options);
     }

@@ -17,6 +17,7 @@ using Ujumbe.Api.Segments;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Compat.Mifumo;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Lifecycle;
 using Ujumbe.Shared.Messaging;
 using Ujumbe.Shared.Payments;
 
@@ -270,9 +271,9 @@ public static class MifumoApi
                 problem.Errors?.ToDictionary(e => FieldNames.GetValueOrDefault(e.Key, e.Key), e => e.Value));
         }
         var command = decision.Command!;
-        var messages = command.Recipients.Select((to, i) => new MifumoSentMessage(PublicId.Format(PublicId.Message, command.MessageIds[i]), to, "queued"));
+        var messages = command.Recipients.Select((to, i) => new MifumoSentMessage(PublicId.Format(PublicId.Message, command.MessageIds[i]), to, MessageStatus.Queued));
         return Success(StatusCodes.Status200OK, "SMS sent successfully", new MifumoSent(
-            PublicId.Format(PublicId.Batch, command.BatchId), "queued", command.Recipients.Count, command.SenderId,
+            PublicId.Format(PublicId.Batch, command.BatchId), MessageStatus.Queued, command.Recipients.Count, command.SenderId,
             SmsSegments.EncodingName(command.Encoding), command.Segments, command.Credits, [.. messages], command.Skipped));
     }
 

@@ -13,6 +13,7 @@ using Ujumbe.Api.Messages;
 using Ujumbe.ServiceDefaults;
 using Ujumbe.Shared.Compat.SmsPop;
 using Ujumbe.Shared.Identity;
+using Ujumbe.Shared.Lifecycle;
 using Ujumbe.Shared.Webhooks;
 
 namespace Ujumbe.Api.Compat.SmsPop;
@@ -167,8 +168,8 @@ public static class SmsPopApi
     /// <summary>A contact's send status: handed to the provider (or delivered) is sent; refused, undelivered or canceled is failed.</summary>
     public static string StatusOf(string status) => status switch
     {
-        "sent" or "delivered" => "sent",
-        "failed" or "rejected" or "canceled" => "failed",
+        MessageStatus.Sent or MessageStatus.Delivered => "sent",
+        MessageStatus.Failed or MessageStatus.Rejected or MessageStatus.Canceled => "failed",
         _ => "pending",
     };
 

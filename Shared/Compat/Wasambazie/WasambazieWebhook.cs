@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Ujumbe.Shared.Lifecycle;
 
 namespace Ujumbe.Shared.Compat.Wasambazie;
 
@@ -22,9 +23,9 @@ public static class WasambazieWebhook
     /// <summary>Wasambazie's four statuses: not yet with a provider is queued; refused, canceled or undelivered is failed.</summary>
     public static string StatusOf(string status) => status switch
     {
-        "sent" => "sent",
-        "delivered" => "delivered",
-        "failed" or "rejected" or "canceled" => "failed",
+        MessageStatus.Sent => "sent",
+        MessageStatus.Delivered => "delivered",
+        MessageStatus.Failed or MessageStatus.Rejected or MessageStatus.Canceled => "failed",
         _ => "queued",
     };
 
@@ -55,8 +56,8 @@ public static class WasambazieWebhook
             json.WriteString("message_batch_id", batchId.GetString());
             json.WriteStartObject("summary");
             json.WriteNumber("total", Count("total"));
-            json.WriteNumber("delivered", Count("delivered"));
-            json.WriteNumber("failed", Count("failed") + Count("rejected") + Count("canceled"));
+            json.WriteNumber("delivered", Count(MessageStatus.Delivered));
+            json.WriteNumber("failed", Count(MessageStatus.Failed) + Count(MessageStatus.Rejected) + Count(MessageStatus.Canceled));
             json.WriteEndObject();
             json.WriteStartArray("messages");
             foreach (var message in messages.EnumerateArray())

@@ -1,16 +1,18 @@
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
+using Ujumbe.Shared.Messaging;
 
-namespace Ujumbe.Shared.Messaging;
+namespace Ujumbe.Shared.Lifecycle;
 
 /// <summary>
-/// The one writer of dispatch work into the outbox (the Api's sends and the Worker's scheduled releases):
+/// The one writer of dispatch work into the outbox, for the lifecycle's two ways into <c>queued</c> (a send accepted
+/// now, <see cref="AcceptedSends"/>; a scheduled one released, <see cref="MessageLifecycle.ReleaseDueAsync"/>):
 /// messages in order, cut into chunks of <see cref="ChunkSize"/> (one RabbitMQ message each), each chunk with
 /// the trace contexts of the requests behind it. Written in the caller's transaction, with what the messages
 /// record, so the work is published if and only if it commits.
 /// </summary>
-public sealed class DispatchOutbox
+internal sealed class DispatchOutbox
 {
     /// <summary>Messages per dispatch chunk.</summary>
     public const int ChunkSize = 500;
